@@ -1,0 +1,1 @@
+"""Static analysis shared by rules: import/alias resolution, PRNG key dataflow."""

@@ -1,0 +1,159 @@
+"""Argument parsing only: dispatches to check, rules, rule, gate and allowlist."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from guardrails import __version__
+from guardrails.findings import UsageError
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def _codes(value: str) -> list[str]:
+    return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="guardrails",
+        description="Policy checker and export gate for the jax2onnx code base.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"guardrails {__version__}"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check", help="check Python files against the guardrails"
+    )
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: .")
+    check.add_argument(
+        "--package", metavar="NAME", help="check an installed package's source"
+    )
+    check.add_argument(
+        "--select", type=_codes, metavar="CODES", help="codes or prefixes"
+    )
+    check.add_argument(
+        "--ignore", type=_codes, metavar="CODES", help="codes or prefixes"
+    )
+    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the report here"
+    )
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even with findings"
+    )
+    check.add_argument(
+        "--statistics", action="store_true", help="count findings per rule"
+    )
+    check.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the cache"
+    )
+    check.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    commands.add_parser("rules", help="list every rule")
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code")
+
+    gate = commands.add_parser(
+        "gate", help="export the gated examples and diff their specs"
+    )
+    gate.add_argument(
+        "--update", action="store_true", help="write or refresh spec files"
+    )
+    gate.add_argument(
+        "--only", metavar="PATTERN", help="testcase ids matching this glob"
+    )
+    gate.add_argument("--format", choices=("text", "json"), default="text")
+    gate.add_argument(
+        "--summary", type=Path, metavar="FILE", help="markdown summary here"
+    )
+    gate.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    allowlist = commands.add_parser("allowlist", help="maintain the testcase allowlist")
+    allowlist_commands = allowlist.add_subparsers(
+        dest="allowlist_command", required=True
+    )
+    sync = allowlist_commands.add_parser("sync", help="add new entries, keep the rest")
+    sync.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: .")
+    sync.add_argument(
+        "--package", metavar="NAME", help="scan an installed package's source"
+    )
+    sync.add_argument("--prune", action="store_true", help="remove stale entries")
+    sync.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+    return parser
+
+
+def package_source(name: str) -> Path:
+    """Where an installed package's source lives, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise UsageError(f"package {name!r} is not installed")
+    if spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    if spec.origin is None:
+        raise UsageError(f"package {name!r} has no source files")
+    return Path(spec.origin)
+
+
+def target_paths(paths: Sequence[Path], package: str | None) -> list[Path]:
+    targets = list(paths)
+    if package:
+        targets.append(package_source(package))
+    if not targets:
+        targets = [Path(".")]
+    for path in targets:
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"{path}: no such file or directory")
+    return targets
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        from guardrails.check import run_check
+
+        return run_check(args)
+    if args.command == "rules":
+        from guardrails.rules import all_rules
+
+        for rule in all_rules():
+            print(f"{rule.code}  {rule.name:<28} {rule.summary()}")
+        return 0
+    if args.command == "rule":
+        from guardrails.rules import rule_by_code
+
+        found = rule_by_code(args.code)
+        if found is None:
+            raise UsageError(f"unknown rule: {args.code}")
+        print(f"# {found.code} {found.name}\n\n{found.documentation()}")
+        return 0
+    if args.command == "gate":
+        from guardrails.config import load_config
+        from guardrails.gate import run_gate
+
+        return run_gate(load_config(args.config), args)
+    if args.command == "allowlist":
+        from guardrails.allowlist import run_sync
+
+        return run_sync(args)
+    raise AssertionError(args.command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as error:
+        print(f"guardrails: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,180 @@
+"""`[tool.guardrails]` from the nearest pyproject.toml: defaults, validation, errors.
+
+Every key is declared once in `_KEYS`; an unknown key or a wrong type is a one-line
+`UsageError` naming it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guardrails.findings import UsageError
+
+DEFAULT_IR_ONLY_PATHS = ("**/converter/**", "**/plugins/**")
+DEFAULT_EXCLUDE = (
+    "**/.git",
+    "**/.hg",
+    "**/.venv",
+    "**/venv",
+    "**/.tox",
+    "**/.nox",
+    "**/build",
+    "**/dist",
+    "**/__pycache__",
+    "**/.mypy_cache",
+    "**/.ruff_cache",
+    "**/.pytest_cache",
+    "**/.guardrails_cache",
+    "**/*.egg-info",
+    "**/node_modules",
+)
+# Parameter names that GR203 treats as PRNG keys (fnmatch patterns).
+DEFAULT_KEY_NAMES = ("key", "rng", "rng_key", "prng_key", "*_key", "subkey", "k[0-9]*")
+DEFAULT_ALLOWLIST = "guardrails-allowlist.toml"
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    examples: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    specs: str = "expect_graph"
+    known_failures: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings; `root` is where relative globs and paths are anchored."""
+
+    root: Path
+    source: Path | None = None
+    ir_only_paths: tuple[str, ...] = DEFAULT_IR_ONLY_PATHS
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    key_names: tuple[str, ...] = DEFAULT_KEY_NAMES
+    allowlist: str = DEFAULT_ALLOWLIST
+    gate: GateConfig = field(default_factory=GateConfig)
+
+    @property
+    def allowlist_path(self) -> Path:
+        return self.root / self.allowlist
+
+    @property
+    def all_excludes(self) -> tuple[str, ...]:
+        return self.exclude + self.extend_exclude
+
+
+def _string_list(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _string(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise UsageError(f"{where} must be a string")
+    return value
+
+
+def _string_table(where: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str) for v in value.values()
+    ):
+        raise UsageError(f"{where} must be a table of strings")
+    return dict(value)
+
+
+_KEYS = {
+    "ir-only-paths": ("ir_only_paths", _string_list),
+    "exclude": ("exclude", _string_list),
+    "extend-exclude": ("extend_exclude", _string_list),
+    "select": ("select", _string_list),
+    "ignore": ("ignore", _string_list),
+    "key-names": ("key_names", _string_list),
+    "allowlist": ("allowlist", _string),
+}
+_GATE_KEYS = {
+    "examples": ("examples", _string_list),
+    "modules": ("modules", _string_list),
+    "specs": ("specs", _string),
+    "known-failures": ("known_failures", _string_table),
+}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: invalid TOML: {error}") from None
+
+
+def _section(data: dict[str, Any]) -> dict[str, Any] | None:
+    tool = data.get("tool")
+    if not isinstance(tool, dict):
+        return None
+    section = tool.get("guardrails")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise UsageError("[tool.guardrails] must be a table")
+    return section
+
+
+def _parse_table(
+    where: str, table: Mapping[str, Any], keys: Mapping[str, Any]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in keys:
+            known = ", ".join(sorted(keys))
+            raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
+        attribute, convert = keys[key]
+        values[attribute] = convert(f"{where}.{key}", value)
+    return values
+
+
+def config_from_table(
+    root: Path, source: Path | None, table: Mapping[str, Any]
+) -> Config:
+    table = dict(table)
+    gate_table = table.pop("gate", {})
+    if not isinstance(gate_table, dict):
+        raise UsageError("tool.guardrails.gate must be a table")
+    values = _parse_table("tool.guardrails", table, _KEYS)
+    gate = GateConfig(**_parse_table("tool.guardrails.gate", gate_table, _GATE_KEYS))
+    return Config(root=root, source=source, gate=gate, **values)
+
+
+def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
+    """Read `--config FILE`, else the nearest pyproject.toml with `[tool.guardrails]`.
+
+    Without any, the defaults apply, anchored at the nearest pyproject.toml's folder
+    (a jax2onnx checkout) or else the working directory.
+    """
+    if explicit is not None:
+        data = _read_toml(explicit)
+        # A pyproject.toml carries the section under [tool.guardrails]; a dedicated
+        # file (guardrails.toml) holds the keys at top level.
+        section = _section(data)
+        table = section if section is not None else data
+        return config_from_table(explicit.resolve().parent, explicit, table)
+
+    here = (start or Path.cwd()).resolve()
+    nearest_project: Path | None = None
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if not candidate.is_file():
+            continue
+        nearest_project = nearest_project or folder
+        section = _section(_read_toml(candidate))
+        if section is not None:
+            return config_from_table(folder, candidate, section)
+    return Config(root=nearest_project or here)

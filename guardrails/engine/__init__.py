@@ -1,0 +1,1 @@
+"""Find files, skip what cannot matter, parse once, run all rules."""

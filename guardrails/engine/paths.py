@@ -1,0 +1,110 @@
+"""Glob matching for config patterns and the walk that finds files to check."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """`**/` spans folders (including none), `*` and `?` stay within one name."""
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+        elif pattern.startswith("**", index):
+            out.append(".*")
+            index += 2
+        elif pattern[index] == "*":
+            out.append("[^/]*")
+            index += 1
+        elif pattern[index] == "?":
+            out.append("[^/]")
+            index += 1
+        else:
+            out.append(re.escape(pattern[index]))
+            index += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches_any(relative_path: str, patterns: Sequence[str]) -> bool:
+    return any(_glob_regex(pattern).match(relative_path) for pattern in patterns)
+
+
+def relative_posix(path: Path, root: Path) -> str:
+    """`path` relative to `root` with `/` separators, or absolute when outside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    return relative_posix(path, cwd)
+
+
+def _excluded(path: Path, root: Path, walk_root: Path, excludes: Sequence[str]) -> bool:
+    candidates = {
+        relative_posix(path, root),
+        relative_posix(path, walk_root),
+        path.name,
+    }
+    return any(matches_any(candidate, excludes) for candidate in candidates)
+
+
+def iter_python_files(
+    start: Path, root: Path, excludes: Sequence[str]
+) -> Iterator[Path]:
+    """Every `.py` file below `start`, in sorted order, not following a symlinked
+    folder twice (a link loop ends instead of spinning)."""
+    seen_folders: set[tuple[int, int]] = set()
+
+    def walk(folder: Path) -> Iterator[Path]:
+        try:
+            info = folder.stat()
+        except OSError:
+            return
+        identity = (info.st_dev, info.st_ino)
+        if identity in seen_folders:
+            return
+        seen_folders.add(identity)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if _excluded(path, root, start, excludes):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                yield from walk(path)
+            elif entry.name.endswith(".py") and (is_file or entry.is_symlink()):
+                yield path
+
+    yield from walk(start)
+
+
+def collect_files(
+    paths: Sequence[Path], root: Path, excludes: Sequence[str]
+) -> list[Path]:
+    """Files named explicitly are checked whatever their suffix; folders are walked
+    for `.py` files. A path that does not exist is the caller's usage error."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            for file in iter_python_files(path.absolute(), root, excludes):
+                found.setdefault(file, None)
+        else:
+            found.setdefault(path.absolute(), None)
+    return sorted(found)

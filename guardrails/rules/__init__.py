@@ -1,0 +1,61 @@
+"""The rule registry: every `Rule` subclass with a code in this package's modules."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from functools import cache
+
+from guardrails.findings import UsageError
+from guardrails.rules.base import Rule
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    found: dict[str, type[Rule]] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Rule)
+                and value.__module__ == module.__name__
+                and "code" in vars(value)
+            ):
+                found[value.code] = value
+    return tuple(found[code] for code in sorted(found))
+
+
+def rule_by_code(code: str) -> type[Rule] | None:
+    return next((rule for rule in all_rules() if rule.code == code.upper()), None)
+
+
+# Bad-input codes are reported whatever is selected, unless ignored by name.
+ALWAYS_ON_PREFIX = "GR0"
+
+
+def select_rules(
+    select: Sequence[str], ignore: Sequence[str]
+) -> tuple[type[Rule], ...]:
+    """`--select`/`--ignore` semantics: codes or prefixes; the longer match wins."""
+    known = all_rules()
+    for prefix in (*select, *ignore):
+        if not any(rule.code.startswith(prefix.upper()) for rule in known):
+            raise UsageError(f"unknown rule code or prefix: {prefix}")
+
+    def longest(code: str, prefixes: Sequence[str]) -> int:
+        return max((len(p) for p in prefixes if code.startswith(p.upper())), default=-1)
+
+    chosen = []
+    for rule in known:
+        selected = longest(rule.code, select) if select else 1
+        if rule.code.startswith(ALWAYS_ON_PREFIX):
+            selected = max(selected, 1)
+        ignored = longest(rule.code, ignore)
+        # The more specific prefix wins; on a tie, ignore wins.
+        if selected >= 0 and ignored < selected:
+            chosen.append(rule)
+    return tuple(chosen)

@@ -1,0 +1,129 @@
+"""What a rule is: a LibCST visitor with a code, documentation and its own samples.
+
+Rules are batched: the engine parses a file once and walks it once with every
+selected rule. A rule reports nodes; positions are worked out by the engine only
+when something was reported.
+
+Rules that judge the whole project (the allowlist's stale entries, say) record JSON
+facts per file through a `FactCollector` and turn them into findings in
+`check_project`, so per-file results can be cached and still combine correctly.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+
+from guardrails.analysis.imports import ImportMap
+
+if TYPE_CHECKING:
+    from guardrails.config import Config
+    from guardrails.findings import Finding
+
+JSON = Any  # a value json.dumps accepts
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A code sample: `path` decides path-scoped rules (IR-only paths), `line` is
+    where an INVALID sample's finding must be (None: anywhere)."""
+
+    code: str
+    path: str = "pkg/plugins/sample.py"
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """Where a file is, known before it is read or parsed."""
+
+    path: Path
+    display_path: str
+    relative_path: str  # posix, against the config root; what globs match
+    config: Config
+    in_ir_only_paths: bool
+
+
+@dataclass
+class FileContext:
+    """What a rule knows of the file it is walking."""
+
+    file: FileInfo
+    source: str
+    module: cst.Module
+    imports: ImportMap
+    reports: list[tuple[str, cst.CSTNode, str]] = field(default_factory=list)
+    facts: dict[str, list[JSON]] = field(default_factory=dict)
+
+
+class FactCollector(cst.BatchableCSTVisitor):
+    """Records JSON facts about one file for project-level rules."""
+
+    name: ClassVar[str]
+    prescan: ClassVar[re.Pattern[str] | None] = None
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def record(self, fact: JSON) -> None:
+        self.context.facts.setdefault(self.name, []).append(fact)
+
+
+@dataclass(frozen=True)
+class ProjectContext:
+    """What a project-level rule sees: the config and every checked file's facts."""
+
+    config: Config
+    # display path -> collector name -> facts
+    facts: Mapping[str, Mapping[str, Sequence[JSON]]]
+    checked_files: Sequence[Path]
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """One guardrail. Subclasses set the class attributes and visit nodes.
+
+    The docstring is the rule's documentation, in four sections: What it does,
+    Why is this bad?, Example, Use instead (`guardrails rule CODE` prints it).
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    # A file is walked for this rule only if this matches its source; None: always.
+    # It must be conservative: a file that can hold a finding always matches.
+    prescan: ClassVar[re.Pattern[str] | None] = None
+    # Project-level rules name the collector whose facts they read.
+    collector: ClassVar[type[FactCollector] | None] = None
+    VALID: ClassVar[Sequence[Sample]] = ()
+    INVALID: ClassVar[Sequence[Sample]] = ()
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+
+    @classmethod
+    def applies_to(cls, file: FileInfo) -> bool:
+        """Path scoping: whether the rule looks at this file at all."""
+        return True
+
+    def report(self, node: cst.CSTNode, message: str) -> None:
+        self.context.reports.append((self.code, node, message))
+
+    @classmethod
+    def check_project(cls, project: ProjectContext) -> Iterable[Finding]:
+        """Findings that need every file's facts; empty for per-file rules."""
+        return ()
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().split("\n\n", 1)[0].strip()

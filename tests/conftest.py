@@ -1,0 +1,35 @@
+"""Shared helpers: run the real engine over code written to a temporary tree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from guardrails.config import Config
+from guardrails.engine.paths import collect_files
+from guardrails.engine.runner import CheckResult, check_project
+from guardrails.rules import select_rules
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def check_tree(
+    root: Path, select: Sequence[str] = (), config: Config | None = None
+) -> CheckResult:
+    config = config or Config(root=root)
+    files = collect_files([root], config.root, config.all_excludes)
+    return check_project(files, config, select_rules(select, ()), root)
+
+
+@pytest.fixture
+def write_tree(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def write(files: dict[str, str]) -> Path:
+        for name, text in files.items():
+            target = tmp_path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        return tmp_path
+
+    return write
