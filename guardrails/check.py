@@ -11,14 +11,18 @@ from guardrails.config import load_config
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.findings import UsageError
-from guardrails.report import FORMATTERS
-from guardrails.report.text import render_statistics
+from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS
 from guardrails.rules import select_rules
 
 
 def run_check(args: argparse.Namespace) -> int:
+    """Exit status: 0 no findings (or `--exit-zero`), 1 findings; usage errors raise."""
+    if args.statistics and args.format not in STATISTICS_FORMATTERS:
+        supported = " or ".join(STATISTICS_FORMATTERS)
+        raise UsageError(f"--statistics works with --format {supported} only")
     cwd = Path.cwd()
     config = load_config(args.config)
+    # The command line's --select replaces the configured one; ignores add up.
     rules = select_rules(
         args.select if args.select is not None else config.select,
         [*config.ignore, *(args.ignore or [])],
@@ -28,16 +32,15 @@ def run_check(args: argparse.Namespace) -> int:
     )
     result = check_project(files, config, rules, cwd)
 
-    report = FORMATTERS[args.format](result, rules)
-    if args.statistics:
-        report = render_statistics(result, rules) + (
-            report if args.format != "text" else report.splitlines(keepends=True)[-1]
-        )
+    formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
+    report = formatters[args.format](result, rules, cwd)
     if args.output is not None:
         try:
             args.output.write_text(report, encoding="utf-8")
         except OSError as error:
-            raise UsageError(f"{args.output}: cannot write: {error.strerror}") from None
+            raise UsageError(
+                f"{args.output}: cannot write: {error.strerror or error}"
+            ) from None
     else:
         sys.stdout.write(report)
     return 1 if result.findings and not args.exit_zero else 0

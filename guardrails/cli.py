@@ -90,18 +90,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def package_source(name: str) -> Path:
-    """Where an installed package's source lives, found without importing it."""
+    """Where an installed package's source lives, found without importing it.
+
+    Only the top-level name goes through the import system (`find_spec` of a dotted
+    name would import its parents, jax2onnx and all); subpackages are looked up as
+    folders or files below it.
+    """
+    top, *subpackages = name.split(".")
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(top) if top else None
     except (ImportError, ValueError):
         spec = None
     if spec is None:
         raise UsageError(f"package {name!r} is not installed")
     if spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    if spec.origin is None:
+        location = Path(next(iter(spec.submodule_search_locations)))
+    elif spec.origin is not None and not subpackages:
+        return Path(spec.origin)
+    else:
         raise UsageError(f"package {name!r} has no source files")
-    return Path(spec.origin)
+    for part in subpackages:
+        if (location / part).is_dir():
+            location = location / part
+        elif (location / f"{part}.py").is_file() and part == subpackages[-1]:
+            return location / f"{part}.py"
+        else:
+            raise UsageError(f"package {name!r} is not installed")
+    return location
 
 
 def target_paths(paths: Sequence[Path], package: str | None) -> list[Path]:

@@ -102,9 +102,12 @@ def collect_files(
     for `.py` files. A path that does not exist is the caller's usage error."""
     found: dict[Path, None] = {}
     for path in paths:
-        if path.is_dir():
-            for file in iter_python_files(path.absolute(), root, excludes):
+        # abspath also folds `..`, so `../pkg/x.py` is displayed relative to the
+        # working directory when it is under it, and checked once however named.
+        absolute = Path(os.path.abspath(path))
+        if absolute.is_dir():
+            for file in iter_python_files(absolute, root, excludes):
                 found.setdefault(file, None)
         else:
-            found.setdefault(path.absolute(), None)
+            found.setdefault(absolute, None)
     return sorted(found)

@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from guardrails.analysis.imports import ImportTracker, imports_of
 from guardrails.config import Config
 from guardrails.engine.paths import display_path, matches_any, relative_posix
-from guardrails.engine.source import Unreadable, read_source
+from guardrails.engine.source import Unreadable, locate_syntax_error, read_source
 from guardrails.engine.suppressions import is_suppressed, suppressions_of
 from guardrails.findings import Finding
 from guardrails.rules import rule_by_code
@@ -63,10 +63,11 @@ def _parse(source: str, shown: str) -> cst.Module | Finding:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        message = f"syntax error: {error.message}"
-        return _bad_input(
-            SYNTAX_ERROR, shown, error.raw_line, error.raw_column + 1, message
+        problem = locate_syntax_error(
+            source, error.message, error.raw_line, error.raw_column + 1
         )
+        message = f"syntax error: {problem.message}"
+        return _bad_input(SYNTAX_ERROR, shown, problem.line, problem.column, message)
     except RecursionError:
         return _bad_input(
             SYNTAX_ERROR, shown, 1, 1, "syntax error: nesting too deep to parse"

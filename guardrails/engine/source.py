@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import io
+import os
+import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,10 @@ class Unreadable:
 
 def read_source(path: Path) -> str | Unreadable:
     try:
+        # Only regular files: reading a FIFO or a device named on the command
+        # line could block forever or never end.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return Unreadable("not a regular file")
         data = path.read_bytes()
     except OSError as error:
         return Unreadable(f"cannot read file: {error.strerror or error}")
@@ -36,3 +43,33 @@ def read_source(path: Path) -> str | Unreadable:
         return Unreadable(f"cannot decode file as {encoding}: {error.reason}", line)
     except LookupError:
         return Unreadable(f"cannot decode file: unknown encoding {encoding!r}")
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """Where and why a source does not parse; line and column are 1-based."""
+
+    message: str
+    line: int
+    column: int
+
+
+def locate_syntax_error(
+    source: str, fallback_message: str, fallback_line: int, fallback_column: int
+) -> SyntaxProblem:
+    """The interpreter's own message and position for a source LibCST rejected.
+
+    LibCST's native parser reports imprecise positions (often column 1 of the line
+    before the error); `ast.parse` only compiles to a tree, never runs anything, and
+    says exactly where CPython would fail. If it accepts the source (syntax newer
+    than this interpreter knows), LibCST's own account stands.
+    """
+    try:
+        ast.parse(source)
+    except SyntaxError as error:
+        line = error.lineno or fallback_line
+        column = error.offset or fallback_column
+        return SyntaxProblem(error.msg, line, column)
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    return SyntaxProblem(fallback_message, fallback_line, fallback_column)

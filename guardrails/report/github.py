@@ -1,8 +1,10 @@
-"""GitHub Actions workflow commands: one `::error` annotation per finding."""
+"""GitHub Actions workflow commands, one per finding:
+`::error file=…,line=…,col=…,title=CODE::message`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from guardrails.engine.runner import CheckResult
 from guardrails.rules.base import Rule
@@ -16,11 +18,9 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]]) -> str:
-    lines = [
+def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
+    return "".join(
         f"::error file={_escape_property(f.path)},line={f.line},col={f.column},"
-        f"endLine={f.end_line},endColumn={f.end_column},"
-        f"title={_escape_property(f.code)}::{_escape_data(f'{f.code} {f.message}')}"
+        f"title={_escape_property(f.code)}::{_escape_data(f.message)}\n"
         for f in result.findings
-    ]
-    return "".join(line + "\n" for line in lines)
+    )

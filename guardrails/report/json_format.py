@@ -1,17 +1,34 @@
-"""`{"findings": [...], "files_checked": N}`."""
+"""`{"findings": [...], "files_checked": N}`; paths as the engine displays them
+(relative to the working directory when under it, `/` separators)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from guardrails.engine.runner import CheckResult
+from guardrails.report.statistics import count_by_rule
 from guardrails.rules.base import Rule
 
 FIELDS = ("path", "line", "column", "end_line", "end_column", "code", "rule", "message")
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]]) -> str:
-    findings = [{name: getattr(f, name) for name in FIELDS} for f in result.findings]
-    payload = {"findings": findings, "files_checked": result.files_checked}
+def _dump(payload: dict[str, Any]) -> str:
     return json.dumps(payload, indent=2) + "\n"
+
+
+def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
+    findings = [{name: getattr(f, name) for name in FIELDS} for f in result.findings]
+    return _dump({"findings": findings, "files_checked": result.files_checked})
+
+
+def render_statistics(
+    result: CheckResult, rules: Sequence[type[Rule]], base: Path
+) -> str:
+    statistics = [
+        {"code": c.code, "rule": c.rule, "count": c.count}
+        for c in count_by_rule(result.findings)
+    ]
+    return _dump({"statistics": statistics, "files_checked": result.files_checked})

@@ -1,59 +1,89 @@
-"""SARIF 2.1.0 for GitHub code scanning: rule metadata plus one result per finding."""
+"""SARIF 2.1.0 for GitHub code scanning: rule metadata plus one result per finding.
+
+Relative paths become relative URIs against `%SRCROOT%`, which the run maps to the
+working directory; paths outside it become absolute `file://` URIs.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from guardrails import __version__
 from guardrails.engine.runner import CheckResult
+from guardrails.findings import Finding
+from guardrails.rules import all_rules
 from guardrails.rules.base import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/enpasos/jax2onnx"
+SOURCE_ROOT = "%SRCROOT%"
+
+
+def _folder_uri(folder: Path) -> str:
+    uri = folder.absolute().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _artifact_location(path: str) -> dict[str, str]:
+    if Path(path).is_absolute():
+        return {"uri": Path(path).as_uri()}
+    # Relative display paths are posix already; percent-encode what a URI forbids.
+    return {"uri": quote(PurePosixPath(path).as_posix()), "uriBaseId": SOURCE_ROOT}
+
+
+def _what_it_does(documentation: str) -> str | None:
+    _, found, rest = documentation.partition("## What it does")
+    return rest.split("\n## ", 1)[0].strip() if found else None
 
 
 def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
+    documentation = rule.documentation()
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary()},
-        "fullDescription": {"text": rule.documentation()},
-        "help": {"text": rule.documentation(), "markdown": rule.documentation()},
+        "fullDescription": {"text": _what_it_does(documentation) or rule.summary()},
+        "help": {"text": documentation, "markdown": documentation},
         "defaultConfiguration": {"level": "error"},
     }
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]]) -> str:
+def _result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "ruleId": finding.code,
+        "level": "error",
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": _artifact_location(finding.path),
+                    "region": {
+                        "startLine": finding.line,
+                        "startColumn": finding.column,
+                        "endLine": finding.end_line,
+                        "endColumn": finding.end_column,
+                    },
+                }
+            }
+        ],
+    }
+    if rule_index is not None:
+        entry["ruleIndex"] = rule_index
+    return entry
+
+
+def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
+    # Bad-input findings (GR0) can come from rules that were not selected; their
+    # metadata is listed too so every result points at a descriptor.
     reported = {f.code for f in result.findings}
-    listed = list(rules) + [
-        rule for rule in _all_rules() if rule.code in reported and rule not in rules
+    listed = [*rules] + [
+        rule for rule in all_rules() if rule.code in reported and rule not in rules
     ]
     index = {rule.code: position for position, rule in enumerate(listed)}
-    results = []
-    for f in result.findings:
-        entry: dict[str, Any] = {
-            "ruleId": f.code,
-            "level": "error",
-            "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.path},
-                        "region": {
-                            "startLine": f.line,
-                            "startColumn": f.column,
-                            "endLine": f.end_line,
-                            "endColumn": f.end_column,
-                        },
-                    }
-                }
-            ],
-        }
-        if f.code in index:
-            entry["ruleIndex"] = index[f.code]
-        results.append(entry)
     log = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -67,14 +97,9 @@ def render(result: CheckResult, rules: Sequence[type[Rule]]) -> str:
                         "rules": [_rule_descriptor(rule) for rule in listed],
                     }
                 },
-                "results": results,
+                "originalUriBaseIds": {SOURCE_ROOT: {"uri": _folder_uri(base)}},
+                "results": [_result(f, index.get(f.code)) for f in result.findings],
             }
         ],
     }
     return json.dumps(log, indent=2) + "\n"
-
-
-def _all_rules() -> Sequence[type[Rule]]:
-    from guardrails.rules import all_rules
-
-    return all_rules()

@@ -1,33 +1,41 @@
-"""`path:line:col: CODE message` lines, then a one-line summary."""
+"""`path:line:col: CODE message` lines (or `--statistics` rows), then a summary."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 from guardrails.engine.runner import CheckResult
+from guardrails.report.statistics import count_by_rule
 from guardrails.rules.base import Rule
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]]) -> str:
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def summary(result: CheckResult) -> str:
+    files = _plural(result.files_checked, "file")
+    if result.findings:
+        return f"Found {_plural(len(result.findings), 'finding')} in {files} checked."
+    return f"All checks passed ({files} checked)."
+
+
+def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
     lines = [
         f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings
     ]
-    count = len(result.findings)
-    files = f"{result.files_checked} file{'s' if result.files_checked != 1 else ''}"
-    if count:
-        noun = "finding" if count == 1 else "findings"
-        lines.append(f"Found {count} {noun} in {files} checked.")
-    else:
-        lines.append(f"All checks passed ({files} checked).")
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in [*lines, summary(result)])
 
 
-def render_statistics(result: CheckResult, rules: Sequence[type[Rule]]) -> str:
-    names = {rule.code: rule.name for rule in rules}
-    counts = Counter(f.code for f in result.findings)
-    rows = [
-        f"{count:>5}  {code}  {names.get(code, '')}"
-        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+def render_statistics(
+    result: CheckResult, rules: Sequence[type[Rule]], base: Path
+) -> str:
+    """A ruff-like table: count, code, rule name; most frequent first."""
+    counts = count_by_rule(result.findings)
+    count_width = max((len(str(c.count)) for c in counts), default=1)
+    code_width = max((len(c.code) for c in counts), default=1)
+    lines = [
+        f"{c.count:>{count_width}}  {c.code:<{code_width}}  {c.rule}" for c in counts
     ]
-    return "\n".join(rows) + ("\n" if rows else "")
+    return "".join(line + "\n" for line in [*lines, summary(result)])
