@@ -1,0 +1,56 @@
+"""The README's copy-paste snippets, read the way a reader copies them.
+
+A snippet is the fenced block right after an HTML comment marker such as
+`<!-- pre-commit-config -->`, so the tests run exactly what the README shows.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+README = REPOSITORY_ROOT / "README.md"
+REUSABLE_WORKFLOW = REPOSITORY_ROOT / ".github" / "workflows" / "guardrails.yml"
+
+
+def readme_block(marker: str) -> str:
+    """The body of the fenced block that follows `<!-- marker -->`."""
+    text = README.read_text(encoding="utf-8")
+    pattern = re.compile(
+        rf"<!-- {re.escape(marker)} -->\s*\n"
+        r"(?P<fence>```+)[^\n]*\n(?P<body>.*?)\n(?P=fence)",
+        re.DOTALL,
+    )
+    found = pattern.search(text)
+    assert found is not None, f"README.md has no fenced block after <!-- {marker} -->"
+    return found.group("body") + "\n"
+
+
+@cache
+def reusable_workflow() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(REUSABLE_WORKFLOW.read_text("utf-8"))
+    return loaded
+
+
+def workflow_trigger(workflow: dict[str, Any]) -> Any:
+    # YAML 1.1 reads the bare key `on` as the boolean True.
+    return workflow.get("on", workflow.get(True))
+
+
+def published_repository() -> str:
+    """`owner/name` where guardrails is published: the reusable workflow's default."""
+    inputs = workflow_trigger(reusable_workflow())["workflow_call"]["inputs"]
+    repository: str = inputs["guardrails-repository"]["default"]
+    return repository
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
