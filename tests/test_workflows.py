@@ -1,0 +1,361 @@
+"""The GitHub Actions workflows: schema, audit, hardening, and the README's snippets.
+
+Schema validation and the security audit use the real tools (check-jsonschema's
+vendored GitHub workflow schema and zizmor, offline); the README's caller workflow and
+result samples are checked against the workflow file and the real formatters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.readme_snippets import (
+    README,
+    REPOSITORY_ROOT,
+    REUSABLE_WORKFLOW,
+    git,
+    published_repository,
+    readme_block,
+    reusable_workflow,
+    workflow_trigger,
+)
+
+WORKFLOWS = sorted((REPOSITORY_ROOT / ".github" / "workflows").glob("*.y*ml"))
+CI_WORKFLOW = REPOSITORY_ROOT / ".github" / "workflows" / "ci.yml"
+SCRIPTS = Path(sys.executable).parent
+FULL_SHA = re.compile(r"[0-9a-f]{40}")
+PERMISSION_LEVEL = {"none": 0, "read": 1, "write": 2}
+
+
+def load(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
+    return loaded
+
+
+def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def tool(name: str) -> str:
+    return str(SCRIPTS / name)
+
+
+def check_jsonschema(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
+def zizmor_findings(*paths: Path) -> list[dict[str, Any]]:
+    """zizmor's findings (offline, default persona) at medium severity or above."""
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", "--format", "json", *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    # zizmor exits non-zero when it reports findings; a crash prints no JSON.
+    assert result.stdout.strip(), result.stderr
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    return [
+        finding
+        for finding in findings
+        if finding["determinations"]["severity"] in ("Medium", "High")
+    ]
+
+
+def describe(findings: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{f['ident']} ({f['determinations']['severity']}): "
+        f"{f['locations'][0]['concrete']['feature'].strip()}"
+        for f in findings
+    )
+
+
+# Schema and audit.
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_workflow_validates_against_github_schema(workflow: Path) -> None:
+    result = check_jsonschema(workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflows_exist() -> None:
+    assert {path.name for path in WORKFLOWS} >= {"ci.yml", "guardrails.yml"}
+
+
+def test_zizmor_finds_nothing_medium_or_above() -> None:
+    findings = zizmor_findings(*WORKFLOWS)
+    assert not findings, describe(findings)
+
+
+# Hardening, checked directly so a regression names the exact line.
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_actions_pinned_by_full_commit_sha_with_version_comment(
+    workflow: Path,
+) -> None:
+    for line in workflow.read_text("utf-8").splitlines():
+        found = re.match(r"\s*(?:-\s+)?uses:\s*(?P<target>\S+)(?P<rest>.*)", line)
+        if found is None or found["target"].startswith("./"):
+            continue
+        _, _, ref = found["target"].partition("@")
+        assert FULL_SHA.fullmatch(ref), line
+        assert re.fullmatch(r"\s*# v\d+(\.\d+)*", found["rest"]), line
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_least_privilege_permissions(workflow: Path) -> None:
+    loaded = load(workflow)
+    assert loaded["permissions"] == {}, "grant nothing by default, per job instead"
+    for job_id, job in loaded["jobs"].items():
+        assert "permissions" in job, f"job {job_id} declares no permissions"
+        uploads_sarif = any(
+            "codeql-action/upload-sarif@" in step.get("uses", "")
+            for step in job.get("steps", [])
+        )
+        calls_reusable = "uses" in job
+        if job["permissions"].get("security-events") == "write":
+            assert uploads_sarif or calls_reusable, job_id
+        if uploads_sarif:
+            assert job["permissions"] == {
+                "contents": "read",
+                "security-events": "write",
+                "actions": "read",
+            }
+        elif not calls_reusable:
+            assert job["permissions"] == {"contents": "read"}, job_id
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_no_expressions_inside_run_scripts(workflow: Path) -> None:
+    # Expressions are spliced into the script before the shell parses it; inputs and
+    # event data must arrive through `env:` instead.
+    for job_id, step in steps(load(workflow)):
+        if "run" in step:
+            assert "${{" not in step["run"], f"{job_id}: {step['run']}"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
+def test_checkouts_keep_no_credentials(workflow: Path) -> None:
+    checkouts = [
+        step
+        for _, step in steps(load(workflow))
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert checkouts
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False
+
+
+# What each workflow does.
+
+
+def run_scripts(workflow: dict[str, Any], job_id: str) -> list[str]:
+    return [step["run"] for step in workflow["jobs"][job_id]["steps"] if "run" in step]
+
+
+def test_ci_runs_lint_types_tests_and_gate_on_both_pythons() -> None:
+    ci = load(CI_WORKFLOW)
+    assert set(workflow_trigger(ci)) == {"push", "pull_request"}
+    test_job = ci["jobs"]["test"]
+    assert test_job["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
+    scripts = "\n".join(run_scripts(ci, "test"))
+    for command in (
+        "pip install --quiet -e '.[gate,dev]'",
+        "ruff check .",
+        "ruff format --check .",
+        "mypy --strict guardrails/",
+        "python -m pytest",
+        "guardrails gate",
+    ):
+        assert command in scripts
+
+
+def test_ci_dogfoods_the_reusable_workflow_with_its_inputs() -> None:
+    call = load(CI_WORKFLOW)["jobs"]["guardrails"]
+    assert call["uses"] == "./.github/workflows/guardrails.yml"
+    assert_valid_call(call)
+
+
+def test_reusable_workflow_inputs() -> None:
+    inputs = workflow_trigger(reusable_workflow())["workflow_call"]["inputs"]
+    assert inputs["paths"] == {
+        "description": inputs["paths"]["description"],
+        "type": "string",
+        "default": ".",
+    }
+    assert inputs["gate"]["type"] == "boolean"
+    assert inputs["guardrails-ref"]["required"] is True
+
+
+def test_reusable_workflow_annotates_uploads_sarif_and_gates() -> None:
+    workflow = reusable_workflow()
+    check = workflow["jobs"]["check"]
+    scripts = run_scripts(workflow, "check")
+    sarif_step = next(s for s in scripts if "--format sarif" in s)
+    assert "--output guardrails.sarif" in sarif_step
+    # The report must exist even when there are findings; the annotation step fails.
+    assert "--exit-zero" in sarif_step
+    assert any("--format github" in s and "--exit-zero" not in s for s in scripts)
+    upload = next(
+        step
+        for step in check["steps"]
+        if "codeql-action/upload-sarif@" in step.get("uses", "")
+    )
+    assert upload["with"]["sarif_file"] == "guardrails.sarif"
+
+    gate = workflow["jobs"]["gate"]
+    assert gate["if"] == "${{ inputs.gate }}"
+    assert "guardrails gate" in run_scripts(workflow, "gate")
+    installs = "\n".join(run_scripts(workflow, "gate"))
+    assert '"guardrails[gate] @ git+https://github.com/' in installs
+
+
+# The README's caller workflow.
+
+
+def readme_caller() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(readme_block("workflow-call"))
+    return loaded
+
+
+def assert_valid_call(
+    call: dict[str, Any], workflow: dict[str, Any] | None = None
+) -> None:
+    """`call` (a job that `uses:` the reusable workflow) passes only declared inputs,
+    every required one, and grants at least what the called jobs ask for."""
+    workflow = workflow or reusable_workflow()
+    inputs = workflow_trigger(workflow)["workflow_call"]["inputs"]
+    given = call.get("with", {})
+    assert set(given) <= set(inputs), set(given) - set(inputs)
+    required = {name for name, spec in inputs.items() if spec.get("required")}
+    assert required <= set(given), required - set(given)
+    granted = call["permissions"]
+    for job_id, job in workflow["jobs"].items():
+        for scope, level in job["permissions"].items():
+            held = PERMISSION_LEVEL[granted.get(scope, "none")]
+            assert held >= PERMISSION_LEVEL[level], f"{job_id} needs {scope}: {level}"
+
+
+def test_readme_caller_uses_this_workflow_pinned_to_a_commit_of_this_repository() -> (
+    None
+):
+    (call,) = readme_caller()["jobs"].values()
+    target, _, sha = call["uses"].partition("@")
+    relative = REUSABLE_WORKFLOW.relative_to(REPOSITORY_ROOT).as_posix()
+    assert target == f"{published_repository()}/{relative}"
+    assert FULL_SHA.fullmatch(sha)
+    assert call["with"]["guardrails-ref"] == sha
+    # The pinned commit exists here and its workflow accepts exactly this call.
+    pinned = git("show", f"{sha}:{relative}", cwd=REPOSITORY_ROOT)
+    assert_valid_call(call, yaml.safe_load(pinned))
+    assert_valid_call(call)
+
+
+def test_readme_caller_validates_and_passes_zizmor(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    caller = workflows / "guardrails.yml"
+    caller.write_text(readme_block("workflow-call"), encoding="utf-8")
+    result = check_jsonschema(caller)
+    assert result.returncode == 0, result.stdout + result.stderr
+    findings = zizmor_findings(caller)
+    assert not findings, describe(findings)
+
+
+def test_readme_inputs_table_matches_the_workflow() -> None:
+    inputs = workflow_trigger(reusable_workflow())["workflow_call"]["inputs"]
+    rows = re.findall(
+        r"^\| `(?P<name>[\w-]+)` \| (?P<default>[^|]+) \|",
+        README.read_text("utf-8"),
+        re.MULTILINE,
+    )
+    documented = {name: default.strip() for name, default in rows}
+    assert set(documented) == set(inputs)
+    for name, spec in inputs.items():
+        if spec.get("required"):
+            assert documented[name] == "(required)"
+        else:
+            default = spec["default"]
+            shown = json.dumps(default) if default in ("", True, False) else default
+            assert documented[name] == f"`{shown}`", name
+
+
+# The README's result samples are real output.
+
+SAMPLE_TREE = {"jax2onnx/plugins/jax/numpy/export.py": "import onnx\n"}
+
+
+def write_sample_tree(root: Path) -> None:
+    for name, text in SAMPLE_TREE.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+def guardrails(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "guardrails", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_readme_annotation_sample_is_real_output(tmp_path: Path) -> None:
+    command, *expected = readme_block("annotation-sample").splitlines()
+    program, *args = shlex.split(command.removeprefix("$ "))
+    assert program == "guardrails"
+    write_sample_tree(tmp_path)
+    result = guardrails(*args, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == expected
+
+
+def is_excerpt(excerpt: Any, actual: Any) -> bool:
+    """Every key of `excerpt` is in `actual` with the same value (recursively)."""
+    if isinstance(excerpt, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and is_excerpt(value, actual[key])
+            for key, value in excerpt.items()
+        )
+    if isinstance(excerpt, list):
+        return (
+            isinstance(actual, list)
+            and len(excerpt) == len(actual)
+            and all(map(is_excerpt, excerpt, actual))
+        )
+    return bool(excerpt == actual)
+
+
+def test_readme_sarif_sample_is_an_excerpt_of_real_output(tmp_path: Path) -> None:
+    excerpt = json.loads(readme_block("sarif-sample"))
+    write_sample_tree(tmp_path)
+    result = guardrails("check", "--format", "sarif", "jax2onnx", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    (run,) = json.loads(result.stdout)["runs"]
+    (actual,) = run["results"]
+    assert is_excerpt(excerpt, actual), json.dumps(actual, indent=2)
+    documented = run["tool"]["driver"]["rules"][actual["ruleIndex"]]
+    assert documented["id"] == "GR101"
