@@ -1,0 +1,83 @@
+"""Which qualified names create PRNG keys, seed generators or set global seeds.
+
+Names are as `ImportMap.qualify` spells them (`jr.split` -> `jax.random.split`).
+Shared by the randomness rules (GR2xx) and the key dataflow in `keyflow`.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+# jax.random functions that return a fresh key or an array of keys. `split` and
+# `fold_in` also consume their argument; `PRNGKey`/`key` start from a seed.
+KEY_PRODUCERS = frozenset(
+    {
+        "jax.random.PRNGKey",
+        "jax.random.key",
+        "jax.random.split",
+        "jax.random.fold_in",
+        "jax.random.clone",
+        "jax.random.wrap_key_data",
+    }
+)
+
+# Calls that make randomness depend on a seed fixed when they run.
+SEEDERS = frozenset(
+    KEY_PRODUCERS
+    | {
+        "flax.nnx.Rngs",
+        "flax.nnx.rnglib.Rngs",
+        "haiku.PRNGSequence",
+        "numpy.random.seed",
+        "numpy.random.default_rng",
+        "numpy.random.RandomState",
+        "numpy.random.Generator",
+        "numpy.random.SeedSequence",
+        "random.seed",
+        "random.Random",
+        "torch.manual_seed",
+        "torch.seed",
+        "torch.random.manual_seed",
+        "torch.cuda.manual_seed",
+        "torch.cuda.manual_seed_all",
+        "tensorflow.random.set_seed",
+    }
+)
+
+# jax.random functions that look at a key without consuming it (JAX's key reuse
+# checker treats them the same way).
+NON_CONSUMING_JAX_RANDOM = frozenset(
+    {"jax.random.key_data", "jax.random.key_impl", "jax.random.PRNGKeyArray"}
+)
+
+# Builtins and helpers that inspect a value without using its randomness.
+NON_CONSUMING_CALLS = frozenset(
+    {
+        "isinstance",
+        "len",
+        "type",
+        "id",
+        "repr",
+        "str",
+        "print",
+        "hash",
+        "getattr",
+        "hasattr",
+        "callable",
+        "jax.numpy.shape",
+        "jax.numpy.ndim",
+        "jax.numpy.size",
+        "numpy.shape",
+        "numpy.ndim",
+        "jax.dtypes.issubdtype",
+        "jax.numpy.issubdtype",
+        "jax.eval_shape",
+        "jax.ShapeDtypeStruct",
+        *NON_CONSUMING_JAX_RANDOM,
+    }
+)
+
+
+def is_key_name(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a parameter name follows the key-naming convention (`key-names`)."""
+    return any(fnmatchcase(name, pattern) for pattern in patterns)
