@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from guardrails.cli import target_paths
 from guardrails.config import load_config
+from guardrails.engine.cache import Cache
+from guardrails.engine.catalogue import build_catalogue, selected_rules
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.findings import UsageError
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS
-from guardrails.rules import select_rules
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -23,14 +25,28 @@ def run_check(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     config = load_config(args.config)
     # The command line's --select replaces the configured one; ignores add up.
-    rules = select_rules(
+    # The rule catalogue comes from the cache when it can: no rule is imported
+    # (nor LibCST) unless some file has to be parsed.
+    cache = None if args.no_cache else Cache.at(config.root)
+    rules = selected_rules(
+        cache.catalogue() if cache is not None else build_catalogue(),
         args.select if args.select is not None else config.select,
         [*config.ignore, *(args.ignore or [])],
     )
     files = collect_files(
         target_paths(args.paths, args.package), config.root, config.all_excludes
     )
-    result = check_project(files, config, rules, cwd)
+    run_cache = (
+        cache.for_run(config, [rule.code for rule in rules])
+        if cache is not None
+        else None
+    )
+    result = check_project(files, config, rules, cwd, cache=run_cache)
+    # Bad-input findings (GR0) come from the engine itself; an ignored one stays out.
+    selected = {rule.code for rule in rules}
+    result = replace(
+        result, findings=[f for f in result.findings if f.code in selected]
+    )
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
     report = formatters[args.format](result, rules, cwd)

@@ -58,6 +58,20 @@ def _excluded(path: Path, root: Path, walk_root: Path, excludes: Sequence[str]) 
     return any(matches_any(candidate, excludes) for candidate in candidates)
 
 
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symbolic-link loop
+        return False
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
 def iter_python_files(
     start: Path, root: Path, excludes: Sequence[str]
 ) -> Iterator[Path]:
@@ -82,14 +96,13 @@ def iter_python_files(
             path = Path(entry.path)
             if _excluded(path, root, start, excludes):
                 continue
-            try:
-                is_dir = entry.is_dir()
-                is_file = entry.is_file()
-            except OSError:
-                continue
-            if is_dir:
+            if _is_folder(entry):
                 yield from walk(path)
-            elif entry.name.endswith(".py") and (is_file or entry.is_symlink()):
+            elif entry.name.endswith(".py") and (
+                entry.is_symlink() or _is_regular_file(entry)
+            ):
+                # A `.py` link that dangles or loops is yielded too: reading it
+                # fails, and that is reported (GR002) rather than passed over.
                 yield path
 
     yield from walk(start)
