@@ -23,6 +23,9 @@ def test_sample(tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool) -
     target = tmp_path / sample.path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(sample.code, encoding="utf-8")
+    for name, text in sample.files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
     findings = [f for f in check_tree(tmp_path, [rule.code]).findings if f.code == rule.code]
     if valid:
         assert findings == [], sample.code

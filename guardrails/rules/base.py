@@ -37,6 +37,8 @@ class Sample:
     code: str
     path: str = "pkg/plugins/sample.py"
     line: int | None = None
+    # Extra files written beside the sample: (relative path, text) pairs.
+    files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,525 @@
+"""The testcase allowlist: which testcases may set `run_only_f32_variant` or
+`skip_numeric_validation`, and why.
+
+The file (`guardrails-allowlist.toml` beside the configuration by default) holds
+`[[allow]]` tables::
+
+    [[allow]]
+    flag = "run_only_f32_variant"
+    context = "primitives.lax"
+    component = "add"          # optional, default "*"
+    testcase = "add_const"     # exact name or glob, optional, default "*"
+    file = "jax2onnx/plugins/jax/lax/add.py"  # optional: where the flag lives
+    reason = "ORT has no float64 Add kernel on CPU"
+
+An entry covers a flagged testcase when the flags are equal and context, component
+and testcase match (globs with `fnmatch` rules). Leaving out component and testcase
+allows a whole context, as jax2onnx does for `examples.maxtext`.
+
+`file` scopes staleness (GR302): an entry is judged only when its file was part of
+the check (or no longer exists), so a pre-commit run on a few files never calls the
+rest of the allowlist stale. An entry without `file` is judged when a checked file
+flags a testcase of its context and component.
+
+A missing allowlist file is an empty allowlist: every flag is then a finding. TOML
+readers cannot keep comments, so `allowlist sync` edits the text block by block:
+existing entries, their order and comments stay as written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from guardrails.analysis.testcases import FLAGS, WILDCARD
+from guardrails.engine.paths import display_path, relative_posix
+from guardrails.findings import UsageError
+
+if TYPE_CHECKING:
+    from guardrails.config import Config
+
+BASELINE_REASON = "baseline"
+_HEADER = re.compile(r"\s*\[\[\s*allow\s*\]\]\s*(?:#.*)?\n?\Z")
+_ENTRY_KEYS = ("flag", "context", "component", "testcase", "file", "reason")
+_NEW_FILE_PREAMBLE = """\
+# guardrails allowlist: testcases allowed to set run_only_f32_variant or
+# skip_numeric_validation (GR301, GR303). `guardrails allowlist sync` adds an
+# entry with reason "baseline" for each new flag: replace it with the real reason.
+"""
+
+
+@dataclass(frozen=True)
+class FlaggedTestcase:
+    """The fact GR3 rules record per file: a testcase that sets a flag, located
+    at the flag (1-based lines and columns)."""
+
+    flag: str
+    context: str
+    component: str
+    testcase: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "flag": self.flag,
+            "context": self.context,
+            "component": self.component,
+            "testcase": self.testcase,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FlaggedTestcase:
+        return cls(
+            flag=str(data["flag"]),
+            context=str(data["context"]),
+            component=str(data["component"]),
+            testcase=str(data["testcase"]),
+            line=int(data["line"]),
+            column=int(data["column"]),
+            end_line=int(data["end_line"]),
+            end_column=int(data["end_column"]),
+        )
+
+    @property
+    def identity(self) -> str:
+        return f"{self.context}::{self.component}::{self.testcase}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    flag: str
+    context: str
+    component: str
+    testcase: str
+    reason: str
+    file: str | None
+    line: int  # of the entry's `[[allow]]` header in the allowlist file
+
+    def covers(self, flagged: FlaggedTestcase) -> bool:
+        # A glob fact (`maxtext_*`) is covered only by an entry matching the glob
+        # itself, i.e. one at least as wide.
+        return (
+            self.flag == flagged.flag
+            and fnmatchcase(flagged.context, self.context)
+            and fnmatchcase(flagged.component, self.component)
+            and fnmatchcase(flagged.testcase, self.testcase)
+        )
+
+    def describe(self) -> str:
+        where = f" in {self.file}" if self.file else ""
+        return f"{self.flag} {self.context}::{self.component}::{self.testcase}{where}"
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    path: Path
+    text: str  # "" when the file does not exist
+    entries: tuple[Entry, ...]
+
+    def covers(self, flagged: FlaggedTestcase) -> bool:
+        return any(entry.covers(flagged) for entry in self.entries)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def _string_lines(lines: Sequence[str]) -> list[bool]:
+    """For each line, whether it starts inside a multi-line string."""
+    inside: str | None = None
+    result = []
+    for line in lines:
+        result.append(inside is not None)
+        index = 0
+        while index < len(line):
+            if inside is not None:
+                end = line.find(inside, index)
+                if end < 0:
+                    break
+                inside, index = None, end + 3
+                continue
+            match = re.compile(r"\"\"\"|'''|\"(?:[^\"\\]|\\.)*\"|'[^']*'|#").search(
+                line, index
+            )
+            if match is None or match.group() == "#":
+                break
+            if match.group() in ('"""', "'''"):
+                inside = match.group()
+            index = match.end()
+    return result
+
+
+def _header_lines(lines: Sequence[str]) -> list[int]:
+    """0-based indexes of the `[[allow]]` header lines."""
+    in_string = _string_lines(lines)
+    return [
+        index
+        for index, line in enumerate(lines)
+        if not in_string[index] and _HEADER.match(line)
+    ]
+
+
+def _entry(table: Any, number: int, line: int, shown: str) -> Entry:
+    where = f"{shown}:{line}: allowlist entry {number}"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where}: must be a table")
+    unknown = sorted(set(table) - set(_ENTRY_KEYS))
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown key {unknown[0]!r} (known: {', '.join(_ENTRY_KEYS)})"
+        )
+    for key, value in table.items():
+        if not isinstance(value, str):
+            raise UsageError(f"{where}: {key} must be a string")
+    flag = table.get("flag")
+    if flag not in FLAGS:
+        raise UsageError(f"{where}: flag must be one of {', '.join(FLAGS)}")
+    context = table.get("context", "")
+    if not context.strip():
+        raise UsageError(f"{where}: context must be a non-empty string")
+    reason = table.get("reason", "")
+    if not reason.strip():
+        raise UsageError(f"{where}: reason must be a non-empty string")
+    component = table.get("component", WILDCARD)
+    testcase = table.get("testcase", WILDCARD)
+    if not component or not testcase:
+        raise UsageError(f"{where}: component and testcase must not be empty")
+    file = table.get("file")
+    if file is not None and not file.strip():
+        raise UsageError(f"{where}: file must not be empty")
+    return Entry(flag, context, component, testcase, reason, file, line)
+
+
+def parse_allowlist(path: Path, text: str) -> Allowlist:
+    shown = display_path(path, Path.cwd())
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{shown}: invalid TOML: {error}") from None
+    unknown = sorted(set(data) - {"allow"})
+    if unknown:
+        raise UsageError(
+            f"{shown}: unknown key {unknown[0]!r} (entries are [[allow]] tables)"
+        )
+    tables = data.get("allow", [])
+    if not isinstance(tables, list):
+        raise UsageError(f"{shown}: allow must be an array of [[allow]] tables")
+    headers = _header_lines(text.splitlines(keepends=True))
+    if len(headers) != len(tables):
+        raise UsageError(
+            f"{shown}: write each entry as its own [[allow]] table "
+            f"(found {len(headers)} headers for {len(tables)} entries)"
+        )
+    entries = tuple(
+        _entry(table, number, header + 1, shown)
+        for number, (table, header) in enumerate(zip(tables, headers, strict=True), 1)
+    )
+    return Allowlist(path, text, entries)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: Path, _mtime_ns: int, _size: int) -> Allowlist:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        shown = display_path(path, Path.cwd())
+        raise UsageError(f"{shown}: cannot read allowlist: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        shown = display_path(path, Path.cwd())
+        raise UsageError(f"{shown}: allowlist is not UTF-8") from None
+    return parse_allowlist(path, text)
+
+
+def load_allowlist(path: Path) -> Allowlist:
+    """The allowlist at `path`; a missing file is an empty allowlist."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return Allowlist(path, "", ())
+    except OSError as error:
+        shown = display_path(path, Path.cwd())
+        raise UsageError(f"{shown}: cannot read allowlist: {error.strerror}") from None
+    if not path.is_file():
+        shown = display_path(path, Path.cwd())
+        raise UsageError(f"{shown}: allowlist is not a file")
+    # Three rules read the allowlist per run; the stat key keeps edits visible.
+    return _load_cached(path, info.st_mtime_ns, info.st_size)
+
+
+# -------------------------------------------------------------------- staleness
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """One file of a check as the allowlist sees it."""
+
+    relative_path: str  # posix, against the config root (what `file` holds)
+    flagged: tuple[FlaggedTestcase, ...]
+    analysed: bool  # False when its flags could not be read (syntax error)
+
+
+def stale_entries(
+    allowlist: Allowlist, checked: Sequence[CheckedFile], root: Path
+) -> list[Entry]:
+    """Entries that cover no flagged testcase, among those the check can judge."""
+    every_flag = [flagged for file in checked for flagged in file.flagged]
+    by_path = {file.relative_path: file for file in checked}
+    stale = []
+    for entry in allowlist.entries:
+        if any(entry.covers(flagged) for flagged in every_flag):
+            continue
+        if _judged(entry, by_path, every_flag, root):
+            stale.append(entry)
+    return stale
+
+
+def _judged(
+    entry: Entry,
+    by_path: Mapping[str, CheckedFile],
+    every_flag: Sequence[FlaggedTestcase],
+    root: Path,
+) -> bool:
+    if entry.file is not None:
+        file = by_path.get(entry.file)
+        if file is not None:
+            return file.analysed
+        target = Path(entry.file)
+        return not (target if target.is_absolute() else root / target).exists()
+    return any(
+        fnmatchcase(flagged.context, entry.context)
+        and fnmatchcase(flagged.component, entry.component)
+        for flagged in every_flag
+    )
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def _toml_string(value: str) -> str:
+    # JSON's string escapes are a subset of TOML basic-string escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_entry(flagged: FlaggedTestcase, file: str, reason: str) -> str:
+    return (
+        "[[allow]]\n"
+        f"flag = {_toml_string(flagged.flag)}\n"
+        f"context = {_toml_string(flagged.context)}\n"
+        f"component = {_toml_string(flagged.component)}\n"
+        f"testcase = {_toml_string(flagged.testcase)}\n"
+        f"file = {_toml_string(file)}\n"
+        f"reason = {_toml_string(reason)}\n"
+    )
+
+
+def _is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def remove_entries(text: str, lines_to_remove: Iterable[int]) -> str:
+    """Drop the entries whose `[[allow]]` header is on these (1-based) lines, with
+    the comment lines right above them; everything else stays byte for byte."""
+    lines = text.splitlines(keepends=True)
+    in_string = _string_lines(lines)
+    headers = _header_lines(lines)
+    doomed = {line - 1 for line in lines_to_remove}
+    keep = [True] * len(lines)
+    for position, header in enumerate(headers):
+        if header not in doomed:
+            continue
+        start = header
+        while (
+            start > 0
+            and not in_string[start - 1]
+            and _is_comment(lines[start - 1])
+            and (position == 0 or start - 1 > headers[position - 1])
+        ):
+            start -= 1
+        limit = headers[position + 1] if position + 1 < len(headers) else len(lines)
+        # The block ends after its last key line, plus the blank lines after it;
+        # a comment further down belongs to what follows.
+        end = header + 1
+        for index in range(header + 1, limit):
+            if in_string[index] or (
+                lines[index].strip() and not _is_comment(lines[index])
+            ):
+                end = index + 1
+        while end < limit and not lines[end].strip():
+            end += 1
+        if position + 1 < len(headers) and end == limit:
+            # Leave the next entry's own leading comments in place.
+            while end > header + 1 and _is_comment(lines[end - 1]):
+                end -= 1
+        for index in range(start, end):
+            keep[index] = False
+    return "".join(line for line, kept in zip(lines, keep, strict=True) if kept)
+
+
+def append_entries(text: str, blocks: Sequence[str]) -> str:
+    if not blocks:
+        return text
+    if not text.strip():
+        text = _NEW_FILE_PREAMBLE
+    if not text.endswith("\n"):
+        text += "\n"
+    return text + "".join(f"\n{block}" for block in blocks)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, then rename over `path`:
+    a reader sees the old file or the new one, never half of one."""
+    shown = display_path(path, Path.cwd())
+    try:
+        mode = path.stat().st_mode & 0o777 if path.exists() else None
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise UsageError(f"{shown}: cannot write: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"{shown}: cannot write: {error.strerror}") from None
+
+
+# -------------------------------------------------------------------------- sync
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    added: tuple[tuple[FlaggedTestcase, str], ...]  # (flagged testcase, its file)
+    stale: tuple[Entry, ...]
+    text: str  # the allowlist after the change
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added) or bool(self.stale)
+
+
+def plan_sync(
+    allowlist: Allowlist, checked: Sequence[CheckedFile], root: Path, prune: bool
+) -> SyncPlan:
+    added: list[tuple[FlaggedTestcase, str]] = []
+    planned: list[Entry] = []
+    for file in checked:
+        for flagged in file.flagged:
+            if allowlist.covers(flagged) or any(e.covers(flagged) for e in planned):
+                continue
+            added.append((flagged, file.relative_path))
+            planned.append(
+                Entry(
+                    flagged.flag,
+                    flagged.context,
+                    flagged.component,
+                    flagged.testcase,
+                    BASELINE_REASON,
+                    file.relative_path,
+                    0,
+                )
+            )
+    stale = tuple(stale_entries(allowlist, checked, root)) if prune else ()
+    text = remove_entries(allowlist.text, (entry.line for entry in stale))
+    text = append_entries(
+        text,
+        [render_entry(flagged, file, BASELINE_REASON) for flagged, file in added],
+    )
+    return SyncPlan(tuple(added), stale, text)
+
+
+def scan(
+    files: Sequence[Path], config: Config, cwd: Path
+) -> tuple[list[CheckedFile], list[str]]:
+    """Every flagged testcase in `files`, read by the check engine's collector;
+    also the one-line reasons files could not be analysed."""
+    from guardrails.engine.runner import check_file
+    from guardrails.rules import select_rules
+    from guardrails.rules.testcase_metadata import COLLECTOR_NAME
+
+    # GR301 brings the flag collector; the always-on GR0 rules say which files
+    # could not be read or parsed, so their entries are left alone.
+    rules = select_rules(["GR301"], ())
+    checked = []
+    problems = []
+    for path in files:
+        result = check_file(path, config, rules, cwd)
+        facts = result.facts.get(COLLECTOR_NAME)
+        problems += [
+            f"{finding.path}:{finding.line}: {finding.message}"
+            for finding in result.findings
+        ]
+        checked.append(
+            CheckedFile(
+                relative_path=relative_posix(path, config.root),
+                flagged=tuple(FlaggedTestcase.from_json(fact) for fact in facts or ()),
+                analysed=facts is not None or not result.findings,
+            )
+        )
+    return checked, problems
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
+    from guardrails.cli import target_paths
+    from guardrails.config import load_config
+    from guardrails.engine.paths import collect_files
+
+    cwd = Path.cwd()
+    config = load_config(args.config)
+    files = collect_files(
+        target_paths(args.paths, args.package), config.root, config.all_excludes
+    )
+    allowlist = load_allowlist(config.allowlist_path)
+    checked, problems = scan(files, config, cwd)
+    for problem in problems:
+        print(
+            f"guardrails: warning: {problem} (its flags are not synced)",
+            file=sys.stderr,
+        )
+
+    plan = plan_sync(allowlist, checked, config.root, args.prune)
+    shown = display_path(config.allowlist_path, cwd)
+    for flagged, file in plan.added:
+        print(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
+    for entry in plan.stale:
+        print(f"- {entry.describe()} ({shown}:{entry.line})")
+    if not args.prune:
+        kept = stale_entries(allowlist, checked, config.root)
+        if kept:
+            print(f"{len(kept)} stale entries kept (use --prune to remove them)")
+    if not plan.changed:
+        print(f"{shown}: up to date ({len(allowlist.entries)} entries)")
+        return 0
+    # Check that what is about to be written reads back, before replacing the file.
+    parse_allowlist(config.allowlist_path, plan.text)
+    write_atomically(config.allowlist_path, plan.text)
+    print(
+        f"{shown}: added {len(plan.added)}, removed {len(plan.stale)}, "
+        f"{len(allowlist.entries) + len(plan.added) - len(plan.stale)} entries"
+    )
+    return 0

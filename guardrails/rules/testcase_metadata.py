@@ -1,0 +1,411 @@
+"""GR3: testcase metadata. `run_only_f32_variant` and `skip_numeric_validation` hide
+coverage, so each use must be listed, with a reason, in the allowlist."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from guardrails.allowlist import (
+    Allowlist,
+    CheckedFile,
+    FlaggedTestcase,
+    load_allowlist,
+    stale_entries,
+)
+from guardrails.analysis.testcases import extract_testcases
+from guardrails.engine.paths import display_path, relative_posix
+from guardrails.findings import Finding
+from guardrails.rules.base import FactCollector, ProjectContext, Rule, Sample
+
+COLLECTOR_NAME = "testcase-flags"
+# Every flag is spelled out somewhere in the file that sets it (a literal key, a
+# keyword argument or a module-level dict merged in), so files without either
+# name cannot hold one and are not parsed.
+FLAG_PRESCAN = re.compile(r"run_only_f32_variant|skip_numeric_validation")
+
+
+class TestcaseFlagsCollector(FactCollector):
+    """Records each flagged testcase of a file as a `FlaggedTestcase` fact."""
+
+    name = COLLECTOR_NAME
+    prescan = FLAG_PRESCAN
+
+    def visit_Module(self, node: cst.Module) -> None:
+        # An empty list still says "analysed, no flags", which GR302 relies on.
+        self.context.facts.setdefault(self.name, [])
+        flagged = [
+            (testcase, flag, where)
+            for testcase in extract_testcases(node)
+            for flag, where in testcase.flags.items()
+        ]
+        if not flagged:
+            return
+        positions = MetadataWrapper(node, unsafe_skip_copy=True).resolve(
+            PositionProvider
+        )
+        for testcase, flag, where in flagged:
+            span = positions[where]
+            self.record(
+                FlaggedTestcase(
+                    flag=flag,
+                    context=testcase.context,
+                    component=testcase.component,
+                    testcase=testcase.testcase,
+                    line=span.start.line,
+                    column=span.start.column + 1,
+                    end_line=span.end.line,
+                    end_column=span.end.column + 1,
+                ).to_json()
+            )
+
+
+def _flagged_by_file(project: ProjectContext) -> Iterator[tuple[str, FlaggedTestcase]]:
+    for shown, facts in project.facts.items():
+        for fact in facts.get(COLLECTOR_NAME, ()):
+            yield shown, FlaggedTestcase.from_json(fact)
+
+
+class _UncoveredFlag(Rule):
+    flag: ClassVar[str]
+    prescan = FLAG_PRESCAN
+    collector = TestcaseFlagsCollector
+
+    @classmethod
+    def check_project(cls, project: ProjectContext) -> Iterable[Finding]:
+        allowlist: Allowlist | None = None
+        for shown, flagged in _flagged_by_file(project):
+            if flagged.flag != cls.flag:
+                continue
+            allowlist = allowlist or load_allowlist(project.config.allowlist_path)
+            if allowlist.covers(flagged):
+                continue
+            yield Finding(
+                path=shown,
+                line=flagged.line,
+                column=flagged.column,
+                code=cls.code,
+                message=(
+                    f"{cls.flag} on {flagged.identity} is not in the allowlist; "
+                    f"add [[allow]] flag = {_quoted(cls.flag)}, "
+                    f"context = {_quoted(flagged.context)}, "
+                    f"component = {_quoted(flagged.component)}, "
+                    f"testcase = {_quoted(flagged.testcase)}, reason = ... "
+                    f"to {project.config.allowlist}"
+                ),
+                end_line=flagged.end_line,
+                end_column=flagged.end_column,
+                rule=cls.name,
+            )
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_EXAMPLE = """\
+from jax2onnx.plugins.plugin_system import register_example
+
+register_example(
+    component="MlpExample",
+    context="examples.eqx",
+    testcases=[
+        {
+            "testcase": "mlp_batched",
+            "callable": lambda x: x,
+            "input_shapes": [("B", 30)],
+%s        },
+    ],
+)
+"""
+
+
+def _covering_allowlist(flag: str) -> tuple[tuple[str, str], ...]:
+    return (
+        (
+            "guardrails-allowlist.toml",
+            "[[allow]]\n"
+            f'flag = "{flag}"\n'
+            'context = "examples.eqx"\n'
+            'component = "MlpExample"\n'
+            'testcase = "mlp_*"\n'
+            'file = "pkg/plugins/sample.py"\n'
+            'reason = "ORT has no float64 kernel for this graph"\n',
+        ),
+    )
+
+
+class UncoveredRunOnlyF32Variant(_UncoveredFlag):
+    """`run_only_f32_variant` on a testcase that no allowlist entry covers.
+
+    ## What it does
+    Finds every jax2onnx testcase (registered through `register_example` or
+    `register_primitive`, as a call or a class decorator) that sets
+    `"run_only_f32_variant": True`, directly, through `dict(...)` or through a
+    module-level dict merged in with `**`, and reports it at the flag unless an
+    entry of the allowlist (`guardrails-allowlist.toml`) covers its
+    `(context, component, testcase)`. The message names the entry to add;
+    `guardrails allowlist sync` adds it with reason `baseline`.
+
+    ## Why is this bad?
+    The flag drops the generated float64 variant of the testcase, so double
+    precision export is never tested for it. Each use should be a decision with a
+    recorded reason, not a copy-pasted line; without the allowlist they pile up
+    unreviewed (jax2onnx 0.17.1 sets it on 713 testcases).
+
+    ## Example
+    ```python
+    register_example(
+        component="MlpExample",
+        context="examples.eqx",
+        testcases=[{"testcase": "mlp_batched", "run_only_f32_variant": True}],
+    )
+    ```
+
+    ## Use instead
+    Drop the flag, or list the testcase with its reason:
+    ```toml
+    [[allow]]
+    flag = "run_only_f32_variant"
+    context = "examples.eqx"
+    component = "MlpExample"
+    testcase = "mlp_batched"
+    reason = "ORT has no float64 kernel for this graph"
+    ```
+    """
+
+    code = "GR301"
+    name = "unlisted-run-only-f32-variant"
+    flag = "run_only_f32_variant"
+    VALID = (
+        Sample(_EXAMPLE % ""),
+        Sample(
+            _EXAMPLE % '            "run_only_f32_variant": True,\n',
+            files=_covering_allowlist("run_only_f32_variant"),
+        ),
+        Sample(_EXAMPLE % '            "run_only_f32_variant": False,\n'),
+    )
+    INVALID = (
+        Sample(_EXAMPLE % '            "run_only_f32_variant": True,\n', line=11),
+        Sample(
+            """\
+from jax2onnx.plugins.plugin_system import register_primitive
+
+_F32_ONLY = {"run_only_f32_variant": True}
+
+
+@register_primitive(
+    jaxpr_primitive="add",
+    context="primitives.lax",
+    component="add",
+    testcases=[
+        {"testcase": "add", "callable": lambda x: x + x},
+        {"testcase": "add_f32", "callable": lambda x: x + x, **_F32_ONLY},
+    ],
+)
+class AddPlugin:
+    pass
+""",
+            line=12,
+        ),
+    )
+
+
+class UncoveredSkipNumericValidation(_UncoveredFlag):
+    """`skip_numeric_validation` on a testcase that no allowlist entry covers.
+
+    ## What it does
+    Like GR301 for `"skip_numeric_validation": True`: reports the flag unless an
+    allowlist entry covers the testcase. An entry may cover a whole context by
+    leaving out `component` and `testcase` (jax2onnx allows `examples.maxtext`
+    that way). This is the check jax2onnx runs in
+    `tests/extra_tests/framework/test_do_not_skip_numeric_validation.py`, made
+    static so it needs no plugin imports and runs in a pre-commit hook.
+
+    ## Why is this bad?
+    With the flag the exported model is never run against JAX: it can compute
+    anything and the testcase still passes. Skips are meant for inherently
+    stochastic testcases (dropout) or graphs ONNX Runtime cannot execute yet.
+
+    ## Example
+    ```python
+    register_example(
+        component="MlpExample",
+        context="examples.eqx",
+        testcases=[{"testcase": "mlp_batched", "skip_numeric_validation": True}],
+    )
+    ```
+
+    ## Use instead
+    Validate numerically, or list the testcase with its reason:
+    ```toml
+    [[allow]]
+    flag = "skip_numeric_validation"
+    context = "examples.eqx"
+    component = "MlpExample"
+    testcase = "mlp_batched"
+    reason = "dropout in training mode is random"
+    ```
+    """
+
+    code = "GR303"
+    name = "unlisted-skip-numeric-validation"
+    flag = "skip_numeric_validation"
+    VALID = (
+        Sample(_EXAMPLE % ""),
+        Sample(
+            _EXAMPLE % '            "skip_numeric_validation": True,\n',
+            files=(
+                (
+                    "guardrails-allowlist.toml",
+                    "# ORT cannot run these graphs yet: the whole context.\n"
+                    "[[allow]]\n"
+                    'flag = "skip_numeric_validation"\n'
+                    'context = "examples.eqx"\n'
+                    'reason = "ORT cannot execute these graphs yet"\n',
+                ),
+            ),
+        ),
+    )
+    INVALID = (
+        Sample(_EXAMPLE % '            "skip_numeric_validation": True,\n', line=11),
+        Sample(
+            _EXAMPLE % '            "skip_numeric_validation": True,\n',
+            files=_covering_allowlist("run_only_f32_variant"),
+            line=11,
+        ),
+    )
+
+
+class StaleAllowlistEntry(Rule):
+    """An allowlist entry that covers no flagged testcase.
+
+    ## What it does
+    Reports, at its `[[allow]]` line in the allowlist file, an entry that matches
+    no testcase setting its flag. Only entries for modules that were part of the
+    check are judged: an entry's `file` (written by `guardrails allowlist sync`)
+    must have been checked or no longer exist; an entry without `file` is judged
+    when a checked file flags a testcase of its context and component. So a
+    pre-commit run on a few changed files never reports the rest of the
+    allowlist.
+
+    ## Why is this bad?
+    A stale entry silently allows the flag back: when someone re-adds
+    `run_only_f32_variant` to that testcase later, nothing asks why. The
+    allowlist should list exactly the exceptions that exist.
+
+    ## Example
+    ```toml
+    [[allow]]  # the testcase no longer sets the flag
+    flag = "run_only_f32_variant"
+    context = "primitives.lax"
+    component = "add"
+    testcase = "add_const"
+    file = "jax2onnx/plugins/jax/lax/add.py"
+    reason = "baseline"
+    ```
+
+    ## Use instead
+    Delete the entry, or let `guardrails allowlist sync --prune` delete every
+    stale entry among the checked files.
+    """
+
+    code = "GR302"
+    name = "stale-allowlist-entry"
+    # Staleness is judged per project; a file is only parsed for its flags.
+    prescan = FLAG_PRESCAN
+    collector = TestcaseFlagsCollector
+    VALID = (
+        Sample(_EXAMPLE % ""),
+        Sample(
+            _EXAMPLE % '            "run_only_f32_variant": True,\n',
+            files=_covering_allowlist("run_only_f32_variant"),
+        ),
+    )
+    INVALID = (
+        Sample(
+            _EXAMPLE % "",
+            files=(
+                (
+                    "guardrails-allowlist.toml",
+                    "# mlp_batched used to skip float64\n"
+                    "\n"
+                    "[[allow]]\n"
+                    'flag = "run_only_f32_variant"\n'
+                    'context = "examples.eqx"\n'
+                    'component = "MlpExample"\n'
+                    'testcase = "mlp_batched"\n'
+                    'file = "pkg/plugins/sample.py"\n'
+                    'reason = "baseline"\n',
+                ),
+            ),
+            line=3,
+        ),
+    )
+
+    @classmethod
+    def check_project(cls, project: ProjectContext) -> Iterable[Finding]:
+        config = project.config
+        allowlist = load_allowlist(config.allowlist_path)
+        if not allowlist.entries:
+            return
+        shown_paths = _display_paths(project)
+        checked = []
+        for path in project.checked_files:
+            facts = project.facts.get(shown_paths[path], {}).get(COLLECTOR_NAME)
+            checked.append(
+                CheckedFile(
+                    relative_path=relative_posix(path, config.root),
+                    flagged=tuple(
+                        FlaggedTestcase.from_json(fact) for fact in facts or ()
+                    ),
+                    analysed=facts is not None or not _may_flag(path),
+                )
+            )
+        shown_allowlist = display_path(config.allowlist_path, _display_base(project))
+        lines = allowlist.text.splitlines()
+        for entry in stale_entries(allowlist, checked, config.root):
+            yield Finding(
+                path=shown_allowlist,
+                line=entry.line,
+                column=1,
+                code=cls.code,
+                message=(
+                    f"stale allowlist entry: {entry.describe()} covers no flagged "
+                    "testcase; delete it (guardrails allowlist sync --prune)"
+                ),
+                end_line=entry.line,
+                end_column=len(lines[entry.line - 1]) + 1,
+                rule=cls.name,
+            )
+
+
+def _display_paths(project: ProjectContext) -> dict[Path, str]:
+    """Each checked file's display path: the engine keys facts by it, one per
+    file, in the order of `checked_files`."""
+    if len(project.facts) == len(project.checked_files):
+        return dict(zip(project.checked_files, project.facts, strict=True))
+    return {path: display_path(path, Path.cwd()) for path in project.checked_files}
+
+
+def _display_base(project: ProjectContext) -> Path:
+    """The folder display paths are relative to, so the allowlist is shown the
+    way the checked files are."""
+    for path, shown in _display_paths(project).items():
+        if not Path(shown).is_absolute() and path.as_posix().endswith("/" + shown):
+            return Path(path.as_posix()[: -len(shown) - 1] or "/")
+    return Path.cwd()
+
+
+def _may_flag(path: Path) -> bool:
+    """Whether a file without facts could still set a flag: it mentions one but
+    could not be analysed (unreadable, or a syntax error reported as GR001)."""
+    try:
+        return FLAG_PRESCAN.search(path.read_text(encoding="utf-8")) is not None
+    except (OSError, UnicodeDecodeError):
+        return True
