@@ -8,6 +8,7 @@ result samples are checked against the workflow file and the real formatters.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -359,3 +360,77 @@ def test_readme_sarif_sample_is_an_excerpt_of_real_output(tmp_path: Path) -> Non
     assert is_excerpt(excerpt, actual), json.dumps(actual, indent=2)
     documented = run["tool"]["driver"]["rules"][actual["ruleIndex"]]
     assert documented["id"] == "GR101"
+
+
+# The check job's own shell steps, run here the way the runner runs them.
+
+INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.(?P<name>[\w-]+)\s*\}\}")
+
+
+def run_job_scripts(
+    job_id: str, inputs: dict[str, str], cwd: Path
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each `run:` step of the reusable workflow's job, in order, with its `env:`
+    expressions filled from `inputs`, under bash as GitHub runs it. Install steps
+    are left out: guardrails is installed here already (from this working tree)."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("GIT_")
+    }
+    environment["PATH"] = os.pathsep.join([str(SCRIPTS), environment["PATH"]])
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
+    for step in reusable_workflow()["jobs"][job_id]["steps"]:
+        if "run" not in step or "pip install" in step["run"]:
+            continue
+        step_environment = dict(environment)
+        for name, value in step.get("env", {}).items():
+            found = INPUT_EXPRESSION.fullmatch(value)
+            assert found is not None, f"{name}: {value}"
+            step_environment[name] = inputs[found["name"]]
+        results[step["name"]] = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=cwd,
+            env=step_environment,
+            capture_output=True,
+            text=True,
+        )
+    return results
+
+
+def test_check_job_steps_annotate_and_write_sarif(tmp_path: Path) -> None:
+    write_sample_tree(tmp_path)
+    (tmp_path / "tools" / "plugins").mkdir(parents=True)
+    (tmp_path / "tools" / "plugins" / "lower.py").write_text(
+        "from onnx import helper\n", encoding="utf-8"
+    )
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "plugins.py").write_text("import onnx\n", encoding="utf-8")
+    # A YAML block scalar in the caller gives one path per line.
+    results = run_job_scripts("check", {"paths": "jax2onnx\ntools\n"}, tmp_path)
+
+    assert list(results) == ["SARIF report", "guardrails check"]
+    sarif = results["SARIF report"]
+    assert sarif.returncode == 0, sarif.stderr
+    (run,) = json.loads((tmp_path / "guardrails.sarif").read_text("utf-8"))["runs"]
+    assert sorted(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in run["results"]
+    ) == ["jax2onnx/plugins/jax/numpy/export.py", "tools/plugins/lower.py"]
+
+    annotate = results["guardrails check"]
+    assert annotate.returncode == 1, annotate.stderr
+    annotations = annotate.stdout.splitlines()
+    assert len(annotations) == 2
+    assert all(line.startswith("::error file=") for line in annotations)
+    assert "docs/plugins.py" not in annotate.stdout
+
+
+def test_check_job_steps_pass_on_a_clean_tree(tmp_path: Path) -> None:
+    (tmp_path / "jax2onnx" / "plugins").mkdir(parents=True)
+    (tmp_path / "jax2onnx" / "plugins" / "ok.py").write_text(
+        "import onnx_ir as ir\n", encoding="utf-8"
+    )
+    results = run_job_scripts("check", {"paths": "."}, tmp_path)
+    for name, result in results.items():
+        assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
+    (run,) = json.loads((tmp_path / "guardrails.sarif").read_text("utf-8"))["runs"]
+    assert run["results"] == []
