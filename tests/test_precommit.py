@@ -100,8 +100,8 @@ def consumer_repository(tmp_path: Path) -> ConsumerRepository:
 
 @pytest.fixture(scope="session")
 def hook_repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """This repository as a hook repository at a commit: HEAD plus the working tree's
-    changes to tracked files (what `pre-commit try-repo` would use)."""
+    """This repository as a hook repository at a commit: HEAD plus the working tree,
+    new files included (the code these tests import), as pre-commit clones it."""
     clone = tmp_path_factory.mktemp("hook-repository") / "guardrails"
     subprocess.run(
         ["git", "clone", "--quiet", str(REPOSITORY_ROOT), str(clone)],
@@ -109,7 +109,10 @@ def hook_repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
         env=_clean_environment(),
     )
     changed = git("diff", "--name-only", "-z", "HEAD", cwd=REPOSITORY_ROOT)
-    for name in filter(None, changed.split("\0")):
+    untracked = git(
+        "ls-files", "--others", "--exclude-standard", "-z", cwd=REPOSITORY_ROOT
+    )
+    for name in filter(None, f"{changed}\0{untracked}".split("\0")):
         source, target = REPOSITORY_ROOT / name, clone / name
         if source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -331,3 +334,56 @@ def test_readme_config_gate_runs_in_the_project_on_plugin_changes(
     assert "- exit code: 2" in output
     assert "guardrails: error:" in output
     assert "no-such-setting" in output
+
+
+def example_module(component: str, flagged: bool) -> str:
+    flag = '            "run_only_f32_variant": True,\n' if flagged else ""
+    return (
+        "from jax2onnx.plugins.plugin_system import register_example\n\n"
+        "register_example(\n"
+        f'    component="{component}",\n'
+        '    context="examples.eqx",\n'
+        "    testcases=[\n"
+        "        {\n"
+        f'            "testcase": "{component.lower()}_batched",\n'
+        '            "callable": lambda x: x,\n'
+        f"{flag}"
+        "        },\n"
+        "    ],\n"
+        ")\n"
+    )
+
+
+def test_readme_config_judges_allowlist_entries_of_checked_files_only(
+    run_pre_commit: RunPreCommit,
+    consumer_repository: ConsumerRepository,
+    hook_repository: tuple[Path, str],
+) -> None:
+    mlp = "jax2onnx/plugins/examples/eqx/mlp.py"
+    cnn = "jax2onnx/plugins/examples/eqx/cnn.py"
+    root = consumer_repository(
+        {
+            ".pre-commit-config.yaml": readme_config_for(hook_repository),
+            mlp: example_module("Mlp", flagged=True),
+            cnn: example_module("Cnn", flagged=True),
+        }
+    )
+    # Adoption: a baseline allowlist of every flag, then one flag goes away.
+    baseline = subprocess.run(
+        [sys.executable, "-m", "guardrails", "allowlist", "sync"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert baseline.returncode == 0, baseline.stdout + baseline.stderr
+    consumer_repository({cnn: example_module("Cnn", flagged=False)})
+
+    # A commit touching only mlp.py leaves cnn.py's entry alone...
+    result = run_pre_commit("run", "--files", mlp, cwd=root)
+    assert result.returncode == 0, output_of(result)
+    # ...while one touching cnn.py is told that its entry is stale.
+    result = run_pre_commit("run", "--files", cnn, cwd=root)
+    output = output_of(result)
+    assert result.returncode == 1, output
+    assert re.search(r"guardrails-allowlist\.toml:\d+:1: GR302 .*cnn_batched", output)
+    assert "mlp_batched" not in output
