@@ -34,7 +34,10 @@ def run_check(args: argparse.Namespace) -> int:
         [*config.ignore, *(args.ignore or [])],
     )
     files = collect_files(
-        target_paths(args.paths, args.package), config.root, config.all_excludes
+        target_paths(args.paths, args.package),
+        config.root,
+        config.all_excludes,
+        force_exclude=args.force_exclude,
     )
     run_cache = (
         cache.for_run(config, [rule.code for rule in rules])

@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--no-cache", action="store_true", help="do not read or write the cache"
     )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="skip excluded files even when named explicitly (for pre-commit)",
+    )
     check.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
 
     commands.add_parser("rules", help="list every rule")

@@ -171,7 +171,7 @@ def manifest_hooks() -> dict[str, dict[str, Any]]:
 
 def test_check_hook_runs_on_python_files_without_configuration() -> None:
     hook = manifest_hooks()["guardrails"]
-    assert hook["entry"] == "guardrails check"
+    assert hook["entry"] == "guardrails check --force-exclude"
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
     # pre-commit passes the staged file names; no args, no config file needed.
@@ -387,3 +387,24 @@ def test_readme_config_judges_allowlist_entries_of_checked_files_only(
     assert result.returncode == 1, output
     assert re.search(r"guardrails-allowlist\.toml:\d+:1: GR302 .*cnn_batched", output)
     assert "mlp_batched" not in output
+
+
+def test_readme_config_leaves_configured_excludes_unchecked(
+    run_pre_commit: RunPreCommit,
+    consumer_repository: ConsumerRepository,
+    hook_repository: tuple[Path, str],
+) -> None:
+    # Fixtures that break the rules on purpose, excluded in the project's config.
+    root = consumer_repository(
+        {
+            ".pre-commit-config.yaml": readme_config_for(hook_repository),
+            "pyproject.toml": '[tool.guardrails]\nextend-exclude = ["tests/data"]\n',
+            "tests/data/plugins/bad_import.py": ONNX_IMPORT,
+            "jax2onnx/plugins/jax/numpy/export.py": ONNX_IMPORT,
+        }
+    )
+    result = run_pre_commit("run", "--all-files", cwd=root)
+    output = output_of(result)
+    assert result.returncode == 1, output
+    assert "jax2onnx/plugins/jax/numpy/export.py:1:8: GR101" in output
+    assert "bad_import.py" not in output

@@ -108,16 +108,33 @@ def iter_python_files(
     yield from walk(start)
 
 
+def _excluded_under_root(path: Path, root: Path, excludes: Sequence[str]) -> bool:
+    """Whether `path` or a folder above it (up to `root`) is excluded."""
+    candidates = [path, *path.parents]
+    return any(
+        _excluded(candidate, root, root, excludes)
+        for candidate in candidates
+        if candidate != root and candidate.is_relative_to(root)
+    )
+
+
 def collect_files(
-    paths: Sequence[Path], root: Path, excludes: Sequence[str]
+    paths: Sequence[Path],
+    root: Path,
+    excludes: Sequence[str],
+    force_exclude: bool = False,
 ) -> list[Path]:
-    """Files named explicitly are checked whatever their suffix; folders are walked
-    for `.py` files. A path that does not exist is the caller's usage error."""
+    """Files named explicitly are checked whatever their suffix, unless
+    `force_exclude` (pre-commit names every staged file, excluded or not); folders
+    are walked for `.py` files. A path that does not exist is the caller's usage
+    error."""
     found: dict[Path, None] = {}
     for path in paths:
         # abspath also folds `..`, so `../pkg/x.py` is displayed relative to the
         # working directory when it is under it, and checked once however named.
         absolute = Path(os.path.abspath(path))
+        if force_exclude and _excluded_under_root(absolute, root, excludes):
+            continue
         if absolute.is_dir():
             for file in iter_python_files(absolute, root, excludes):
                 found.setdefault(file, None)
