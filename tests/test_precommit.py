@@ -8,6 +8,7 @@ share one environment through a per-session PRE_COMMIT_HOME.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -408,3 +409,34 @@ def test_readme_config_leaves_configured_excludes_unchecked(
     assert result.returncode == 1, output
     assert "jax2onnx/plugins/jax/numpy/export.py:1:8: GR101" in output
     assert "bad_import.py" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "reported"),
+    [
+        (["tests/data/plugins/bad_import.py"], ["tests/data/plugins/bad_import.py"]),
+        (["--force-exclude", "tests/data/plugins/bad_import.py"], []),
+        (
+            ["--force-exclude", "tests/data/plugins/bad_import.py", "plugins/x.py"],
+            ["plugins/x.py"],
+        ),
+        (["--force-exclude", "tests/data"], []),
+    ],
+)
+def test_force_exclude_applies_configured_excludes_to_named_files(
+    tmp_path: Path, args: list[str], reported: list[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.guardrails]\nextend-exclude = ["tests/data"]\n', encoding="utf-8"
+    )
+    for name in ("tests/data/plugins/bad_import.py", "plugins/x.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(ONNX_IMPORT, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "guardrails", "check", "--format", "json", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    findings = json.loads(result.stdout)["findings"]
+    assert sorted({finding["path"] for finding in findings}) == reported
