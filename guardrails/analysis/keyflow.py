@@ -22,7 +22,12 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
-from guardrails.analysis.prng import KEY_PRODUCERS, NON_CONSUMING_CALLS, is_key_name
+from guardrails.analysis.prng import (
+    DERIVING,
+    KEY_PRODUCERS,
+    NON_CONSUMING_CALLS,
+    is_key_name,
+)
 
 # A loop body is re-run until the state at its head stops growing; real loops
 # settle in two rounds, the cap only bounds pathological alias chains.
@@ -65,7 +70,14 @@ class Element:
     loop: int  # id of the loop node
 
 
-Index = int | Slice | Symbolic | Element
+@dataclass(frozen=True)
+class Fold:
+    """`fold_in(key, data)` with literal data: the same data gives the same key."""
+
+    data: str
+
+
+Index = int | Slice | Symbolic | Element | Fold
 
 
 @dataclass(frozen=True)
@@ -121,25 +133,115 @@ def _slice_span(index: Slice, length: int | None) -> tuple[int, float] | None:
 # --- Abstract state ------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Condition:
+    """A branch test, as written (without `not`), and the names it reads."""
+
+    text: str
+    names: frozenset[str]
+
+
+def condition_of(test: cst.BaseExpression) -> tuple[Condition, bool]:
+    """`not x` is the condition `x` taken the other way."""
+    truth = True
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, truth = test.expression, not truth
+    bare = test.with_changes(lpar=(), rpar=()) if test.lpar else test
+    return Condition(code_of(bare), frozenset(_names_in(test))), truth
+
+
+def _conjuncts(
+    test: cst.BaseExpression, operator: type[cst.And] | type[cst.Or]
+) -> list[cst.BaseExpression] | None:
+    """`a and (b and c)` -> [a, b, c] for `cst.And`; None if `test` is no such chain."""
+    if not isinstance(test, cst.BooleanOperation) or not isinstance(
+        test.operator, operator
+    ):
+        return None
+    parts: list[cst.BaseExpression] = []
+    for side in (test.left, test.right):
+        parts += _conjuncts(side, operator) or [side]
+    return parts
+
+
+def known_truth(test: cst.BaseExpression, facts: dict[Condition, bool]) -> bool | None:
+    """What the path's facts say about `test`: `a and b` is false once either is."""
+    for operator, absorbing in ((cst.And, False), (cst.Or, True)):
+        parts = _conjuncts(test, operator)
+        if parts is not None:
+            truths = [known_truth(part, facts) for part in parts]
+            if absorbing in truths:
+                return absorbing
+            if all(truth is not None for truth in truths):
+                return not absorbing
+    condition, polarity = condition_of(test)
+    known = facts.get(condition)
+    return None if known is None else known == polarity
+
+
+def assume(test: cst.BaseExpression, truth: bool, facts: dict[Condition, bool]) -> None:
+    """Record that the path took `test` as `truth` (`a and b` true: both are)."""
+    for operator, absorbing in ((cst.And, False), (cst.Or, True)):
+        parts = _conjuncts(test, operator)
+        if parts is not None:
+            if truth != absorbing:
+                for part in parts:
+                    assume(part, truth, facts)
+            else:
+                open_parts = [p for p in parts if known_truth(p, facts) is None]
+                if len(open_parts) == 1:  # the others went the other way
+                    assume(open_parts[0], truth, facts)
+            return
+    condition, polarity = condition_of(test)
+    facts[condition] = truth == polarity
+
+
+@dataclass(frozen=True)
+class Use:
+    """Where a key was consumed: the argument, and the call it went to."""
+
+    argument: cst.CSTNode
+    call: cst.Call
+
+
 @dataclass
 class State:
     """One path's knowledge: which keys each variable may hold, which keys were
     consumed (and where first)."""
 
     env: dict[str, frozenset[Location]] = field(default_factory=dict)
-    consumed: dict[Location, cst.CSTNode] = field(default_factory=dict)
+    consumed: dict[Location, Use] = field(default_factory=dict)
+    # Conditions this path took (`self.fused` -> True), so a later test of the
+    # same condition follows the same way.
+    facts: dict[Condition, bool] = field(default_factory=dict)
 
     def copy(self) -> State:
-        return State(dict(self.env), dict(self.consumed))
+        return State(dict(self.env), dict(self.consumed), dict(self.facts))
 
     def merge(self, other: State) -> None:
         for name, refs in other.env.items():
             self.env[name] = self.env.get(name, frozenset()) | refs
         for location, use in other.consumed.items():
             self.consumed.setdefault(location, use)
+        self.facts = {
+            condition: truth
+            for condition, truth in self.facts.items()
+            if other.facts.get(condition) == truth
+        }
 
-    def signature(self) -> tuple[frozenset[object], frozenset[Location]]:
-        return frozenset(self.env.items()), frozenset(self.consumed)
+    def signature(self) -> Signature:
+        return (
+            frozenset(self.env.items()),
+            frozenset(self.consumed),
+            frozenset(self.facts.items()),
+        )
+
+
+Signature = tuple[
+    frozenset[tuple[str, frozenset[Location]]],
+    frozenset[Location],
+    frozenset[tuple["Condition", bool]],
+]
 
 
 def merged(states: Sequence[State]) -> State:
@@ -152,7 +254,7 @@ def merged(states: Sequence[State]) -> State:
 def distinct(states: Iterable[State]) -> list[State]:
     """The paths, one per distinct state; past `MAX_PATHS` they are merged into one
     (a may-state: it over-approximates every path it stands for)."""
-    seen: set[tuple[frozenset[object], frozenset[Location]]] = set()
+    seen: set[Signature] = set()
     kept = []
     for state in states:
         signature = state.signature()
@@ -179,9 +281,13 @@ class Flow:
 class Reuse:
     """`second` consumes a key that `first` may already have consumed."""
 
-    first: cst.CSTNode
-    second: cst.CSTNode
-    in_loop: bool  # the first use is the same expression, on an earlier iteration
+    first: Use
+    second: Use
+
+    @property
+    def in_loop(self) -> bool:
+        """The same expression, on an earlier round of a loop."""
+        return self.first.argument is self.second.argument
 
 
 # --- The interpreter -----------------------------------------------------------
@@ -226,7 +332,7 @@ class KeyFlow:
 
     def statement(self, node: cst.CSTNode, state: State) -> Flow:
         if isinstance(node, cst.SimpleStatementLine):
-            return self.block(node.body, [state])
+            return self.block(node.body, _assume_conditions(node, state))
         handler = getattr(self, f"_stmt_{type(node).__name__}", None)
         if handler is not None:
             flow: Flow = handler(node, state)
@@ -299,14 +405,22 @@ class KeyFlow:
 
     def _stmt_If(self, node: cst.If, state: State) -> Flow:
         self.expr(node.test, state)
-        body = self.block(node.body, [state.copy()])
-        if isinstance(node.orelse, cst.If):
-            orelse = self.statement(node.orelse, state.copy())
-        elif isinstance(node.orelse, cst.Else):
-            orelse = self.block(node.orelse.body, [state.copy()])
-        else:
-            orelse = Flow([state])
-        return _join_flows([body, orelse])
+        known = known_truth(node.test, state.facts)
+        flows = []
+        if known is not False:
+            taken = state.copy()
+            assume(node.test, True, taken.facts)
+            flows.append(self.block(node.body, [taken]))
+        if known is not True:
+            skipped = state.copy()
+            assume(node.test, False, skipped.facts)
+            if isinstance(node.orelse, cst.If):
+                flows.append(self.statement(node.orelse, skipped))
+            elif isinstance(node.orelse, cst.Else):
+                flows.append(self.block(node.orelse.body, [skipped]))
+            else:
+                flows.append(Flow([skipped]))
+        return _join_flows(flows)
 
     def _stmt_For(self, node: cst.For, state: State) -> Flow:
         bind_targets = self.iteration(node.iter, node.target, id(node), state)
@@ -440,6 +554,8 @@ class KeyFlow:
             ]
             for location in stale:
                 del state.consumed[location]
+            for condition in [c for c in state.facts if target.value in c.names]:
+                del state.facts[condition]
         elif isinstance(target, cst.Tuple | cst.List):
             elements = target.elements
             starred = next(
@@ -516,7 +632,7 @@ class KeyFlow:
                 )
                 bound |= _names_in(part_target)
             for other in _names_in(target) - bound:
-                head.env[other] = frozenset()
+                self.bind(cst.Name(other), frozenset(), head)
 
         return bind_round
 
@@ -550,6 +666,9 @@ class KeyFlow:
             return frozenset()
         if isinstance(node, cst.IfExp):
             self.expr(node.test, state)
+            known = known_truth(node.test, state.facts)
+            if known is not None:
+                return self.expr(node.body if known else node.orelse, state)
             body, orelse = state.copy(), state.copy()
             found = self.expr(node.body, body) | self.expr(node.orelse, orelse)
             state.env, state.consumed = body.env, body.consumed
@@ -585,10 +704,12 @@ class KeyFlow:
         if not isinstance(node.func, cst.Name):
             self.expr(node.func, state)
         arguments = [(arg, self.expr(arg.value, state)) for arg in node.args]
+        if name in DERIVING:
+            return self.derive(node, name, arguments, state)
         if name not in NON_CONSUMING_CALLS and name not in _PASS_THROUGH:
             for arg, refs in arguments:
                 for location in refs:
-                    self.consume(location, arg.value, state)
+                    self.consume(location, Use(arg.value, node), state)
         elif name in _PASS_THROUGH:
             return frozenset().union(*(refs for _, refs in arguments))
         if name not in KEY_PRODUCERS:
@@ -598,6 +719,28 @@ class KeyFlow:
             del state.consumed[location]  # a new key from this call: forget the old one
         if name == "jax.random.split":
             self.lengths[origin] = _split_count(node)
+        return frozenset({Location(origin)})
+
+    def derive(
+        self,
+        node: cst.Call,
+        name: str,
+        arguments: list[tuple[cst.Arg, frozenset[Location]]],
+        state: State,
+    ) -> frozenset[Location]:
+        """`fold_in` / `clone`: a new key, the parent left unconsumed (as JAX's
+        checker has it). Folding the same literal data twice gives the same key."""
+        parents = arguments[0][1] if arguments else frozenset()
+        data = arguments[1][0].value if len(arguments) > 1 else None
+        literal = isinstance(data, cst.Integer | cst.SimpleString) or (
+            data is not None and _literal_int(data) is not None
+        )
+        if name == "jax.random.fold_in" and parents and data is not None and literal:
+            folded = Fold(code_of(data))
+            return frozenset(parent.child(folded) for parent in parents)
+        origin = ("call", id(node))
+        for location in [loc for loc in state.consumed if loc.origin == origin]:
+            del state.consumed[location]
         return frozenset({Location(origin)})
 
     def subscript(self, node: cst.Subscript, state: State) -> frozenset[Location]:
@@ -653,13 +796,13 @@ class KeyFlow:
             else:
                 state.env.pop(name, None)
 
-    def consume(self, location: Location, use: cst.CSTNode, state: State) -> None:
+    def consume(self, location: Location, use: Use, state: State) -> None:
         length = self.lengths.get(location.origin)
         for earlier, first in state.consumed.items():
             if earlier.origin == location.origin and _paths_overlap(
                 earlier.path, location.path, length
             ):
-                self.reuses.setdefault(id(use), Reuse(first, use, in_loop=first is use))
+                self.reuses.setdefault(id(use.argument), Reuse(first, use))
                 break
         state.consumed.setdefault(location, use)
 
@@ -671,7 +814,41 @@ def _paths_overlap(
         # Only the first index is into the split array whose length we know.
         if not _indices_overlap(first, second, length if depth == 0 else None):
             return False
-    return True
+    # A whole key overlaps its parts, but not the keys folded out of it.
+    extra = a[len(b) :] or b[len(a) :]
+    return not any(isinstance(index, Fold) for index in extra)
+
+
+def _assume_conditions(line: cst.SimpleStatementLine, state: State) -> list[State]:
+    """One path per way the statement's conditional expressions can go, so that
+    `a = f(key) if c else None` and `b = g(key) if not c else None` on the next
+    line never meet. Only the first two open conditions split."""
+    paths = [state]
+    open_tests = [
+        test
+        for test in _conditional_tests(line)
+        if known_truth(test, state.facts) is None
+    ]
+    for test in open_tests[:2]:
+        split = []
+        for path in paths:
+            for truth in (True, False):
+                assumed = path.copy()
+                assume(test, truth, assumed.facts)
+                split.append(assumed)
+        paths = split
+    return paths
+
+
+def _conditional_tests(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Lambda):
+            continue
+        if isinstance(current, cst.IfExp):
+            yield current.test
+        stack.extend(current.children)
 
 
 def _join_flows(flows: Sequence[Flow]) -> Flow:

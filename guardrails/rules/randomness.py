@@ -682,24 +682,31 @@ class PrngKeyReuse(Rule):
             PositionProvider
         )
         for reuse in flow.reuses.values():
-            line = positions[reuse.first].start.line
-            self.report(reuse.second, self._message(reuse, line))
+            line = positions[reuse.first.argument].start.line
+            self.report(reuse.second.argument, self._message(reuse, line))
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
-        used = code_of(reuse.second)
+        used = _short(code_of(reuse.second.argument))
         split = _spelled(self.context.imports, "jax.random.split")
-        if isinstance(reuse.second, cst.Name):
+        if isinstance(reuse.second.argument, cst.Name):
             fresh = "subkey" if used != "subkey" else "subkey2"
             fix = f"`{used}, {fresh} = {split}({used})` and pass `{fresh}`"
         else:
-            fix = f"split enough keys (`{split}(key, n)`) and give each use its own element"
+            fix = f"split one key per use (`{split}(key, n)`) and index each once"
+        second_call = _short(code_of(reuse.second.call.func))
         if reuse.in_loop:
             return (
-                f"PRNG key `{used}` is consumed on every round of the loop (line "
-                f"{first_line}) without a new split; split inside the loop: {fix}"
+                f"PRNG key `{used}` goes to `{second_call}` on every round of the loop "
+                f"without a new split; split inside the loop: {fix}"
             )
-        first = code_of(reuse.first)
+        first_call = _short(code_of(reuse.first.call.func))
         return (
-            f"PRNG key `{used}` may already be consumed on line {first_line} "
-            f"(`{first}`); split before this use: {fix}"
+            f"PRNG key `{used}` may already be consumed by `{first_call}` on line "
+            f"{first_line}; split before passing it to `{second_call}`: {fix}"
         )
+
+
+def _short(code: str, limit: int = 60) -> str:
+    """Code for a message: one line, and not too long."""
+    flat = " ".join(code.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
