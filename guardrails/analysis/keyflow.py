@@ -115,6 +115,11 @@ def _indices_overlap(a: Index, b: Index, length: int | None) -> bool:
         if first_span is None or second_span is None:
             return False
         return max(first_span[0], second_span[0]) < min(first_span[1], second_span[1])
+    if isinstance(a, Element) or isinstance(b, Element):
+        # A loop over an array meets every element: the same loop's element is
+        # forgotten at the start of each round, so this is another use.
+        other = b if isinstance(a, Element) else a
+        return isinstance(other, Element | int | Slice)
     return a == b
 
 
@@ -202,6 +207,7 @@ class Use:
 
     argument: cst.CSTNode
     call: cst.Call
+    captured: str | None = None  # the key a local function reads from this scope
 
 
 @dataclass
@@ -300,6 +306,9 @@ class KeyFlow:
         self.imports = imports
         self.lengths: dict[tuple[str, int | str], int | None] = {}
         self.reuses: dict[int, Reuse] = {}
+        # Local functions of the scope being run -> the names they pass to calls
+        # from the enclosing scope: calling one consumes what those hold then.
+        self.closures: dict[str, frozenset[str]] = {}
 
     # Entry points
 
@@ -307,9 +316,11 @@ class KeyFlow:
         state = State()
         for name in key_parameters(node, key_names):
             state.env[name] = frozenset({Location(("param", name))})
+        self.closures = {}
         self.block(node.body, [state])
 
     def run_module(self, node: cst.Module) -> None:
+        self.closures = {}
         self.block(node.body, [State()])
 
     # Statements
@@ -365,6 +376,9 @@ class KeyFlow:
         refs = self.expr(node.value, state)
         for target in targets:
             self.bind(target, refs, state)
+            if isinstance(target, cst.Name) and isinstance(node.value, cst.Lambda):
+                captured = _captured_arguments(node.value.params, node.value.body)
+                self.closures[target.value] = captured
         return Flow([state])
 
     def _stmt_AnnAssign(self, node: cst.AnnAssign, state: State) -> Flow:
@@ -526,6 +540,7 @@ class KeyFlow:
             if param.default is not None:
                 self.expr(param.default, state)
         self.bind(node.name, frozenset(), state)
+        self.closures[node.name.value] = _captured_arguments(node.params, node.body)
         return Flow([state])
 
     def _stmt_ClassDef(self, node: cst.ClassDef, state: State) -> Flow:
@@ -706,6 +721,10 @@ class KeyFlow:
         arguments = [(arg, self.expr(arg.value, state)) for arg in node.args]
         if name in DERIVING:
             return self.derive(node, name, arguments, state)
+        if isinstance(node.func, cst.Name) and node.func.value in self.closures:
+            for captured in sorted(self.closures[node.func.value]):
+                for location in state.env.get(captured, frozenset()):
+                    self.consume(location, Use(node, node, captured), state)
         if name not in NON_CONSUMING_CALLS and name not in _PASS_THROUGH:
             for arg, refs in arguments:
                 for location in refs:
@@ -849,6 +868,21 @@ def _conditional_tests(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
         if isinstance(current, cst.IfExp):
             yield current.test
         stack.extend(current.children)
+
+
+def _captured_arguments(params: cst.Parameters, body: cst.CSTNode) -> frozenset[str]:
+    """Names a local function passes to calls without binding them itself."""
+    passed: set[str] = set()
+    local = {param.name.value for param in _parameters(params)}
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Arg) and isinstance(current.value, cst.Name):
+            passed.add(current.value.value)
+        elif isinstance(current, cst.AssignTarget | cst.CompFor | cst.For):
+            local |= _names_in(current.target)
+        stack.extend(current.children)
+    return frozenset(passed - local)
 
 
 def _join_flows(flows: Sequence[Flow]) -> Flow:

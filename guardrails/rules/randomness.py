@@ -686,9 +686,9 @@ class PrngKeyReuse(Rule):
             self.report(reuse.second.argument, self._message(reuse, line))
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
-        used = _short(code_of(reuse.second.argument))
+        used = reuse.second.captured or _short(code_of(reuse.second.argument))
         split = _spelled(self.context.imports, "jax.random.split")
-        if isinstance(reuse.second.argument, cst.Name):
+        if isinstance(reuse.second.argument, cst.Name) or reuse.second.captured:
             fresh = "subkey" if used != "subkey" else "subkey2"
             fix = f"`{used}, {fresh} = {split}({used})` and pass `{fresh}`"
         else:
