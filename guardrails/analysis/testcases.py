@@ -14,8 +14,9 @@ and `for` loops over literal collections are folded. What cannot be known become
 
 from __future__ import annotations
 
+import ast
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -99,45 +100,63 @@ def is_glob(name: str) -> bool:
 # --------------------------------------------------------------------------- scopes
 
 
-class _Scopes(cst.CSTVisitor):
-    """Parents, module-level definitions and each function's local assignments."""
+class TestcaseScanner(cst.BatchableCSTVisitor):
+    """Records, in one walk, what evaluating the registrations needs: each
+    scope's assignments, list mutations and returns, module-level functions,
+    the `for` loops around each node and the places a flag can be given.
+
+    Batchable, so it rides along the engine's single walk of a file; then
+    `testcases()` evaluates the registrations without walking again.
+    """
 
     def __init__(self) -> None:
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.stack: list[cst.CSTNode] = []
+        super().__init__()
+        self.module: cst.Module | None = None
+        self._scopes: list[cst.CSTNode] = []
+        self._loops: list[list[cst.For]] = []
+        # node -> (its scope: Module or FunctionDef, the loops it runs in)
+        self.where: dict[cst.CSTNode, tuple[cst.CSTNode, tuple[cst.For, ...]]] = {}
         self.functions: dict[str, cst.FunctionDef] = {}
-        # scope node (Module or FunctionDef) -> name -> assigned expressions
         self.assignments: dict[cst.CSTNode, dict[str, list[cst.BaseExpression]]] = {}
-        # scope node -> list name -> mutation calls/augmented assignments
         self.mutations: dict[cst.CSTNode, dict[str, list[cst.CSTNode]]] = {}
+        self.returns: dict[cst.CSTNode, list[cst.Return]] = {}
         self.register_calls: list[cst.Call] = []
+        # Where a flag may be given, in source order, by kind (see `flag_positions`).
+        self.flag_keys: list[cst.DictElement] = []
+        self.spreads: list[cst.StarredDictElement] = []
+        self.keywords: list[cst.Arg] = []
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.stack:
-            self.parents[node] = self.stack[-1]
-        self.stack.append(node)
-        return super().on_visit(node)
+    def _record(self, node: cst.CSTNode) -> cst.CSTNode:
+        scope = self._scopes[-1]
+        self.where[node] = (scope, tuple(self._loops[-1]))
+        return scope
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        self.stack.pop()
-
-    def scope_of(self, node: cst.CSTNode) -> cst.CSTNode:
-        current: cst.CSTNode | None = self.parents.get(node)
-        while current is not None and not isinstance(
-            current, (cst.FunctionDef, cst.Module)
-        ):
-            current = self.parents.get(current)
-        assert current is not None  # every node sits inside the module
-        return current
-
-    def _bind(self, node: cst.CSTNode, name: str, value: cst.BaseExpression) -> None:
-        scope = self.scope_of(node)
-        self.assignments.setdefault(scope, {}).setdefault(name, []).append(value)
+    def visit_Module(self, node: cst.Module) -> None:
+        self.module = node
+        self._scopes = [node]
+        self._loops = [[]]
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if isinstance(self.scope_of(node), cst.Module):
+        if self._scopes[-1] is self.module:
             self.functions[node.name.value] = node
+
+    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self._scopes.append(node)
+        self._loops.append([])
+
+    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+        self._loops.pop()
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self._loops[-1].append(node)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._loops[-1].pop()
+
+    def _bind(self, node: cst.CSTNode, name: str, value: cst.BaseExpression) -> None:
+        scope = self._record(node)
+        self.assignments.setdefault(scope, {}).setdefault(name, []).append(value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -152,10 +171,13 @@ class _Scopes(cst.CSTVisitor):
         if isinstance(node.target, cst.Name) and isinstance(
             node.operator, cst.AddAssign
         ):
-            scope = self.scope_of(node)
+            scope = self._record(node)
             self.mutations.setdefault(scope, {}).setdefault(
                 node.target.value, []
             ).append(node)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns.setdefault(self._record(node), []).append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -164,12 +186,35 @@ class _Scopes(cst.CSTVisitor):
             and isinstance(func.value, cst.Name)
             and func.attr.value in ("append", "extend")
         ):
-            scope = self.scope_of(node)
+            scope = self._record(node)
             self.mutations.setdefault(scope, {}).setdefault(
                 func.value.value, []
             ).append(node)
         if _callee_name(func) in REGISTER_FUNCTIONS:
+            self._record(node)
             self.register_calls.append(node)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = node.key
+        if (
+            isinstance(key, (cst.SimpleString, cst.ConcatenatedString))
+            and key.evaluated_value in FLAGS
+        ):
+            self.flag_keys.append(node)
+
+    def visit_StarredDictElement(self, node: cst.StarredDictElement) -> None:
+        self.spreads.append(node)
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.star == "**" or (
+            node.keyword is not None and node.keyword.value in FLAGS
+        ):
+            self.keywords.append(node)
+
+    def testcases(self) -> list[Testcase]:
+        """Every testcase registered in the walked module, with its flags."""
+        assert self.module is not None, "walk a module first"
+        return _testcases(self)
 
 
 def _callee_name(func: cst.BaseExpression) -> str | None:
@@ -190,7 +235,7 @@ class _Env:
 
 
 class _Evaluator:
-    def __init__(self, module: cst.Module, scopes: _Scopes) -> None:
+    def __init__(self, module: cst.Module, scopes: TestcaseScanner) -> None:
         self.module = module
         self.scopes = scopes
         self.depth = 0
@@ -203,17 +248,9 @@ class _Evaluator:
     ) -> list[_Env]:
         """Environments to evaluate `node` in: one per iteration of the `for`
         loops around it (within its function) that fold, else one."""
-        scope = self.scopes.scope_of(node)
-        loops: list[cst.For] = []
-        current = self.scopes.parents.get(node)
-        while current is not None and current is not scope:
-            if isinstance(current, cst.For) and _inside_body(
-                current, node, self.scopes
-            ):
-                loops.append(current)
-            current = self.scopes.parents.get(current)
+        scope, loops = self.scopes.where.get(node, (self.module, ()))
         envs = [_Env(scope, dict(base or {}))]
-        for loop in reversed(loops):
+        for loop in loops:
             expanded: list[_Env] = []
             for env in envs:
                 values = self.iterate(self.evaluate(loop.iter, env))
@@ -485,7 +522,7 @@ class _Evaluator:
                         return ListValue(tuple(span))
                 return UNKNOWN
             function = self.scopes.functions.get(name)
-            if function is not None and self.scopes.scope_of(node) is not function:
+            if function is not None:
                 return self._call_function(function, node, env)
             return UNKNOWN
         if isinstance(func, cst.Attribute):
@@ -523,7 +560,7 @@ class _Evaluator:
         try:
             base = self.function_env(function, call, caller)
             results: list[Value] = []
-            for statement in _returns(function):
+            for statement in self.scopes.returns.get(function, ()):
                 if statement.value is None:
                     results.append(None)
                     continue
@@ -577,36 +614,6 @@ class _Evaluator:
         if isinstance(value, DictValue) and not value.partial:
             return list(value.entries)
         return None
-
-
-def _inside_body(loop: cst.For, node: cst.CSTNode, scopes: _Scopes) -> bool:
-    """A node in the loop's body (not its `iter` or `else`) runs per iteration."""
-    current: cst.CSTNode | None = node
-    while current is not None and scopes.parents.get(current) is not loop:
-        current = scopes.parents.get(current)
-    return current is loop.body
-
-
-def _returns(function: cst.FunctionDef) -> Iterator[cst.Return]:
-    class Finder(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.found: list[cst.Return] = []
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
-            self.found.append(node)
-
-    finder = Finder()
-    function.visit(finder)
-    yield from finder.found
 
 
 def _bind_target(target: cst.BaseExpression, value: Value) -> dict[str, Value]:
@@ -735,12 +742,17 @@ def _metadata(call: cst.Call, evaluator: _Evaluator, env: _Env) -> DictValue:
 
 def extract_testcases(module: cst.Module) -> list[Testcase]:
     """Every testcase registered in the module, with the flags it sets."""
-    scopes = _Scopes()
-    module.visit(scopes)
-    evaluator = _Evaluator(module, scopes)
+    scanner = TestcaseScanner()
+    cst.visit_batched(module, [scanner])
+    return scanner.testcases()
+
+
+def _testcases(scanner: TestcaseScanner) -> list[Testcase]:
+    assert scanner.module is not None
+    evaluator = _Evaluator(scanner.module, scanner)
     found: list[Testcase] = []
     seen: set[tuple[str, str, str, tuple[tuple[str, int], ...]]] = set()
-    for call in scopes.register_calls:
+    for call in scanner.register_calls:
         for env in evaluator.envs_at(call):
             metadata = _metadata(call, evaluator, env)
             contexts = _names(_get(metadata, "context"), MISSING)
@@ -766,6 +778,65 @@ def extract_testcases(module: cst.Module) -> list[Testcase]:
                         continue
                     seen.add(key)
                     found.append(Testcase(context, component, name, flags))
+    return found
+
+
+Span = tuple[int, int, int, int]  # line, column, end line, end column; 1-based
+
+
+def flag_positions(source: str, scanner: TestcaseScanner) -> dict[cst.CSTNode, Span]:
+    """Where each place a flag may be given is, from CPython's own parser.
+
+    LibCST's position metadata costs a full extra walk, several times what the
+    analysis does; `ast` is C-fast and agrees with LibCST on what is a dict entry
+    or a keyword argument, so the n-th of each kind in source order is the same
+    node in both. On any disagreement (or code `ast` rejects) this returns {} and
+    the caller falls back to LibCST's metadata.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return {}
+    lines = source.splitlines(keepends=True)
+
+    def column(line: int, offset: int) -> int:
+        # ast counts UTF-8 bytes, LibCST characters.
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return len(text.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
+
+    def span(start: ast.expr | ast.keyword, end: ast.expr | ast.keyword) -> Span:
+        end_line = end.end_lineno or start.lineno
+        return (
+            start.lineno,
+            column(start.lineno, start.col_offset),
+            end_line,
+            column(end_line, end.end_col_offset or 0),
+        )
+
+    keys: list[Span] = []
+    spreads: list[Span] = []
+    keywords: list[Span] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if key is None:
+                    spreads.append(span(value, value))
+                elif isinstance(key, ast.Constant) and key.value in FLAGS:
+                    keys.append(span(key, value))
+        elif isinstance(node, (ast.Call, ast.ClassDef)):
+            for keyword in node.keywords:
+                if keyword.arg is None or keyword.arg in FLAGS:
+                    keywords.append(span(keyword, keyword))
+    found: dict[cst.CSTNode, Span] = {}
+    pairs: tuple[tuple[Sequence[cst.CSTNode], list[Span]], ...] = (
+        (scanner.flag_keys, keys),
+        (scanner.spreads, spreads),
+        (scanner.keywords, keywords),
+    )
+    for nodes, spans in pairs:
+        if len(nodes) != len(spans):
+            return {}
+        found.update(zip(nodes, sorted(spans), strict=True))
     return found
 
 

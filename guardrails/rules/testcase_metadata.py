@@ -4,7 +4,7 @@ coverage, so each use must be listed, with a reason, in the allowlist."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,10 +18,16 @@ from guardrails.allowlist import (
     load_allowlist,
     stale_entries,
 )
-from guardrails.analysis.testcases import extract_testcases
+from guardrails.analysis.testcases import TestcaseScanner, flag_positions
 from guardrails.engine.paths import display_path, relative_posix
 from guardrails.findings import Finding
-from guardrails.rules.base import FactCollector, ProjectContext, Rule, Sample
+from guardrails.rules.base import (
+    FactCollector,
+    FileContext,
+    ProjectContext,
+    Rule,
+    Sample,
+)
 
 COLLECTOR_NAME = "testcase-flags"
 # Every flag is spelled out somewhere in the file that sets it (a literal key, a
@@ -36,31 +42,51 @@ class TestcaseFlagsCollector(FactCollector):
     name = COLLECTOR_NAME
     prescan = FLAG_PRESCAN
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.scanner = TestcaseScanner()
+
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        # The scanner's visits ride along the engine's one walk of the file.
+        return {**self.scanner.get_visitors(), "leave_Module": self._record_flags}
+
+    def _record_flags(self, module: cst.CSTNode) -> None:
         # An empty list still says "analysed, no flags", which GR302 relies on.
         self.context.facts.setdefault(self.name, [])
         flagged = [
             (testcase, flag, where)
-            for testcase in extract_testcases(node)
+            for testcase in self.scanner.testcases()
             for flag, where in testcase.flags.items()
         ]
         if not flagged:
             return
-        positions = MetadataWrapper(node, unsafe_skip_copy=True).resolve(
-            PositionProvider
-        )
+        spans = flag_positions(self.context.source, self.scanner)
+        if not all(where in spans for _, _, where in flagged):
+            assert isinstance(module, cst.Module)
+            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
+                PositionProvider
+            )
+            spans = {
+                node: (
+                    span.start.line,
+                    span.start.column + 1,
+                    span.end.line,
+                    span.end.column + 1,
+                )
+                for node, span in positions.items()
+            }
         for testcase, flag, where in flagged:
-            span = positions[where]
+            line, column, end_line, end_column = spans[where]
             self.record(
                 FlaggedTestcase(
                     flag=flag,
                     context=testcase.context,
                     component=testcase.component,
                     testcase=testcase.testcase,
-                    line=span.start.line,
-                    column=span.start.column + 1,
-                    end_line=span.end.line,
-                    end_column=span.end.column + 1,
+                    line=line,
+                    column=column,
+                    end_line=end_line,
+                    end_column=end_column,
                 ).to_json()
             )
 
