@@ -6,10 +6,10 @@ combination of its boolean flags: reuse on any of them is reuse. GR203 must repo
 exactly the cases the runtime checker rejects.
 
 The runtime checker is blind in two places, and the `BLIND` cases cover them:
-iterating over a split array whose elements were already used (by index or by an
-earlier loop), and folding the same data into one key twice (`fold_in` makes a new key without consuming the parent, so the checker sees
-two fresh keys). There the checker passes, the draws come out equal, and GR203
-reports the reuse.
+iterating over a split array whose elements were already used (by index or by
+an earlier loop), and folding the same data into one key twice (`fold_in` makes
+a new key without consuming the parent, so the checker sees two fresh keys).
+There the checker passes, the draws come out equal, and GR203 reports the reuse.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ through `construct_and_call(...)`, split PRNG keys before reusing them (AGENTS.m
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -14,6 +15,12 @@ from guardrails.analysis.imports import ImportMap, dotted_name
 from guardrails.analysis.keyflow import KeyFlow, Reuse, code_of, key_parameters
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
 from guardrails.rules.base import FileContext, Rule, Sample
+
+
+def _code(text: str) -> str:
+    """A sample written as an indented block, as the file it stands for."""
+    return textwrap.dedent(text).lstrip("\n")
+
 
 _JAX_KEYS = frozenset({"jax.random.PRNGKey", "jax.random.key"})
 _RNGS = frozenset({"flax.nnx.Rngs", "flax.nnx.rnglib.Rngs"})
@@ -48,7 +55,7 @@ def import_time_expressions(
 ) -> Iterator[cst.BaseExpression]:
     """The top expressions of what runs when a module is imported: module and class
     bodies, decorators and default values; not function bodies, not `__main__` blocks.
-    Lambda bodies inside them are skipped by `import_time_calls`."""
+    Lambda bodies inside them are skipped by `_outermost_seeding_calls`."""
     for statement in statements:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
@@ -101,18 +108,6 @@ def _parameter_defaults(params: cst.Parameters) -> Iterator[cst.BaseExpression]:
             yield param.default
 
 
-def _calls_outside_lambda_bodies(node: cst.CSTNode) -> Iterator[cst.Call]:
-    """Calls evaluated with `node`: lambda bodies run later, their defaults now."""
-    if isinstance(node, cst.Lambda):
-        for default in _parameter_defaults(node.params):
-            yield from _calls_outside_lambda_bodies(default)
-        return
-    if isinstance(node, cst.Call):
-        yield node
-    for child in node.children:
-        yield from _calls_outside_lambda_bodies(child)
-
-
 def _seeding_advice(name: str) -> str:
     if name in KEY_PRODUCERS:
         return (
@@ -120,7 +115,10 @@ def _seeding_advice(name: str) -> str:
             "`construct_and_call`"
         )
     if name in _RNGS:
-        return "create it where it is used, or pass `with_rng_seed(seed)` to `construct_and_call`"
+        return (
+            "create it where it is used, or pass `with_rng_seed(seed)` to "
+            "`construct_and_call`"
+        )
     return "seed inside the code that needs it (a function, a fixture or `__main__`)"
 
 
@@ -148,7 +146,8 @@ class ImportTimeSeeding(Rule):
     `fold_in` / `clone` run at import), `flax.nnx.Rngs(...)`, `np.random.seed` /
     `default_rng` / `RandomState` / `Generator`, `random.seed` / `random.Random`,
     `torch.manual_seed` and `tf.random.set_seed`, however they are imported
-    (`import jax.random as jr`, `from jax.random import PRNGKey`, `from flax import nnx`).
+    (`import jax.random as jr`, `from jax.random import PRNGKey`,
+    `from flax import nnx`).
     Function and lambda bodies and `if __name__ == "__main__":` blocks are not
     import time and are never flagged.
 
@@ -183,51 +182,113 @@ class ImportTimeSeeding(Rule):
     # Every seeding name is reached through text holding one of these.
     prescan = re.compile(r"[Rr]andom|Rngs|manual_seed|PRNG|set_seed")
     VALID = (
-        Sample("import jax\n\ndef init(seed):\n    return jax.random.PRNGKey(seed)\n"),
         Sample(
-            "import jax\n\nexample = {'callable': lambda: jax.random.normal("
-            "jax.random.PRNGKey(0), (2, 3))}\n"
+            _code("""
+            import jax
+
+            def init(seed):
+                return jax.random.PRNGKey(seed)
+            """)
         ),
         Sample(
-            "import numpy as np\n\nif __name__ == '__main__':\n    np.random.seed(0)\n"
+            _code("""
+            import jax
+
+            case = {"callable": lambda: jax.random.normal(jax.random.PRNGKey(0), (2,))}
+            """)
         ),
-        Sample("from jax import random\n\nx = random.normal\ny = random.uniform\n"),
-        Sample("import random\n\ndef roll():\n    return random.Random(3).random()\n"),
         Sample(
-            "from flax import nnx\n\nclass M(nnx.Module):\n"
-            "    def __init__(self, rngs=None):\n        self.rngs = rngs or nnx.Rngs(0)\n"
+            _code("""
+            import numpy as np
+
+            if __name__ == "__main__":
+                np.random.seed(0)
+            """)
         ),
-        Sample("def PRNGKey(seed):\n    return seed\n\nKEY = PRNGKey(0)\n"),
+        Sample(
+            _code("""
+            from jax import random
+
+            draw = random.normal
+            """)
+        ),
+        Sample(
+            _code("""
+            from flax import nnx
+
+            class Model(nnx.Module):
+                def __init__(self, rngs=None):
+                    self.rngs = rngs or nnx.Rngs(0)
+            """)
+        ),
+        Sample(
+            _code("""
+            def PRNGKey(seed):
+                return seed
+
+            KEY = PRNGKey(0)
+            """)
+        ),
     )
     INVALID = (
-        Sample("import jax\n\nKEY = jax.random.PRNGKey(0)\n", line=3),
-        Sample("import jax.random as jr\n\nKEY = jr.key(0)\n", line=3),
+        Sample(_code("import jax\n\nKEY = jax.random.PRNGKey(0)\n"), line=3),
+        Sample(_code("import jax.random as jr\n\nKEY = jr.key(0)\n"), line=3),
         Sample(
-            "from jax.random import PRNGKey, split\n\nK1, K2 = split(PRNGKey(0))\n",
+            _code("""
+            from jax.random import PRNGKey, split
+
+            K1, K2 = split(PRNGKey(0))
+            """),
             line=3,
         ),
         Sample(
-            "import equinox as eqx\nimport jax\n\n"
-            "_MOD = eqx.nn.Linear(2, 3, key=jax.random.PRNGKey(0))\n",
+            _code("""
+            import equinox as eqx
+            import jax
+
+            _LINEAR = eqx.nn.Linear(2, 3, key=jax.random.PRNGKey(0))
+            """),
             line=4,
         ),
-        Sample("from flax import nnx\n\nclass M:\n    rngs = nnx.Rngs(0)\n", line=4),
         Sample(
-            "import numpy as np\n\ndef f(rng=np.random.default_rng(0)):\n    return rng\n",
+            _code("""
+            from flax import nnx
+
+            class Model:
+                rngs = nnx.Rngs(0)
+            """),
+            line=4,
+        ),
+        Sample(
+            _code("""
+            import numpy as np
+
+            def sample(rng=np.random.default_rng(0)):
+                return rng.normal()
+            """),
             line=3,
         ),
-        Sample("import numpy as np\n\nnp.random.seed(42)\n", line=3),
-        Sample("import random\n\nrandom.seed(1)\n", line=3),
-        Sample("import torch\n\ntorch.manual_seed(0)\n", line=3),
+        Sample(_code("import numpy as np\n\nnp.random.seed(42)\n"), line=3),
+        Sample(_code("import random\n\nrandom.seed(1)\n"), line=3),
+        Sample(_code("import torch\n\ntorch.manual_seed(0)\n"), line=3),
         Sample(
-            "import jax\nfrom p import register_primitive\n\n"
-            "@register_primitive(testcases=[{'input_values': [jax.random.PRNGKey(0)]}])\n"
-            "class Plugin:\n    pass\n",
-            line=4,
+            _code("""
+            import jax
+
+            @register_primitive(testcases=[{"input_values": [jax.random.PRNGKey(0)]}])
+            class Plugin:
+                pass
+            """),
+            line=3,
         ),
         Sample(
-            "from jax import random\n\nregister_example(component='x', testcases=[\n"
-            "    {'callable': lambda x, k=random.key(1): x},\n])\n",
+            _code("""
+            from jax import random
+
+            register_example(
+                testcases=[{"callable": lambda x, k=random.key(1): x}],
+            )
+            """),
             line=4,
         ),
     )
@@ -400,7 +461,7 @@ def _placeholder(arg: cst.Arg, imports: ImportMap) -> str:
 def construct_and_call_form(construction: cst.Call, imports: ImportMap) -> str:
     arguments = [code_of(construction.func)]
     arguments += [_placeholder(arg, imports) for arg in construction.args]
-    return f"construct_and_call({', '.join(arguments)})"
+    return _short(f"construct_and_call({', '.join(arguments)})", limit=160)
 
 
 class EagerTestcaseCallable(Rule):
@@ -415,7 +476,8 @@ class EagerTestcaseCallable(Rule):
     whose default argument holds one. A callee counts as a class when it is a class
     of the same module or its name, as imported, is CapWords. Lambdas, plain
     functions, `functools.partial` of functions, `jax.jit(f)` and
-    `construct_and_call(...)` are fine. The message shows the `construct_and_call`
+    `construct_and_call(...)` are fine, and so is what a lambda's body calls (it
+    runs per test). The message shows the `construct_and_call`
     form, with `with_prng_key(...)`, `with_rng_seed(...)` and
     `with_requested_dtype()` in place of keys, `nnx.Rngs` and dtypes.
 
@@ -429,7 +491,7 @@ class EagerTestcaseCallable(Rule):
     ## Example
     ```python
     register_primitive(
-        testcases=[{"testcase": "layer_norm", "callable": eqx.nn.LayerNorm(32, eps=1e-5)}],
+        testcases=[{"testcase": "layer_norm", "callable": eqx.nn.LayerNorm(32)}],
     )
     ```
 
@@ -451,54 +513,107 @@ class EagerTestcaseCallable(Rule):
     prescan = re.compile(r"callable(?:[\"']|\s*=)")
     VALID = (
         Sample(
-            "import equinox as eqx\n\nregister_primitive(testcases=[{'testcase': 'ln', "
-            "'callable': construct_and_call(eqx.nn.LayerNorm, 32)}])\n"
+            _code("""
+            import equinox as eqx
+
+            register_primitive(
+                testcases=[
+                    {
+                        "testcase": "ln",
+                        "callable": construct_and_call(eqx.nn.LayerNorm, 32),
+                    },
+                ],
+            )
+            """)
         ),
         Sample(
-            "import jax\n\ndef _f(x):\n    return x\n\nregister_example(testcases=[\n"
-            "    {'testcase': 'a', 'callable': lambda x: jax.nn.relu(x)},\n"
-            "    {'testcase': 'b', 'callable': _f},\n"
-            "    {'testcase': 'c', 'callable': jax.jit(_f)},\n])\n"
+            _code("""
+            import functools
+
+            import jax
+            import jax.numpy as jnp
+
+            def _double(x):
+                return 2 * x
+
+            register_example(
+                testcases=[
+                    {"testcase": "a", "callable": lambda x: jax.nn.relu(x)},
+                    {"testcase": "b", "callable": _double},
+                    {"testcase": "c", "callable": jax.jit(_double)},
+                    {"testcase": "d", "callable": functools.partial(jnp.sum, axis=0)},
+                    {"testcase": "e", "callable": lambda x: Model(3)(x)},
+                ],
+            )
+            """)
         ),
         Sample(
-            "import functools\nimport jax.numpy as jnp\n\nregister_example(testcases=[\n"
-            "    {'testcase': 'p', 'callable': functools.partial(jnp.sum, axis=0)},\n"
-            "    {'testcase': 'q', 'callable': lambda x: MyModel(3)(x)},\n])\n"
+            _code("""
+            from expect import expect_graph as EG
+
+            register_example(testcases=[{"testcase": "r", "callable": EG(["Add"])}])
+            """)
         ),
-        Sample(
-            "from expect import expect_graph as EG\n\nregister_example(testcases=[\n"
-            "    {'testcase': 'r', 'callable': EG(['Add'])},\n])\n"
-        ),
-        Sample("config = {'callable': Model(3)}\n"),
+        Sample('settings = {"callable": Model(3)}\n'),
     )
     INVALID = (
         Sample(
-            "import equinox as eqx\n\nregister_primitive(testcases=[\n"
-            "    {'testcase': 'ln', 'callable': eqx.nn.LayerNorm(32, eps=1e-5)},\n])\n",
+            _code("""
+            import equinox as eqx
+
+            register_primitive(
+                testcases=[{"testcase": "ln", "callable": eqx.nn.LayerNorm(32)}],
+            )
+            """),
             line=4,
         ),
         Sample(
-            "import equinox as eqx\nimport jax\n\n@register_primitive(testcases=[\n"
-            "    {'testcase': 'v', 'callable': jax.vmap(eqx.nn.LayerNorm(32))},\n])\n"
-            "class P:\n    pass\n",
+            _code("""
+            import equinox as eqx
+            import jax
+
+            @register_primitive(
+                testcases=[{"testcase": "v", "callable": jax.vmap(eqx.nn.PReLU())}],
+            )
+            class Plugin:
+                pass
+            """),
             line=5,
         ),
         Sample(
-            "from flax import nnx\n\nclass MyModel(nnx.Module):\n    pass\n\n"
-            "register_example(testcases=[\n"
-            "    {'testcase': 'm', 'callable': MyModel(rngs=nnx.Rngs(0))},\n])\n",
+            _code("""
+            from flax import nnx
+
+            class MyModel(nnx.Module):
+                pass
+
+            register_example(
+                testcases=[{"testcase": "m", "callable": MyModel(rngs=nnx.Rngs(0))}],
+            )
+            """),
             line=7,
         ),
         Sample(
-            "import equinox as eqx\nimport jax\n\n"
-            "_CONV = eqx.nn.Conv2d(3, 8, 3, key=jax.random.PRNGKey(0))\n\n"
-            "register_primitive(testcases=[{'testcase': 'c', 'callable': _CONV}])\n",
+            _code("""
+            import equinox as eqx
+            import jax
+
+            _CONV = eqx.nn.Conv2d(3, 8, 3, key=jax.random.PRNGKey(0))
+
+            register_primitive(testcases=[{"testcase": "c", "callable": _CONV}])
+            """),
             line=6,
         ),
         Sample(
-            "import equinox as eqx\n\n_LIN = eqx.nn.Identity()\n\n"
-            "register_primitive(testcases=[\n"
-            "    {'testcase': 'l', 'callable': lambda x, _m=_LIN: _m(x)},\n])\n",
+            _code("""
+            import equinox as eqx
+
+            _IDENTITY = eqx.nn.Identity()
+
+            register_primitive(
+                testcases=[{"testcase": "i", "callable": lambda x, m=_IDENTITY: m(x)}],
+            )
+            """),
             line=6,
         ),
     )
@@ -509,21 +624,43 @@ class EagerTestcaseCallable(Rule):
             scope = scope or _ModuleScope(original_node, self.context.imports)
             found = scope.eager_build(value)
             if found is not None:
-                self.report(value, self._message(found))
+                self.report(value, self._message(found, scope))
 
-    def _message(self, found: _EagerBuild) -> str:
+    def _message(self, found: _EagerBuild, scope: _ModuleScope) -> str:
         ctor = code_of(found.construction.func)
         form = construct_and_call_form(found.construction, self.context.imports)
         if found.lambda_default is not None:
-            what = f"the lambda's default `{found.lambda_default}` holds a `{ctor}` built at import"
+            default = _short(found.lambda_default)
+            what = f"the lambda's default `{default}` holds a `{ctor}` built at import"
         elif found.through_name is not None:
             what = f"`{found.through_name}` is a `{ctor}` built at import"
         else:
             what = f"`{ctor}(...)` is built once, at import"
         advice = f"use `{form}`"
+        nested = [
+            code_of(inner.func)
+            for arg in found.construction.args
+            for inner in _calls_in(arg.value)
+            if scope.is_class(inner.func)
+        ]
         if found.wrapper is not None:
-            advice += f" (with a constructor that returns `{found.wrapper}(...)` of it)"
+            advice += f" with a constructor that returns `{found.wrapper}(...)` of it"
+        elif nested:
+            advice += (
+                f" with a constructor that also builds the nested `{nested[0]}`, "
+                "or it is still built at import"
+            )
         return f"testcase callable: {what}; {advice}"
+
+
+def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls evaluated with `node` (not those in lambda bodies)."""
+    if isinstance(node, cst.Lambda):
+        return
+    if isinstance(node, cst.Call):
+        yield node
+    for child in node.children:
+        yield from _calls_in(child)
 
 
 # --- GR203: PRNG key reuse ---------------------------------------------------------
@@ -547,16 +684,21 @@ class PrngKeyReuse(Rule):
     ```
 
     Consuming a key means passing it to a call, positionally, by keyword or
-    starred: a `jax.random` function (`split` and `fold_in` included), a
-    constructor or a helper. Looking at it does not consume it: `.shape`, `.dtype`,
-    `key is None`, `isinstance(key, ...)`, `len(keys)`, `jax.random.key_data(key)`.
+    starred: a `jax.random` function (`split` included), a constructor or a
+    helper, or calling a local function that passes it on. Looking at it does not
+    consume it: `.shape`, `.dtype`, `key is None`, `isinstance(key, ...)`,
+    `len(keys)`, `jax.random.key_data(key)`. As in JAX's own checker, `fold_in`
+    and `clone` derive a new key and leave the parent usable; folding the same
+    literal data into one key twice gives the same key, and is reported.
     Reported: two draws from one key; the parent used after `split`; one element
     (`keys[0]`) used twice; an alias (`k = key`) used with the original; a use in a
     loop body, comprehension or `while` loop that does not re-split each round; a use
     on one branch followed by a use after it. Not reported: uses on mutually
     exclusive branches, after an early `return`, `key, sub = split(key)` inside a
     loop, distinct indices or slices of a split array, iterating over a split array,
-    and uses after the name is rebound to a fresh key.
+    and uses after the name is rebound to a fresh key. Paths are told apart by
+    their conditions, so `if cfg.fused:` and a later `if not cfg.fused:` never
+    meet.
 
     ## Why is this bad?
     A JAX key is single-use: two draws from one key return correlated (often equal)
@@ -589,62 +731,137 @@ class PrngKeyReuse(Rule):
     prescan = re.compile(r"random|PRNGKey|key|rng|\bk\d")
     VALID = (
         Sample(
-            "import jax\n\ndef init(key):\n    k1, k2 = jax.random.split(key)\n"
-            "    return jax.random.normal(k1, (2,)), jax.random.normal(k2, (2,))\n"
+            _code("""
+            import jax
+
+            def init(key):
+                k1, k2 = jax.random.split(key)
+                return jax.random.normal(k1, (2,)), jax.random.normal(k2, (2,))
+            """)
         ),
         Sample(
-            "import jax.random as jr\n\ndef f(key, flag):\n    if flag:\n"
-            "        return jr.normal(key, (2,))\n    return jr.uniform(key, (2,))\n"
+            _code("""
+            import jax.random as jr
+
+            def sample(key, flag):
+                if flag:
+                    return jr.normal(key, (2,))
+                return jr.uniform(key, (2,))
+            """)
         ),
         Sample(
-            "import jax\n\ndef f(key, n):\n    out = []\n    for _ in range(n):\n"
-            "        key, sub = jax.random.split(key)\n"
-            "        out.append(jax.random.normal(sub, ()))\n    return out\n"
+            _code("""
+            import jax
+
+            def walk(key, steps):
+                out = []
+                for _ in range(steps):
+                    key, sub = jax.random.split(key)
+                    out.append(jax.random.normal(sub, ()))
+                return out
+            """)
         ),
         Sample(
-            "import jax\n\ndef f(key):\n    keys = jax.random.split(key, 3)\n"
-            "    a = jax.random.normal(keys[0], ())\n    b = jax.random.normal(keys[1], ())\n"
-            "    c = [jax.random.normal(k, ()) for k in keys[2:]]\n    return a, b, c\n"
+            _code("""
+            import jax
+
+            def spread(key):
+                keys = jax.random.split(key, 4)
+                first = jax.random.normal(keys[0], ())
+                second = jax.random.normal(keys[1], ())
+                rest = [jax.random.normal(k, ()) for k in keys[2:]]
+                return first, second, rest
+            """)
         ),
         Sample(
-            "import jax\n\ndef f(key, shape):\n    if key is None or key.shape != ():\n"
-            "        raise ValueError\n    return jax.random.normal(key, shape)\n"
+            _code("""
+            import jax
+
+            def checked(key, shape):
+                if key is None or key.shape != ():
+                    raise ValueError("need one key")
+                return jax.random.normal(key, shape)
+            """)
         ),
         Sample(
-            "def lookup(table, key: str):\n    return table.get(key) or table.pop(key)\n"
+            _code("""
+            import jax
+
+            def derived(key):
+                a = jax.random.normal(jax.random.fold_in(key, 0), ())
+                b = jax.random.normal(jax.random.fold_in(key, 1), ())
+                return a, b
+            """)
+        ),
+        Sample(
+            _code("""
+            def lookup(table, key: str):
+                return table.get(key) or table.pop(key)
+            """)
         ),
     )
     INVALID = (
         Sample(
-            "import jax\n\ndef init(key):\n    w = jax.random.normal(key, (3, 3))\n"
-            "    b = jax.random.normal(key, (3,))\n    return w, b\n",
+            _code("""
+            import jax
+
+            def init(key):
+                w = jax.random.normal(key, (3, 3))
+                b = jax.random.normal(key, (3,))
+                return w, b
+            """),
             line=5,
         ),
         Sample(
-            "from jax.random import split, normal\n\ndef f(key):\n"
-            "    k1, k2 = split(key)\n    return normal(key, ())\n",
+            _code("""
+            from jax.random import normal, split
+
+            def sample(key):
+                k1, k2 = split(key)
+                return normal(key, ())
+            """),
             line=5,
         ),
         Sample(
-            "import jax.random as jr\n\ndef f(key, n):\n"
-            "    return [jr.normal(key, ()) for _ in range(n)]\n",
+            _code("""
+            import jax.random as jr
+
+            def noise(key, n):
+                return [jr.normal(key, ()) for _ in range(n)]
+            """),
             line=4,
         ),
         Sample(
-            "import jax\n\ndef f(key, flag):\n    if flag:\n"
-            "        x = jax.random.normal(key, ())\n    return jax.random.uniform(key, ())\n",
+            _code("""
+            import jax
+
+            def sample(key, flag):
+                if flag:
+                    x = jax.random.normal(key, ())
+                return jax.random.uniform(key, ())
+            """),
             line=6,
         ),
         Sample(
-            "import equinox as eqx\n\nclass Block(eqx.Module):\n"
-            "    def __init__(self, key):\n        self.a = eqx.nn.Linear(2, 2, key=key)\n"
-            "        self.b = eqx.nn.Linear(2, 2, key=key)\n",
+            _code("""
+            import equinox as eqx
+
+            class Block(eqx.Module):
+                def __init__(self, key):
+                    self.a = eqx.nn.Linear(2, 2, key=key)
+                    self.b = eqx.nn.Linear(2, 2, key=key)
+            """),
             line=6,
         ),
         Sample(
-            "import jax\n\nKEY = jax.random.key(0)\nkeys = jax.random.split(KEY)\n"
-            "a = jax.random.normal(keys[0])\nb = jax.random.normal(keys[0])\n",
-            line=6,
+            _code("""
+            import jax
+
+            KEYS = jax.random.split(jax.random.key(0))
+            A = jax.random.normal(KEYS[0])
+            B = jax.random.normal(KEYS[0])
+            """),
+            line=5,
         ),
     )
 
