@@ -29,6 +29,7 @@ WILDCARD = "*"
 # Folding stops here; past it names become globs rather than the run slowing down.
 _MAX_BINDINGS = 256
 _MAX_DEPTH = 40
+_MAX_CHOICES = 16
 
 
 class _Unknown:
@@ -315,8 +316,17 @@ class _Evaluator:
             values = [self.evaluate(expression, env) for expression in assigned]
             value = values[0] if len(values) == 1 else _choice(values)
             mutations = self.scopes.mutations.get(scope, {}).get(name, [])
-            if mutations and isinstance(value, ListValue):
-                value = self._apply_mutations(value, mutations, env)
+            if mutations:
+                value = _choice(
+                    [
+                        self._apply_mutations(option, mutations, env)
+                        if isinstance(option, ListValue)
+                        else option
+                        for option in (
+                            value.options if isinstance(value, Choice) else (value,)
+                        )
+                    ]
+                )
             return value
         finally:
             self.active.discard(key)
@@ -459,28 +469,11 @@ class _Evaluator:
     def _binary(self, node: cst.BinaryOperation, env: _Env) -> Value:
         left = self.evaluate(node.left, env)
         right = self.evaluate(node.right, env)
-        if isinstance(node.operator, cst.Add):
-            if isinstance(left, ListValue) and isinstance(right, ListValue):
-                return ListValue(
-                    left.items + right.items, left.partial or right.partial
-                )
-            if isinstance(left, tuple) and isinstance(right, tuple):
-                return left + right
-            if _is_text(left) or _is_text(right):
-                return _concat(left, right)
-        if (
-            isinstance(left, int)
-            and isinstance(right, int)
-            and not isinstance(left, bool)
-            and not isinstance(right, bool)
-        ):
-            if isinstance(node.operator, cst.Add):
-                return left + right
-            if isinstance(node.operator, cst.Subtract):
-                return left - right
-            if isinstance(node.operator, cst.Multiply):
-                return left * right
-        return UNKNOWN
+        lefts = left.options if isinstance(left, Choice) else (left,)
+        rights = right.options if isinstance(right, Choice) else (right,)
+        if len(lefts) * len(rights) > _MAX_CHOICES:
+            return UNKNOWN
+        return _choice([_combine(node.operator, a, b) for a in lefts for b in rights])
 
     def _subscript(self, node: cst.Subscript, env: _Env) -> Value:
         container = self.evaluate(node.value, env)
@@ -646,6 +639,29 @@ def _unknown_targets(target: cst.BaseExpression) -> dict[str, Value]:
             bound.update(_unknown_targets(element.value))
         return bound
     return {}
+
+
+def _combine(operator: cst.BaseBinaryOp, left: Value, right: Value) -> Value:
+    if isinstance(operator, cst.Add):
+        if isinstance(left, ListValue) and isinstance(right, ListValue):
+            return ListValue(left.items + right.items, left.partial or right.partial)
+        if isinstance(left, tuple) and isinstance(right, tuple):
+            return left + right
+        if _is_text(left) or _is_text(right):
+            return _concat(left, right)
+    if (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and not isinstance(left, bool)
+        and not isinstance(right, bool)
+    ):
+        if isinstance(operator, cst.Add):
+            return left + right
+        if isinstance(operator, cst.Subtract):
+            return left - right
+        if isinstance(operator, cst.Multiply):
+            return left * right
+    return UNKNOWN
 
 
 def _is_text(value: Value) -> bool:
