@@ -12,7 +12,6 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from guardrails.allowlist import (
-    Allowlist,
     CheckedFile,
     FlaggedTestcase,
     load_allowlist,
@@ -104,11 +103,11 @@ class _UncoveredFlag(Rule):
 
     @classmethod
     def check_project(cls, project: ProjectContext) -> Iterable[Finding]:
-        allowlist: Allowlist | None = None
+        # Read even when nothing is flagged: a broken allowlist is always an error.
+        allowlist = load_allowlist(project.config.allowlist_path)
         for shown, flagged in _flagged_by_file(project):
             if flagged.flag != cls.flag:
                 continue
-            allowlist = allowlist or load_allowlist(project.config.allowlist_path)
             if allowlist.covers(flagged):
                 continue
             yield Finding(
@@ -206,7 +205,7 @@ class UncoveredRunOnlyF32Variant(_UncoveredFlag):
     """
 
     code = "GR301"
-    name = "unlisted-run-only-f32-variant"
+    name = "run-only-f32-unlisted"
     flag = "run_only_f32_variant"
     VALID = (
         Sample(_EXAMPLE % ""),
@@ -280,7 +279,7 @@ class UncoveredSkipNumericValidation(_UncoveredFlag):
     """
 
     code = "GR303"
-    name = "unlisted-skip-numeric-validation"
+    name = "skip-numerics-unlisted"
     flag = "skip_numeric_validation"
     VALID = (
         Sample(_EXAMPLE % ""),
