@@ -1,0 +1,1 @@
+"""Examples this project registers with jax2onnx (imported through `modules`)."""

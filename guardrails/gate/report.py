@@ -1,0 +1,77 @@
+"""The gate's output: text lines as testcases finish, JSON, a markdown summary."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from typing import TextIO
+
+from guardrails.gate.results import STATUSES, TestcaseResult
+
+
+def _error(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2g}"
+
+
+def _f64(result: TestcaseResult) -> str:
+    probe = result.f64
+    if probe.status == "fails":
+        return f"f64 fails ({probe.reason})"
+    return f"f64 {probe.status}"
+
+
+def text_line(result: TestcaseResult) -> str:
+    line = (
+        f"{result.status:<13} {result.id}  max err {_error(result.max_abs_error)}  "
+        f"{_f64(result)}  {result.seconds:.1f}s"
+    )
+    details = []
+    if result.reason:
+        details.append(f"    {result.reason}")
+    if result.diff:
+        details += [f"    {row}" for row in result.diff.splitlines()]
+    return "\n".join([line, *details])
+
+
+def verdict(results: list[TestcaseResult], seconds: float) -> str:
+    counts = Counter(result.status for result in results)
+    parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
+    failed = any(r.status not in {"match", "known-failure"} for r in results)
+    outcome = "gate failed" if failed else "gate passed"
+    return f"{outcome}: {', '.join(parts)} ({len(results)} testcases, {seconds:.0f}s)"
+
+
+def json_report(versions: Mapping[str, str], results: list[TestcaseResult]) -> str:
+    data = {
+        "versions": dict(versions),
+        "testcases": [result.to_json() for result in results],
+    }
+    return json.dumps(data, indent=2)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_summary(results: list[TestcaseResult], line: str) -> str:
+    rows = [
+        "## guardrails gate",
+        "",
+        "| testcase | status | max error | f64 | seconds |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        f64 = result.f64.status
+        if result.f64.status == "fails":
+            f64 = f"fails: {result.f64.reason}"
+        rows.append(
+            f"| `{result.id}` | {result.status} | {_error(result.max_abs_error)} "
+            f"| {_cell(f64)} | {result.seconds:.1f} |"
+        )
+    rows += ["", line, ""]
+    return "\n".join(rows)
+
+
+def write_summary(stream: TextIO, text: str) -> None:
+    stream.write(text)
