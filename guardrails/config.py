@@ -114,6 +114,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path}: invalid TOML: {error}") from None
+    except UnicodeDecodeError:  # tomllib decodes before it parses
+        raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
 
 
 def _section(data: dict[str, Any]) -> dict[str, Any] | None:
