@@ -305,8 +305,42 @@ def test_self_referential_and_recursive_definitions_end() -> None:
         register_example(component="R", context="examples.r", testcases=_cases())
         register_example(component="X", context="examples.x", testcases=X)
     """
-    # Nothing can be known of either list, and nothing hangs.
-    assert identities(code) == []
+    # Neither list can be known, nothing hangs, and the flag still counts.
+    assert identities(code) == [("*", "*", "r", ("run_only_f32_variant",))]
+
+
+def test_flags_the_registrations_do_not_account_for_still_count() -> None:
+    code = """
+        from jax2onnx.plugins.plugin_system import register_example
+        from .shared import build_cases
+
+        F32_ONLY = {"run_only_f32_variant": True}  # for other modules to merge
+        _LOCAL = [
+            {"testcase": "moved", "run_only_f32_variant": True},
+            {"testcase": "kept", "run_only_f32_variant": False},
+        ]
+        register_example(
+            component="Hidden", context="examples.hidden", testcases=build_cases(_LOCAL)
+        )
+        make_case(testcase="made", skip_numeric_validation=True)
+    """
+    assert identities(code) == [
+        ("*", "*", "<unknown>", ("run_only_f32_variant",)),
+        ("*", "*", "moved", ("run_only_f32_variant",)),
+        ("*", "*", "made", ("skip_numeric_validation",)),
+    ]
+
+
+def test_a_merged_flag_is_not_counted_twice() -> None:
+    code = """
+        from jax2onnx.plugins.plugin_system import register_example
+
+        _F32 = {"run_only_f32_variant": True}
+        register_example(
+            component="C", context="examples.c", testcases=[{"testcase": "t", **_F32}]
+        )
+    """
+    assert identities(code) == [("examples.c", "C", "t", ("run_only_f32_variant",))]
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,9 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
         self.flag_keys: list[cst.DictElement] = []
         self.spreads: list[cst.StarredDictElement] = []
         self.keywords: list[cst.Arg] = []
+        # The dict literal or call each flag key or keyword is written in.
+        self.enclosing: dict[cst.CSTNode, cst.Dict | cst.Call] = {}
+        self._containers: list[cst.Dict | cst.Call] = []
 
     def _record(self, node: cst.CSTNode) -> cst.CSTNode:
         scope = self._scopes[-1]
@@ -192,8 +195,9 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
                 func.value.value, []
             ).append(node)
         if _callee_name(func) in REGISTER_FUNCTIONS:
-            self._record(node)
             self.register_calls.append(node)
+        self._record(node)
+        self._containers.append(node)
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = node.key
@@ -202,6 +206,17 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
             and key.evaluated_value in FLAGS
         ):
             self.flag_keys.append(node)
+            self.enclosing[node] = self._containers[-1]
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        self._record(node)
+        self._containers.append(node)
+
+    def leave_Dict(self, original_node: cst.Dict) -> None:
+        self._containers.pop()
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self._containers.pop()
 
     def visit_StarredDictElement(self, node: cst.StarredDictElement) -> None:
         self.spreads.append(node)
@@ -211,6 +226,9 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
             node.keyword is not None and node.keyword.value in FLAGS
         ):
             self.keywords.append(node)
+            # A class's keywords are Args too; only calls enclose a testcase.
+            if node.keyword is not None and self._containers:
+                self.enclosing[node] = self._containers[-1]
 
     def testcases(self) -> list[Testcase]:
         """Every testcase registered in the walked module, with its flags."""
@@ -241,6 +259,8 @@ class _Evaluator:
         self.scopes = scopes
         self.depth = 0
         self.active: set[tuple[int, str]] = set()
+        # Flag entries that reached a testcase through a `**` merge.
+        self.merged: set[cst.CSTNode] = set()
 
     # Environments -------------------------------------------------------------
 
@@ -452,8 +472,10 @@ class _Evaluator:
                 spread = self.evaluate(element.value, env)
                 if isinstance(spread, DictValue):
                     # Flags merged in with `**` are located at the spread.
-                    for merged, (value, _) in spread.entries.items():
+                    for merged, (value, origin) in spread.entries.items():
                         entries[merged] = (value, element)
+                        if merged in FLAGS:
+                            self.merged.add(origin)
                     partial = partial or spread.partial
                 else:
                     partial = True
@@ -571,8 +593,10 @@ class _Evaluator:
             if arg.keyword is not None:
                 entries[arg.keyword.value] = (value, arg)
             elif isinstance(value, DictValue):
-                for key, (inner, _) in value.entries.items():
+                for key, (inner, origin) in value.entries.items():
                     entries[key] = (inner, arg)
+                    if key in FLAGS:
+                        self.merged.add(origin)
                 partial = partial or value.partial
             else:
                 partial = True
@@ -794,6 +818,8 @@ def _testcases(scanner: TestcaseScanner) -> list[Testcase]:
                         continue
                     seen.add(key)
                     found.append(Testcase(context, component, name, flags))
+    attributed = {node for case in found for node in case.flags.values()}
+    found += _unattributed(scanner, evaluator, attributed | evaluator.merged)
     return found
 
 
@@ -853,6 +879,47 @@ def flag_positions(source: str, scanner: TestcaseScanner) -> dict[cst.CSTNode, S
         if len(nodes) != len(spans):
             return {}
         found.update(zip(nodes, sorted(spans), strict=True))
+    return found
+
+
+def _unattributed(
+    scanner: TestcaseScanner, evaluator: _Evaluator, attributed: set[cst.CSTNode]
+) -> list[Testcase]:
+    """Flags the registrations did not account for: testcases defined where the
+    analysis cannot follow (another module, an unknown helper). They still count,
+    under an unknown context and component and the name written beside them, so
+    moving a testcase out of sight never drops its flag silently."""
+    found = []
+    sites: list[cst.DictElement | cst.Arg] = [*scanner.flag_keys, *scanner.keywords]
+    for site in sites:
+        container = scanner.enclosing.get(site)
+        if site in attributed or container is None:
+            continue
+        flag = (
+            site.keyword.value
+            if isinstance(site, cst.Arg) and site.keyword is not None
+            else None
+        )
+        if isinstance(site, cst.DictElement):
+            key = site.key
+            assert isinstance(key, (cst.SimpleString, cst.ConcatenatedString))
+            flag = str(key.evaluated_value)
+        assert flag is not None
+        names: list[str] = []
+        set_somewhere = False
+        for env in evaluator.envs_at(container):
+            if not _is_set(evaluator.evaluate(site.value, env)):
+                continue
+            set_somewhere = True
+            written = (
+                evaluator.evaluate(container, env)
+                if isinstance(container, cst.Dict)
+                else _metadata(container, evaluator, env)
+            )
+            name = _get(written, "testcase") if isinstance(written, DictValue) else None
+            names += [n for n in _names(name, MISSING) if n not in names]
+        if set_somewhere:
+            found += [Testcase(WILDCARD, WILDCARD, n, {flag: site}) for n in names]
     return found
 
 
