@@ -9,7 +9,9 @@ anything: literals, module-level and local names, `**` merged dicts, `dict(...)`
 list concatenation, conditional expressions, helper functions in the same module
 and `for` loops over literal collections are folded. What cannot be known becomes a
 `*` in the name, so `f"eqx_dinov3_vit_{name}"` over an unknown `name` is the glob
-`eqx_dinov3_vit_*`.
+`eqx_dinov3_vit_*`. A flag written in the module that no registration accounts
+for (its testcase list comes from elsewhere) still counts, as testcase
+`(*, *, name-beside-it)`, so moving testcases out of sight never hides a flag.
 """
 
 from __future__ import annotations

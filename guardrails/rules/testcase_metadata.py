@@ -175,7 +175,10 @@ class UncoveredRunOnlyF32Variant(_UncoveredFlag):
     module-level dict merged in with `**`, and reports it at the flag unless an
     entry of the allowlist (`guardrails-allowlist.toml`) covers its
     `(context, component, testcase)`. The message names the entry to add;
-    `guardrails allowlist sync` adds it with reason `baseline`.
+    `guardrails allowlist sync` adds it with reason `baseline`. Names built in
+    loops are folded where the loop runs over literals, else globbed
+    (`maxtext_*`); a flag no registration accounts for (a testcase defined in
+    another module) counts under context and component `*`.
 
     ## Why is this bad?
     The flag drops the generated float64 variant of the testcase, so double
