@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 BASELINE_REASON = "baseline"
 _HEADER = re.compile(r"\s*\[\[\s*allow\s*\]\]\s*(?:#.*)?\n?\Z")
+# What can open a string or a comment on a TOML line; multi-line strings first.
+_STRING_OR_COMMENT = re.compile(r"\"\"\"|'''|\"(?:[^\"\\]|\\.)*\"|'[^']*'|#")
 _ENTRY_KEYS = ("flag", "context", "component", "testcase", "file", "reason")
 _NEW_FILE_PREAMBLE = """\
 # guardrails allowlist: testcases allowed to set run_only_f32_variant or
@@ -155,9 +157,7 @@ def _string_lines(lines: Sequence[str]) -> list[bool]:
                     break
                 inside, index = None, end + 3
                 continue
-            match = re.compile(r"\"\"\"|'''|\"(?:[^\"\\]|\\.)*\"|'[^']*'|#").search(
-                line, index
-            )
+            match = _STRING_OR_COMMENT.search(line, index)
             if match is None or match.group() == "#":
                 break
             if match.group() in ('"""', "'''"):
