@@ -16,6 +16,7 @@ except the few that only inspect it (`isinstance`, `len`, `jax.random.key_data`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +41,52 @@ MAX_PATHS = 16
 _PASS_THROUGH = frozenset({"iter", "reversed", "list", "tuple", "enumerate", "zip"})
 
 _EMPTY_CODE = cst.Module(body=[])
+
+# Fields that hold only punctuation and whitespace, never an expression.
+_PUNCTUATION_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "comma",
+        "semicolon",
+        "colon",
+        "equal",
+        "dot",
+        "header",
+        "footer",
+        "leading_lines",
+        "lines_after_decorators",
+        "trailing_whitespace",
+    }
+)
+_NODE_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+def child_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The node's children in source order, without punctuation. LibCST's own
+    `children` re-visits the node to collect them, several times slower; this
+    reads the dataclass fields directly."""
+    names = _NODE_FIELDS.get(type(node))
+    if names is None:
+        names = tuple(
+            field.name
+            for field in dataclasses.fields(node)
+            if field.name not in _PUNCTUATION_FIELDS
+            and not field.name.startswith("whitespace")
+        )
+        _NODE_FIELDS[type(node)] = names
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, tuple | list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
 
 
 def code_of(node: cst.CSTNode) -> str:
@@ -236,18 +283,11 @@ class State:
         }
 
     def signature(self) -> Signature:
-        return (
-            frozenset(self.env.items()),
-            frozenset(self.consumed),
-            frozenset(self.facts.items()),
-        )
+        """The key state, facts aside: paths that agree on it are one path."""
+        return frozenset(self.env.items()), frozenset(self.consumed)
 
 
-Signature = tuple[
-    frozenset[tuple[str, frozenset[Location]]],
-    frozenset[Location],
-    frozenset[tuple["Condition", bool]],
-]
+Signature = tuple[frozenset[tuple[str, frozenset[Location]]], frozenset[Location]]
 
 
 def merged(states: Sequence[State]) -> State:
@@ -258,16 +298,27 @@ def merged(states: Sequence[State]) -> State:
 
 
 def distinct(states: Iterable[State]) -> list[State]:
-    """The paths, one per distinct state; past `MAX_PATHS` they are merged into one
-    (a may-state: it over-approximates every path it stands for)."""
-    seen: set[Signature] = set()
-    kept = []
+    """The paths, one per distinct key state. Paths with the same key state are
+    merged, keeping the facts they share: what they consumed is the same, so
+    telling them apart cannot change a finding (and keeps the count of paths to
+    the count of key states). Past `MAX_PATHS` all are merged into one, a
+    may-state over-approximating every path it stands for."""
+    kept: dict[Signature, State] = {}
     for state in states:
         signature = state.signature()
-        if signature not in seen:
-            seen.add(signature)
-            kept.append(state)
-    return [merged(kept)] if len(kept) > MAX_PATHS else kept
+        same = kept.get(signature)
+        if same is None:
+            kept[signature] = state
+        elif same.facts != state.facts:
+            joined = same.copy()
+            joined.facts = {
+                condition: truth
+                for condition, truth in same.facts.items()
+                if state.facts.get(condition) == truth
+            }
+            kept[signature] = joined
+    paths = list(kept.values())
+    return [merged(paths)] if len(paths) > MAX_PATHS else paths
 
 
 @dataclass
@@ -557,7 +608,10 @@ class KeyFlow:
         self, target: cst.BaseExpression, refs: frozenset[Location], state: State
     ) -> None:
         if isinstance(target, cst.Name):
-            state.env[target.value] = refs
+            if refs:
+                state.env[target.value] = refs
+            else:  # an unbound name holds no key: keep states small
+                state.env.pop(target.value, None)
             # Indices spelled with this name now mean something else.
             stale = [
                 location
@@ -842,10 +896,12 @@ def _assume_conditions(line: cst.SimpleStatementLine, state: State) -> list[Stat
     """One path per way the statement's conditional expressions can go, so that
     `a = f(key) if c else None` and `b = g(key) if not c else None` on the next
     line never meet. Only the first two open conditions split."""
+    if not state.env:
+        return [state]
     paths = [state]
     open_tests = [
         test
-        for test in _conditional_tests(line)
+        for test in _conditional_tests(line, state.env.keys())
         if known_truth(test, state.facts) is None
     ]
     for test in open_tests[:2]:
@@ -859,15 +915,22 @@ def _assume_conditions(line: cst.SimpleStatementLine, state: State) -> list[Stat
     return paths
 
 
-def _conditional_tests(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+def _conditional_tests(
+    node: cst.CSTNode, keys: Iterable[str]
+) -> Iterator[cst.BaseExpression]:
+    """Tests of the conditional expressions under `node` whose branches mention
+    one of the `keys` variables (the others cannot change what is consumed)."""
+    names = set(keys)
     stack = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, cst.Lambda):
             continue
-        if isinstance(current, cst.IfExp):
+        if isinstance(current, cst.IfExp) and names & (
+            _names_in(current.body) | _names_in(current.orelse)
+        ):
             yield current.test
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
 
 
 def _captured_arguments(params: cst.Parameters, body: cst.CSTNode) -> frozenset[str]:
@@ -881,7 +944,7 @@ def _captured_arguments(params: cst.Parameters, body: cst.CSTNode) -> frozenset[
             passed.add(current.value.value)
         elif isinstance(current, cst.AssignTarget | cst.CompFor | cst.For):
             local |= _names_in(current.target)
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
     return frozenset(passed - local)
 
 
@@ -949,14 +1012,14 @@ def _names_in(node: cst.CSTNode) -> set[str]:
         current = stack.pop()
         if isinstance(current, cst.Name):
             found.add(current.value)
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
     return found
 
 
 def _child_expressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
     """The nearest expressions under `node`, looking through the non-expression
     wrappers (arguments, elements, comparison targets...)."""
-    for child in node.children:
+    for child in child_nodes(node):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif isinstance(child, cst.BaseSuite | cst.BaseStatement):

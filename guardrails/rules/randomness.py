@@ -12,7 +12,13 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from guardrails.analysis.imports import ImportMap, dotted_name
-from guardrails.analysis.keyflow import KeyFlow, Reuse, code_of, key_parameters
+from guardrails.analysis.keyflow import (
+    KeyFlow,
+    Reuse,
+    child_nodes,
+    code_of,
+    key_parameters,
+)
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
 from guardrails.rules.base import FileContext, Rule, Sample
 
@@ -89,7 +95,7 @@ def _if_expressions(statement: cst.If) -> Iterator[cst.BaseExpression]:
 def _expressions_under(
     node: cst.CSTNode, *, with_blocks: bool = False
 ) -> Iterator[cst.BaseExpression]:
-    for child in node.children:
+    for child in child_nodes(node):
         if isinstance(child, cst.BaseExpression):
             yield child
         elif isinstance(child, cst.BaseSuite):
@@ -315,7 +321,7 @@ def _outermost_seeding_calls(
     if isinstance(node, cst.Call) and imports.qualify(node.func) in SEEDERS:
         yield node  # `split(PRNGKey(0))` is one finding, at the outer call
         return
-    for child in node.children:
+    for child in child_nodes(node):
         yield from _outermost_seeding_calls(child, imports)
 
 
@@ -347,7 +353,7 @@ def _testcase_callables(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             }
             if "testcase" in keywords and "callable" in keywords:
                 yield keywords["callable"]
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(list(child_nodes(current))))
 
 
 @dataclass(frozen=True)
@@ -659,7 +665,7 @@ def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
         return
     if isinstance(node, cst.Call):
         yield node
-    for child in node.children:
+    for child in child_nodes(node):
         yield from _calls_in(child)
 
 
