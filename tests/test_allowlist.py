@@ -433,6 +433,11 @@ def test_sync_writes_a_baseline_that_makes_the_check_pass(
         "pkg",
         "pyproject.toml",
     ]
+    # Written through a temporary file, yet with a new file's usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = (tmp_path / "guardrails-allowlist.toml").stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask
 
 
 def test_sync_keeps_entries_reasons_order_and_comments(
