@@ -529,6 +529,25 @@ def quiet_libraries() -> Iterator[None]:
             logger.setLevel(level)
 
 
+def enable_compilation_cache() -> str | None:
+    """Keep XLA compilations across runs: most of a cold gate run is compiling.
+
+    `GUARDRAILS_GATE_JAX_CACHE` names the folder (empty: no cache); by default it is
+    under the user's cache folder, never in the repository. A cache the user already
+    configured for JAX is left alone.
+    """
+    settings: Any = jax.config  # untyped in jax's stubs
+    location = os.environ.get("GUARDRAILS_GATE_JAX_CACHE")
+    if location == "" or settings.jax_compilation_cache_dir:
+        return None
+    if location is None:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        location = str(Path(base) / "guardrails" / "jax")
+    settings.update("jax_compilation_cache_dir", location)
+    settings.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    return location
+
+
 def run_all(
     config: Config,
     update: bool,
@@ -536,6 +555,7 @@ def run_all(
     on_result: Callable[[TestcaseResult], None],
 ) -> tuple[dict[str, str], list[TestcaseResult]]:
     versions = package_versions()
+    enable_compilation_cache()
     with quiet_libraries(), contextlib.redirect_stdout(io.StringIO()):
         testcases = filter_only(select_testcases(config), only)
     options = GateOptions(
