@@ -1,29 +1,33 @@
-"""Check files: read, pre-scan, parse once, walk once with every rule, locate."""
+"""Check files: cache, read, pre-scan, parse once (in parallel), project rules.
+
+Per file: a cached result for the same content, configuration, rules and tool
+source is reused as is; otherwise the file is read and pre-scanned, and only if a
+selected rule's pre-scan matches is it parsed (LibCST, imported lazily) and walked
+once with every active rule. Files no rule could match are still syntax-checked
+by CPython's compiler (C-fast), so a syntax error is never lost to a pre-scan.
+Project rules combine every file's JSON facts, from the cache or fresh.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
-from guardrails.analysis.imports import ImportTracker, imports_of
 from guardrails.config import Config
+from guardrails.engine.catalogue import RuleInfo, RuleSet
 from guardrails.engine.paths import display_path, matches_any, relative_posix
-from guardrails.engine.source import Unreadable, locate_syntax_error, read_source
+from guardrails.engine.source import Unreadable, read_source
 from guardrails.engine.suppressions import is_suppressed, suppressions_of
 from guardrails.findings import Finding
-from guardrails.rules import rule_by_code
-from guardrails.rules.base import (
-    JSON,
-    FactCollector,
-    FileContext,
-    FileInfo,
-    ProjectContext,
-    Rule,
-)
+
+if TYPE_CHECKING:
+    from guardrails.engine.cache import RunCache
+    from guardrails.rules.base import JSON, Rule
 
 SYNTAX_ERROR = "GR001"
 UNREADABLE = "GR002"
@@ -45,8 +49,19 @@ class CheckResult:
     files_checked: int
 
 
-def _bad_input(code: str, path: str, line: int, column: int, message: str) -> Finding:
-    rule = rule_by_code(code)
+@dataclass(frozen=True)
+class FileJob:
+    """A file to check, named as the report shows it and as globs see it."""
+
+    path: Path
+    shown: str
+    relative: str
+    cache_key: str | None = None
+
+
+def bad_input(
+    code: str, names: dict[str, str], path: str, line: int, column: int, message: str
+) -> Finding:
     return Finding(
         path=path,
         line=line,
@@ -55,125 +70,174 @@ def _bad_input(code: str, path: str, line: int, column: int, message: str) -> Fi
         message=message,
         end_line=line,
         end_column=column,
-        rule=rule.name if rule else code,
+        rule=names.get(code, code),
     )
 
 
-def _parse(source: str, shown: str) -> cst.Module | Finding:
+def check_syntax(source: str, shown: str, rules: RuleSet, result: FileResult) -> None:
+    """GR001 for a file no rule needs parsed, without parsing it with LibCST.
+
+    CPython's compiler accepts what LibCST accepts, except syntax newer than the
+    running interpreter and checks LibCST does not make (`return` outside a
+    function). So only when it refuses is LibCST asked, and its verdict stands:
+    the same finding, or none, as if the file had been parsed for a rule.
+    """
+    if SYNTAX_ERROR not in rules.codes:
+        return
     try:
-        return cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
-        problem = locate_syntax_error(
-            source, error.message, error.raw_line, error.raw_column + 1
-        )
-        message = f"syntax error: {problem.message}"
-        return _bad_input(SYNTAX_ERROR, shown, problem.line, problem.column, message)
-    except RecursionError:
-        return _bad_input(
-            SYNTAX_ERROR, shown, 1, 1, "syntax error: nesting too deep to parse"
-        )
-    except Exception as error:  # the parser's own failures must not end the run
-        return _bad_input(SYNTAX_ERROR, shown, 1, 1, f"cannot parse file: {error}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like
+            compile(source, shown, "exec", dont_inherit=True)
+        return
+    except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError...
+        pass
+    from guardrails.engine.walk import parse
+
+    parsed = parse(source, shown, rules.names)
+    if isinstance(parsed, Finding):
+        result.findings.append(parsed)
 
 
-def check_file(
-    path: Path, config: Config, rules: Sequence[type[Rule]], cwd: Path
-) -> FileResult:
-    shown = display_path(path, cwd)
-    result = FileResult(path=shown)
-    source = read_source(path)
+def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
+    """One file's findings, facts and suppressions. Never raises on bad input."""
+    result = FileResult(path=job.shown)
+    source = read_source(job.path)
     if isinstance(source, Unreadable):
         result.findings.append(
-            _bad_input(UNREADABLE, shown, source.line, 1, source.reason)
+            bad_input(UNREADABLE, rules.names, job.shown, source.line, 1, source.reason)
         )
-        return result
+    else:
+        result.suppressions = suppressions_of(source)
+        if rules.may_need_parse(source):
+            from guardrails.engine.walk import analyse
+            from guardrails.rules.base import FileInfo
 
-    relative = relative_posix(path, config.root)
-    file = FileInfo(
-        path, shown, relative, config, matches_any(relative, config.ir_only_paths)
-    )
-    result.suppressions = suppressions_of(source)
-
-    def wanted(unit: type[Rule] | type[FactCollector]) -> bool:
-        return unit.prescan is None or unit.prescan.search(source) is not None
-
-    active = [rule for rule in rules if rule.applies_to(file) and wanted(rule)]
-    collectors = {
-        rule.collector
-        for rule in rules
-        if rule.collector is not None and wanted(rule.collector)
-    }
-    if not active and not collectors:
-        return result
-
-    module = _parse(source, shown)
-    if isinstance(module, Finding):
-        result.findings.append(module)
-        return result
-
-    context = FileContext(file, source, module, imports_of(module))
-    visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(context.imports)]
-    visitors += [
-        collector(context) for collector in sorted(collectors, key=lambda c: c.name)
-    ]
-    visitors += [rule(context) for rule in active]
-    try:
-        cst.visit_batched(module, visitors)
-    except RecursionError:
-        result.findings.append(
-            _bad_input(SYNTAX_ERROR, shown, 1, 1, "nesting too deep to analyse")
-        )
-        return result
-    result.facts = context.facts
-    if context.reports:
-        result.findings += _locate(module, context.reports, shown)
+            file = FileInfo(
+                job.path,
+                job.shown,
+                job.relative,
+                config,
+                matches_any(job.relative, config.ir_only_paths),
+            )
+            analyse(source, file, rules, result)
+        else:
+            check_syntax(source, job.shown, rules, result)
     result.findings = [
         f
         for f in result.findings
-        if not is_suppressed(f.code, f.line, result.suppressions)
+        if f.code in rules.codes
+        and not is_suppressed(f.code, f.line, result.suppressions)
     ]
+    # Facts go through JSON here too, so project rules see the same values
+    # whether they come fresh or from the cache.
+    result.facts = json.loads(json.dumps(result.facts)) if result.facts else {}
     return result
 
 
-def _locate(
-    module: cst.Module, reports: list[tuple[str, cst.CSTNode, str]], shown: str
-) -> list[Finding]:
-    # Positions cost a full metadata pass, so only files with findings pay it.
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    findings = []
-    for code, node, message in reports:
-        where = positions[node]
-        rule = rule_by_code(code)
-        findings.append(
-            Finding(
-                path=shown,
-                line=where.start.line,
-                column=where.start.column + 1,
-                code=code,
-                message=message,
-                end_line=where.end.line,
-                end_column=where.end.column + 1,
-                rule=rule.name if rule else code,
-            )
-        )
-    return findings
+def job_for(path: Path, config: Config, cwd: Path) -> FileJob:
+    return FileJob(path, display_path(path, cwd), relative_posix(path, config.root))
+
+
+def check_file(
+    path: Path, config: Config, rules: Sequence[type[Rule] | RuleInfo], cwd: Path
+) -> FileResult:
+    return check_job(job_for(path, config, cwd), config, RuleSet(rules))
 
 
 def check_project(
-    files: Sequence[Path], config: Config, rules: Sequence[type[Rule]], cwd: Path
+    files: Sequence[Path],
+    config: Config,
+    rules: Sequence[type[Rule] | RuleInfo],
+    cwd: Path,
+    *,
+    cache: RunCache | None = None,
+    jobs: int | None = None,
 ) -> CheckResult:
-    results = [check_file(path, config, rules, cwd) for path in files]
-    findings = [finding for result in results for finding in result.findings]
+    """Every file's findings plus the project rules', sorted and deduplicated.
+
+    `cache`: reuse and store per-file results; `jobs`: worker processes (None:
+    decided by how much there is to parse).
+    """
+    ruleset = RuleSet(rules)
+    every_job = [job_for(path, config, cwd) for path in files]
+    if cache is not None:
+        every_job = [cache.keyed(job) for job in every_job]
+    results: dict[FileJob, FileResult] = {}
+    pending: list[FileJob] = []
+    for job in every_job:
+        cached = cache.load_file(job) if cache is not None else None
+        if cached is not None:
+            results[job] = cached
+        else:
+            pending.append(job)
+
+    if pending:
+        from guardrails.engine.parallel import check_jobs
+
+        for job, result in check_jobs(pending, config, ruleset, jobs):
+            results[job] = result
+            if cache is not None:
+                cache.store_file(job, result)
+
+    ordered = [results[job] for job in every_job]
+    findings = [finding for result in ordered for finding in result.findings]
+    if ruleset.has_project_rules:
+        findings += _project_findings(files, config, ruleset, ordered, cache)
+    return CheckResult(findings=sorted(set(findings)), files_checked=len(files))
+
+
+def _project_findings(
+    files: Sequence[Path],
+    config: Config,
+    rules: RuleSet,
+    results: Sequence[FileResult],
+    cache: RunCache | None,
+) -> list[Finding]:
+    """Project rules see every file's facts. Their output is a function of the
+    facts, the checked files, the configuration and the allowlist file, so it
+    is cached under a hash of exactly those."""
+    key = None
+    if cache is not None:
+        key = _project_key(files, config, results)
+        cached = cache.load_project(key)
+        if cached is not None:
+            return cached
+
+    from guardrails.rules.base import ProjectContext
+
     project = ProjectContext(
         config=config,
         facts={result.path: result.facts for result in results},
         checked_files=files,
     )
     suppressions = {result.path: result.suppressions for result in results}
-    for rule in rules:
-        for finding in rule.check_project(project):
-            if not is_suppressed(
-                finding.code, finding.line, suppressions.get(finding.path, {})
-            ):
-                findings.append(finding)
-    return CheckResult(findings=sorted(set(findings)), files_checked=len(files))
+    findings = [
+        finding
+        for rule in rules.classes()
+        for finding in rule.check_project(project)
+        if finding.code in rules.codes
+        and not is_suppressed(
+            finding.code, finding.line, suppressions.get(finding.path, {})
+        )
+    ]
+    if cache is not None and key is not None:
+        cache.store_project(key, findings)
+    return findings
+
+
+def _project_key(
+    files: Sequence[Path], config: Config, results: Sequence[FileResult]
+) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps([str(path) for path in files]).encode())
+    digest.update(
+        json.dumps(
+            [[r.path, r.facts, sorted(r.suppressions.items())] for r in results],
+            sort_keys=True,
+        ).encode()
+    )
+    try:
+        digest.update(config.allowlist_path.read_bytes())
+    except OSError as error:
+        digest.update(f"\0unreadable allowlist: {error.errno}".encode())
+    return digest.hexdigest()

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
 from guardrails.report import github, json_format, sarif, text
-from guardrails.rules.base import Rule
 
-Formatter = Callable[[CheckResult, Sequence[type[Rule]], Path], str]
+Formatter = Callable[[CheckResult, Sequence[RuleDoc], Path], str]
 
 FORMATTERS: dict[str, Formatter] = {
     "text": text.render,

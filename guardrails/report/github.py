@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
-from guardrails.rules.base import Rule
 
 
 def _escape_data(value: str) -> str:
@@ -18,7 +18,7 @@ def _escape_property(value: str) -> str:
     return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
+def render(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
     return "".join(
         f"::error file={_escape_property(f.path)},line={f.line},col={f.column},"
         f"title={_escape_property(f.code)}::{_escape_data(f.message)}\n"

@@ -13,10 +13,10 @@ from typing import Any
 from urllib.parse import quote
 
 from guardrails import __version__
+from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
 from guardrails.findings import Finding
 from guardrails.rules import all_rules
-from guardrails.rules.base import Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/enpasos/jax2onnx"
@@ -40,7 +40,7 @@ def _what_it_does(documentation: str) -> str | None:
     return rest.split("\n## ", 1)[0].strip() if found else None
 
 
-def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
+def _rule_descriptor(rule: RuleDoc) -> dict[str, Any]:
     documentation = rule.documentation()
     return {
         "id": rule.code,
@@ -76,13 +76,14 @@ def _result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
     return entry
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
+def render(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
     # Bad-input findings (GR0) can come from rules that were not selected; their
     # metadata is listed too so every result points at a descriptor.
     reported = {f.code for f in result.findings}
-    listed = [*rules] + [
-        rule for rule in all_rules() if rule.code in reported and rule not in rules
-    ]
+    missing = reported - {rule.code for rule in rules}
+    listed: list[RuleDoc] = [*rules]
+    if missing:  # only then are the rule classes (and LibCST) imported
+        listed += [rule for rule in all_rules() if rule.code in missing]
     index = {rule.code: position for position, rule in enumerate(listed)}
     log = {
         "$schema": SCHEMA,

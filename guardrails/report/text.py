@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
 from guardrails.report.statistics import count_by_rule
-from guardrails.rules.base import Rule
 
 
 def _plural(count: int, noun: str) -> str:
@@ -21,16 +21,14 @@ def summary(result: CheckResult) -> str:
     return f"All checks passed ({files} checked)."
 
 
-def render(result: CheckResult, rules: Sequence[type[Rule]], base: Path) -> str:
+def render(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
     lines = [
         f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings
     ]
     return "".join(line + "\n" for line in [*lines, summary(result)])
 
 
-def render_statistics(
-    result: CheckResult, rules: Sequence[type[Rule]], base: Path
-) -> str:
+def render_statistics(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
     """A ruff-like table: count, code, rule name; most frequent first."""
     counts = count_by_rule(result.findings)
     count_width = max((len(str(c.count)) for c in counts), default=1)

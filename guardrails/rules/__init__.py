@@ -6,13 +6,19 @@ import importlib
 import pkgutil
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
 from guardrails.findings import UsageError
-from guardrails.rules.base import Rule
+
+if TYPE_CHECKING:
+    from guardrails.rules.base import Rule
 
 
 @cache
 def all_rules() -> tuple[type[Rule], ...]:
+    # Imported here: the rules (and LibCST) load only when a file is parsed.
+    from guardrails.rules.base import Rule
+
     found: dict[str, type[Rule]] = {}
     for info in pkgutil.iter_modules(__path__):
         if info.name == "base":
@@ -41,21 +47,28 @@ def select_rules(
     select: Sequence[str], ignore: Sequence[str]
 ) -> tuple[type[Rule], ...]:
     """`--select`/`--ignore` semantics: codes or prefixes; the longer match wins."""
-    known = all_rules()
+    chosen = set(select_codes([rule.code for rule in all_rules()], select, ignore))
+    return tuple(rule for rule in all_rules() if rule.code in chosen)
+
+
+def select_codes(
+    known: Sequence[str], select: Sequence[str], ignore: Sequence[str]
+) -> tuple[str, ...]:
+    """`select_rules` over rule codes alone (the engine's rule catalogue)."""
     for prefix in (*select, *ignore):
-        if not any(rule.code.startswith(prefix.upper()) for rule in known):
+        if not any(code.startswith(prefix.upper()) for code in known):
             raise UsageError(f"unknown rule code or prefix: {prefix}")
 
     def longest(code: str, prefixes: Sequence[str]) -> int:
         return max((len(p) for p in prefixes if code.startswith(p.upper())), default=-1)
 
     chosen = []
-    for rule in known:
-        selected = longest(rule.code, select) if select else 1
-        if rule.code.startswith(ALWAYS_ON_PREFIX):
+    for code in known:
+        selected = longest(code, select) if select else 1
+        if code.startswith(ALWAYS_ON_PREFIX):
             selected = max(selected, 1)
-        ignored = longest(rule.code, ignore)
+        ignored = longest(code, ignore)
         # The more specific prefix wins; on a tie, ignore wins.
         if selected >= 0 and ignored < selected:
-            chosen.append(rule)
+            chosen.append(code)
     return tuple(chosen)

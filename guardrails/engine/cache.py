@@ -1,0 +1,255 @@
+"""The result cache: `.guardrails_cache/` beside the configuration.
+
+Layout (one JSON document per entry, so concurrent runs never share a file):
+
+    .guardrails_cache/
+      catalogue-<tool>.json         rule metadata for this guardrails source
+      <run>/<file key>.json         one file's findings, facts and suppressions
+      <run>/project-<key>.json      project rules' findings for one set of facts
+
+`<tool>` fingerprints guardrails' own source, LibCST and the interpreter; `<run>`
+adds the configuration and the selected rules; a file key adds the file's
+content and the paths it is shown and matched under. Every entry is written to
+a private temporary file and renamed into place, so a reader sees a whole entry
+or none, and two runs writing the same entry write the same bytes. An entry that
+does not decode to the expected shape (truncated, corrupt, foreign) is treated
+as missing and rewritten. Nothing here ever makes a check fail: a cache that
+cannot be created or written is simply not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import json
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from guardrails.config import Config
+from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
+from guardrails.engine.runner import FileJob, FileResult
+from guardrails.findings import Finding
+
+CACHE_FOLDER = ".guardrails_cache"
+# Bumped whenever the entry format changes.
+FORMAT = "1"
+_FINDING_TEXT = ("path", "code", "message", "rule")
+_FINDING_NUMBERS = ("line", "column", "end_line", "end_column")
+_temporary_names = itertools.count()
+
+
+class CorruptEntry(Exception):
+    """An entry that is not what this version writes."""
+
+
+def _digest(*parts: str | bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        # Length-prefixed, so no two different part lists hash alike.
+        digest.update(len(data).to_bytes(8, "little") + data)
+    return digest.hexdigest()
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    temporary = target.with_name(
+        f".{target.name}.{os.getpid()}.{next(_temporary_names)}.tmp"
+    )
+    try:
+        with temporary.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+
+
+def _read_json(source: Path) -> Any:
+    """The decoded document, or None when missing, unreadable or not JSON."""
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:  # JSONDecodeError, and absurd numbers
+        return None
+
+
+def _finding_from_json(data: Any) -> Finding:
+    if not isinstance(data, dict) or set(data) != {
+        *_FINDING_TEXT,
+        *_FINDING_NUMBERS,
+    }:
+        raise CorruptEntry("finding")
+    if not all(isinstance(data[name], str) for name in _FINDING_TEXT):
+        raise CorruptEntry("finding text")
+    if not all(
+        type(data[name]) is int and data[name] >= 0 for name in _FINDING_NUMBERS
+    ):
+        raise CorruptEntry("finding position")
+    return Finding.from_json(data)
+
+
+def _findings_from_json(data: Any) -> list[Finding]:
+    if not isinstance(data, list):
+        raise CorruptEntry("findings")
+    return [_finding_from_json(item) for item in data]
+
+
+def _file_result_from_json(shown: str, data: Any) -> FileResult:
+    if not isinstance(data, dict):
+        raise CorruptEntry("entry")
+    findings = _findings_from_json(data.get("findings"))
+    facts = data.get("facts")
+    if not isinstance(facts, dict) or not all(
+        isinstance(values, list) for values in facts.values()
+    ):
+        raise CorruptEntry("facts")
+    raw_suppressions = data.get("suppressions")
+    if not isinstance(raw_suppressions, dict):
+        raise CorruptEntry("suppressions")
+    suppressions: dict[int, tuple[str, ...]] = {}
+    for line, codes in raw_suppressions.items():
+        if not (
+            isinstance(line, str)
+            and line.isdigit()
+            and isinstance(codes, list)
+            and all(isinstance(code, str) for code in codes)
+        ):
+            raise CorruptEntry("suppressions")
+        suppressions[int(line)] = tuple(codes)
+    if any(finding.path != shown for finding in findings):
+        raise CorruptEntry("finding for another file")
+    return FileResult(
+        path=shown, findings=findings, facts=facts, suppressions=suppressions
+    )
+
+
+def _file_result_to_json(key: str, result: FileResult) -> str:
+    return json.dumps(
+        {
+            "key": key,
+            "findings": [finding.to_json() for finding in result.findings],
+            "facts": result.facts,
+            "suppressions": {
+                str(line): list(codes) for line, codes in result.suppressions.items()
+            },
+        },
+        sort_keys=True,
+    )
+
+
+class Cache:
+    """The cache folder of one configuration root."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def at(cls, root: Path) -> Cache | None:
+        """The cache under `root`, created if need be; None if it cannot be."""
+        folder = root / CACHE_FOLDER
+        try:
+            folder.mkdir(exist_ok=True)
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                # Ignored by git wherever it lands, as ruff and pytest do.
+                _write_atomically(ignore, "# Created by guardrails.\n*\n")
+                _write_atomically(
+                    folder / "CACHEDIR.TAG",
+                    "Signature: 8a477f597d28d172789f06886806bc55\n"
+                    "# This file is a cache directory tag created by guardrails.\n",
+                )
+        except OSError:
+            return None
+        return cls(folder) if folder.is_dir() else None
+
+    def catalogue(self) -> tuple[RuleInfo, ...]:
+        """Every rule's metadata: from the cache, else built (importing the
+        rules) and stored for the next run."""
+        target = self.folder / f"catalogue-{tool_fingerprint()[:32]}.json"
+        data = _read_json(target)
+        if isinstance(data, list):
+            try:
+                return tuple(RuleInfo.from_json(item) for item in data)
+            except (KeyError, TypeError, ValueError):
+                pass
+        infos = build_catalogue()
+        _write_atomically(
+            target, json.dumps([info.to_json() for info in infos], sort_keys=True)
+        )
+        return infos
+
+    def for_run(self, config: Config, codes: Sequence[str]) -> RunCache | None:
+        """The entries valid for this configuration and rule selection."""
+        run = _digest(FORMAT, tool_fingerprint(), repr(config), ",".join(sorted(codes)))
+        folder = self.folder / run[:32]
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return RunCache(folder)
+
+
+class RunCache:
+    """Per-file and project entries of one run configuration."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def keyed(self, job: FileJob) -> FileJob:
+        """The job with its cache key, from the file's bytes (None if unreadable:
+        such a file is checked, and reported, every time)."""
+        try:
+            # Never open a FIFO or a device: reading one may block forever.
+            if not stat.S_ISREG(job.path.stat().st_mode):
+                return job
+            data = job.path.read_bytes()
+        except OSError:
+            return job
+        return replace(job, cache_key=_digest(job.shown, job.relative, data))
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / f"{key[:40]}.json"
+
+    def load_file(self, job: FileJob) -> FileResult | None:
+        if job.cache_key is None:
+            return None
+        data = _read_json(self._entry(job.cache_key))
+        if not isinstance(data, dict) or data.get("key") != job.cache_key:
+            return None
+        try:
+            return _file_result_from_json(job.shown, data)
+        except CorruptEntry:
+            return None
+
+    def store_file(self, job: FileJob, result: FileResult) -> None:
+        if job.cache_key is not None:
+            _write_atomically(
+                self._entry(job.cache_key),
+                _file_result_to_json(job.cache_key, result),
+            )
+
+    def load_project(self, key: str) -> list[Finding] | None:
+        data = _read_json(self.folder / f"project-{key[:40]}.json")
+        if not isinstance(data, dict) or data.get("key") != key:
+            return None
+        try:
+            return _findings_from_json(data.get("findings"))
+        except CorruptEntry:
+            return None
+
+    def store_project(self, key: str, findings: Sequence[Finding]) -> None:
+        _write_atomically(
+            self.folder / f"project-{key[:40]}.json",
+            json.dumps(
+                {"key": key, "findings": [f.to_json() for f in findings]},
+                sort_keys=True,
+            ),
+        )

@@ -1,0 +1,267 @@
+"""Rule metadata that can be had without importing a single rule.
+
+Importing the rules means importing LibCST (and `libcst.matchers`), which alone
+costs several times what a cache-warm check needs. So the engine works on
+`RuleInfo` records: the code, name, documentation and pre-scan of each rule,
+built from the classes once and then kept in the cache beside the results, keyed
+by a fingerprint of guardrails' own source. A rule class is imported only when a
+file actually has to be parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from guardrails import __version__
+
+if TYPE_CHECKING:
+    from guardrails.rules.base import FactCollector, Rule
+
+
+class RuleDoc(Protocol):
+    """What formatters read of a rule; rule classes and `RuleInfo` both fit."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def summary(self) -> str: ...
+
+    def documentation(self) -> str: ...
+
+
+def _walks(visitor: type[Any]) -> bool:
+    # LibCST's visitor base defines a no-op visit_/leave_ for every node type;
+    # a rule walks the tree only if it overrides one of them.
+    return any(
+        attribute.startswith(("visit_", "leave_"))
+        and callable(value := getattr(visitor, attribute))
+        and not getattr(value, "_is_no_op", False)
+        for attribute in dir(visitor)
+    )
+
+
+def _overrides_check_project(rule: type[Rule]) -> bool:
+    from guardrails.rules.base import Rule
+
+    return getattr(rule.check_project, "__func__", None) is not getattr(
+        Rule.check_project, "__func__", None
+    )
+
+
+@dataclass(frozen=True)
+class Prescan:
+    """A pre-scan regex as data, so it survives the JSON catalogue."""
+
+    pattern: str
+    flags: int
+
+    @classmethod
+    def of(cls, compiled: re.Pattern[str] | None) -> Prescan | None:
+        return None if compiled is None else cls(compiled.pattern, compiled.flags)
+
+    def compiled(self) -> re.Pattern[str]:
+        return _compile(self.pattern, self.flags)
+
+
+@cache
+def _compile(pattern: str, flags: int) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule as the engine and the formatters see it, class not imported."""
+
+    code: str
+    name: str
+    module: str
+    qualname: str
+    doc: str
+    # The tree is walked for this rule only if `walks` and the pre-scan matches
+    # (no pre-scan: always). Engine-reported codes (GR0) do not walk.
+    walks: bool
+    prescan: Prescan | None
+    # The rule's fact collector, walked when its own pre-scan matches.
+    collector: str | None
+    collector_prescan: Prescan | None
+    # Whether the rule has project-level findings (`check_project`).
+    project: bool
+
+    @classmethod
+    def of(cls, rule: type[Rule]) -> RuleInfo:
+        collector: type[FactCollector] | None = rule.collector
+        return cls(
+            code=rule.code,
+            name=rule.name,
+            module=rule.__module__,
+            qualname=rule.__qualname__,
+            doc=rule.documentation(),
+            walks=_walks(rule),
+            prescan=Prescan.of(rule.prescan),
+            collector=collector.name if collector is not None else None,
+            collector_prescan=Prescan.of(collector.prescan) if collector else None,
+            project=_overrides_check_project(rule),
+        )
+
+    def load(self) -> type[Rule]:
+        """The rule class (imports its module, and so LibCST)."""
+        value: Any = importlib.import_module(self.module)
+        for part in self.qualname.split("."):
+            value = getattr(value, part)
+        return value  # type: ignore[no-any-return]
+
+    def summary(self) -> str:
+        return self.doc.split("\n\n", 1)[0].strip()
+
+    def documentation(self) -> str:
+        return self.doc
+
+    def to_json(self) -> dict[str, Any]:
+        def scan(prescan: Prescan | None) -> list[Any] | None:
+            return None if prescan is None else [prescan.pattern, prescan.flags]
+
+        return {
+            "code": self.code,
+            "name": self.name,
+            "module": self.module,
+            "qualname": self.qualname,
+            "doc": self.doc,
+            "walks": self.walks,
+            "prescan": scan(self.prescan),
+            "collector": self.collector,
+            "collector_prescan": scan(self.collector_prescan),
+            "project": self.project,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RuleInfo:
+        """Raises KeyError, TypeError or ValueError on anything malformed."""
+
+        def text(key: str) -> str:
+            value = data[key]
+            if not isinstance(value, str):
+                raise TypeError(key)
+            return value
+
+        def flag(key: str) -> bool:
+            value = data[key]
+            if not isinstance(value, bool):
+                raise TypeError(key)
+            return value
+
+        def scan(key: str) -> Prescan | None:
+            value = data[key]
+            if value is None:
+                return None
+            pattern, flags = value
+            if not isinstance(pattern, str) or not isinstance(flags, int):
+                raise TypeError(key)
+            return Prescan(pattern, flags)
+
+        collector = data["collector"]
+        if collector is not None and not isinstance(collector, str):
+            raise TypeError("collector")
+        return cls(
+            code=text("code"),
+            name=text("name"),
+            module=text("module"),
+            qualname=text("qualname"),
+            doc=text("doc"),
+            walks=flag("walks"),
+            prescan=scan("prescan"),
+            collector=collector,
+            collector_prescan=scan("collector_prescan"),
+            project=flag("project"),
+        )
+
+
+def info_of(rule: type[Rule] | RuleInfo) -> RuleInfo:
+    return rule if isinstance(rule, RuleInfo) else RuleInfo.of(rule)
+
+
+@cache
+def tool_fingerprint() -> str:
+    """Changes whenever anything that decides a finding could: guardrails' own
+    source (an editable install changes without a version bump), the LibCST
+    release and the interpreter's version (its compiler checks skipped files)."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{sys.version_info[:2]}\0".encode())
+    package = Path(__file__).resolve().parents[1]
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
+    spec = importlib.util.find_spec("libcst")
+    if spec is not None and spec.origin is not None:
+        version_file = Path(spec.origin).parent / "_version.py"
+        try:
+            digest.update(version_file.read_bytes())
+        except OSError:
+            digest.update(b"libcst version unknown")
+    return digest.hexdigest()
+
+
+def build_catalogue() -> tuple[RuleInfo, ...]:
+    from guardrails.rules import all_rules
+
+    return tuple(RuleInfo.of(rule) for rule in all_rules())
+
+
+class RuleSet:
+    """The selected rules: metadata at once, classes only when first needed."""
+
+    def __init__(self, rules: Sequence[type[Rule] | RuleInfo]) -> None:
+        self.infos = tuple(info_of(rule) for rule in rules)
+        self._given = {
+            rule.code: rule for rule in rules if not isinstance(rule, RuleInfo)
+        }
+        self._classes: tuple[type[Rule], ...] | None = None
+        self.codes = frozenset(info.code for info in self.infos)
+        self.names = {info.code: info.name for info in self.infos}
+        self.has_project_rules = any(info.project for info in self.infos)
+
+    def classes(self) -> tuple[type[Rule], ...]:
+        if self._classes is None:
+            self._classes = tuple(
+                self._given.get(info.code) or info.load() for info in self.infos
+            )
+        return self._classes
+
+    def may_need_parse(self, source: str) -> bool:
+        """Conservative: path scoping is only known to the classes, so it is
+        ignored here; the parse step applies it before deciding for real."""
+        for info in self.infos:
+            if info.walks and (
+                info.prescan is None or info.prescan.compiled().search(source)
+            ):
+                return True
+            if info.collector is not None and (
+                info.collector_prescan is None
+                or info.collector_prescan.compiled().search(source)
+            ):
+                return True
+        return False
+
+
+def selected_rules(
+    catalogue: Sequence[RuleInfo], select: Sequence[str], ignore: Sequence[str]
+) -> tuple[RuleInfo, ...]:
+    """`--select`/`--ignore` applied to the catalogue (see `select_rules`)."""
+    from guardrails.rules import select_codes
+
+    chosen = set(select_codes([info.code for info in catalogue], select, ignore))
+    return tuple(info for info in catalogue if info.code in chosen)

@@ -1,0 +1,115 @@
+"""Check many files on every core; the results do not depend on how.
+
+Worker processes pay for themselves only when there is real parsing to do, so
+the pool starts only when the files some rule's pre-scan matches add up to more
+than `PARALLEL_THRESHOLD_BYTES`. Files that need no parse (a pre-scan says no
+rule can match them: only a compile-time syntax check) stay in this process.
+Biggest files go first, one per task, so the last task to finish is a small one.
+Output order is the caller's business (findings are sorted at the end), so
+which worker checked what never shows.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from guardrails.config import Config
+from guardrails.engine.catalogue import RuleSet
+from guardrails.engine.runner import FileJob, FileResult, check_job
+from guardrails.engine.source import Unreadable, read_source
+
+# About half a second of LibCST parsing on one core: less is done in-process.
+PARALLEL_THRESHOLD_BYTES = 256 * 1024
+
+_worker_state: tuple[Config, RuleSet] | None = None
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _start_worker(config: Config, rules: RuleSet) -> None:
+    global _worker_state
+    _worker_state = (config, rules)
+
+
+def _check_in_worker(job: FileJob) -> FileResult:
+    assert _worker_state is not None, "worker started without its state"
+    config, rules = _worker_state
+    return check_job(job, config, rules)
+
+
+def _needs_parse(job: FileJob, rules: RuleSet) -> tuple[bool, int]:
+    source = read_source(job.path)
+    if isinstance(source, Unreadable):
+        return False, 0
+    return rules.may_need_parse(source), len(source)
+
+
+def check_jobs(
+    jobs: Sequence[FileJob], config: Config, rules: RuleSet, workers: int | None
+) -> Iterator[tuple[FileJob, FileResult]]:
+    """Every job with its result, in no particular order."""
+    heavy: list[tuple[int, FileJob]] = []
+    light: list[FileJob] = []
+    for job in jobs:
+        parse, size = _needs_parse(job, rules)
+        if parse:
+            heavy.append((size, job))
+        else:
+            light.append(job)
+    heavy.sort(key=lambda item: (-item[0], item[1].shown))
+    heavy_bytes = sum(size for size, _ in heavy)
+    if workers is None:
+        workers = (
+            min(available_cores(), len(heavy))
+            if heavy_bytes > PARALLEL_THRESHOLD_BYTES
+            else 1
+        )
+    to_parse = [job for _, job in heavy]
+    if workers <= 1 or len(to_parse) <= 1:
+        for job in [*to_parse, *light]:
+            yield job, check_job(job, config, rules)
+        return
+    yield from _check_in_pool(to_parse, light, config, rules, workers)
+
+
+def _check_in_pool(
+    to_parse: Sequence[FileJob],
+    light: Sequence[FileJob],
+    config: Config,
+    rules: RuleSet,
+    workers: int,
+) -> Iterator[tuple[FileJob, FileResult]]:
+    # Import the rules once here: forked workers then start with them loaded.
+    rules.classes()
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    done: set[FileJob] = set()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(config, rules),
+        ) as pool:
+            futures = pool.map(_check_in_worker, to_parse, chunksize=1)
+            # The pool parses; meanwhile this process syntax-checks the rest.
+            for job in light:
+                done.add(job)
+                yield job, check_job(job, config, rules)
+            for job, result in zip(to_parse, futures, strict=True):
+                done.add(job)
+                yield job, result
+    except (BrokenProcessPool, OSError):
+        # A worker died (out of memory, killed): finish here rather than fail.
+        for job in [*to_parse, *light]:
+            if job not in done:
+                yield job, check_job(job, config, rules)

@@ -1,0 +1,127 @@
+"""Parse once, walk once with every active rule, locate only what was reported.
+
+The one engine module that imports LibCST; the runner loads it only for files
+whose pre-scan says a rule could match, so a cache-warm run never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from guardrails.analysis.imports import ImportTracker, imports_of
+from guardrails.engine.catalogue import RuleSet
+from guardrails.engine.nesting import nesting_problem
+from guardrails.engine.runner import (
+    SYNTAX_ERROR,
+    FileResult,
+    bad_input,
+    check_syntax,
+)
+from guardrails.engine.source import locate_syntax_error
+from guardrails.findings import Finding
+from guardrails.rules.base import FactCollector, FileContext, FileInfo, Rule
+
+
+def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Finding:
+    """The module, or a GR001 finding saying why it cannot be parsed."""
+
+    def syntax_error(line: int, column: int, message: str) -> Finding:
+        return bad_input(SYNTAX_ERROR, names, shown, line, column, message)
+
+    # LibCST's native parser would overflow the machine stack on these.
+    too_deep = nesting_problem(source)
+    if too_deep is not None:
+        return syntax_error(too_deep.line, 1, f"syntax error: {too_deep.message}")
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        problem = locate_syntax_error(
+            source, error.message, error.raw_line, error.raw_column + 1
+        )
+        return syntax_error(
+            problem.line, problem.column, f"syntax error: {problem.message}"
+        )
+    except RecursionError:
+        return syntax_error(1, 1, "syntax error: nesting too deep to parse")
+    except Exception as error:  # the parser's own failures must not end the run
+        return syntax_error(1, 1, f"cannot parse file: {error}")
+
+
+def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> None:
+    """Run every rule that applies and whose pre-scan matches over one file."""
+    classes = rules.classes()
+
+    def wanted(unit: type[Rule] | type[FactCollector]) -> bool:
+        return unit.prescan is None or unit.prescan.search(source) is not None
+
+    active = [
+        rule
+        for rule, info in zip(classes, rules.infos, strict=True)
+        if info.walks and rule.applies_to(file) and wanted(rule)
+    ]
+    collectors = {
+        rule.collector
+        for rule in classes
+        if rule.collector is not None and wanted(rule.collector)
+    }
+    if not active and not collectors:
+        check_syntax(source, file.display_path, rules, result)
+        return
+
+    module = parse(source, file.display_path, rules.names)
+    if isinstance(module, Finding):
+        result.findings.append(module)
+        return
+
+    context = FileContext(file, source, module, imports_of(module))
+    visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(context.imports)]
+    visitors += [
+        collector(context) for collector in sorted(collectors, key=lambda c: c.name)
+    ]
+    visitors += [rule(context) for rule in active]
+    try:
+        cst.visit_batched(module, visitors)
+    except RecursionError:
+        result.findings.append(
+            bad_input(
+                SYNTAX_ERROR,
+                rules.names,
+                file.display_path,
+                1,
+                1,
+                "nesting too deep to analyse",
+            )
+        )
+        return
+    result.facts = context.facts
+    if context.reports:
+        result.findings += _locate(module, context.reports, file.display_path, rules)
+
+
+def _locate(
+    module: cst.Module,
+    reports: Sequence[tuple[str, cst.CSTNode, str]],
+    shown: str,
+    rules: RuleSet,
+) -> list[Finding]:
+    # Positions cost a full metadata pass, so only files with findings pay it.
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    findings = []
+    for code, node, message in reports:
+        where = positions[node]
+        findings.append(
+            Finding(
+                path=shown,
+                line=where.start.line,
+                column=where.start.column + 1,
+                code=code,
+                message=message,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+                rule=rules.names.get(code, code),
+            )
+        )
+    return findings
