@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -214,14 +215,14 @@ def one_line(error: BaseException, limit: int = 300) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _instantiate(testcase: Testcase, dtype: Any) -> Callable[..., Any]:
+def instantiate(testcase: Testcase, dtype: Any) -> Callable[..., Any]:
     target = testcase.data["callable"]
     if getattr(target, "__jax2onnx_factory__", False):
         return target.with_dtype(dtype).instantiate()  # type: ignore[no-any-return]
     return target  # type: ignore[no-any-return]
 
 
-def _export(testcase: Testcase, fn: Callable[..., Any], double: bool) -> Any:
+def export_model(testcase: Testcase, fn: Callable[..., Any], double: bool) -> Any:
     return to_onnx(
         fn,
         list(testcase.data["input_shapes"]),
@@ -406,8 +407,8 @@ def _run_float32(
 ) -> _Outcome:
     outcome = _Outcome(problems=[])
     try:
-        fn = _instantiate(testcase, jnp.float32)
-        model = _export(testcase, fn, double=False)
+        fn = instantiate(testcase, jnp.float32)
+        model = export_model(testcase, fn, double=False)
     except Exception as error:  # whatever the exporter raises is the finding
         outcome.problems.append(("export-failed", one_line(error)))
         return outcome
@@ -436,8 +437,8 @@ def probe_float64(testcase: Testcase) -> F64Probe:
     failure: str | None
     try:
         with jax.enable_x64(True):
-            fn = _instantiate(testcase, jnp.float64)
-            model = _export(testcase, fn, double=True)
+            fn = instantiate(testcase, jnp.float64)
+            model = export_model(testcase, fn, double=True)
             _, failure = compare(testcase, fn, serialized(model), np.float64)
     except Exception as exc:  # the reason is the probe's result
         failure = first_line(exc)
@@ -523,7 +524,9 @@ def quiet_libraries() -> Iterator[None]:
         logger.setLevel(logging.ERROR)
     ort.set_default_logger_severity(4)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
