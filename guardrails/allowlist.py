@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from guardrails.analysis.testcases import FLAGS, WILDCARD
@@ -299,7 +299,8 @@ def _judged(
     root: Path,
 ) -> bool:
     if entry.file is not None:
-        file = by_path.get(entry.file)
+        # `./pkg/x.py` and `pkg//x.py` name the same file as `pkg/x.py`.
+        file = by_path.get(PurePosixPath(entry.file).as_posix())
         if file is not None:
             return file.analysed
         target = Path(entry.file)

@@ -197,6 +197,18 @@ def test_entries_of_unchecked_files_are_not_judged(tmp_path: Path) -> None:
     ]
 
 
+def test_an_entry_file_is_compared_as_a_normalised_path(tmp_path: Path) -> None:
+    spelled = ENTRY_ADD_CONST.replace('"pkg/plugins/add.py"', '"./pkg//plugins/add.py"')
+    write(
+        tmp_path,
+        {
+            "pkg/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
+            "guardrails-allowlist.toml": spelled,
+        },
+    )
+    assert [f.code for f in gr3(tmp_path, "GR302")] == ["GR302"]
+
+
 def test_entries_of_deleted_files_are_stale(tmp_path: Path) -> None:
     gone = ENTRY_ADD_CONST.replace("add.py", "deleted.py")
     write(
