@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 
 from guardrails.analysis.imports import imports_of
 from guardrails.analysis.keyflow import KeyFlow
-from guardrails.config import DEFAULT_KEY_NAMES, Config
+from guardrails.config import DEFAULT_KEY_NAMES, Config, load_config
 from guardrails.findings import Finding
 from tests.conftest import check_tree
+from tests.readme_snippets import readme_block
 
 
 def findings(root: Path, source: str, config: Config | None = None) -> list[Finding]:
@@ -91,6 +92,12 @@ def test_key_names_are_configurable(tmp_path: Path) -> None:
     assert lines(tmp_path, source) == [5]  # `*_key` is a default pattern
     custom = Config(root=tmp_path, key_names=("noise_*",))
     assert lines(tmp_path, source, custom) == [3]
+
+
+def test_readme_shows_the_default_key_names(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(readme_block("key-names-config"), encoding="utf-8")
+    assert load_config(pyproject).key_names == DEFAULT_KEY_NAMES
 
 
 def test_default_key_names() -> None:

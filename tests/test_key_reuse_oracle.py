@@ -21,11 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jax
 import pytest
 
 from tests.conftest import check_tree
-
-jax = pytest.importorskip("jax")
 
 # Shared by every case; itself free of reuse.
 HEADER = """\

@@ -19,8 +19,9 @@ from tests.conftest import check_tree
 def _installed(package: str) -> Path:
     # find_spec locates the package without importing it.
     spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip(f"{package} is not installed")
+    assert spec is not None and spec.submodule_search_locations, (
+        f"{package} is part of the `gate` extra the tests install"
+    )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -137,3 +138,15 @@ def test_gr203_findings_in_equimo() -> None:
         ("models/reduceformer.py", 225),
         ("models/reduceformer.py", 255),
     }
+
+
+def test_gr201_in_equimo_is_default_keys() -> None:
+    root = _installed("equimo")
+    result = check_tree(root / "models", ["GR201"])
+    found = [f for f in result.findings if f.code == "GR201"]
+    # `key: PRNGKeyArray = jr.PRNGKey(42)` defaults of `features` / `__call__`.
+    assert len(found) == 22
+    for finding in found:
+        line = (root / "models" / finding.path).read_text("utf-8").splitlines()
+        assert line[finding.line - 1].strip() == "key: PRNGKeyArray = jr.PRNGKey(42),"
+    assert check_tree(root / "layers", ["GR201"]).findings == []
