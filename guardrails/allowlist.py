@@ -462,17 +462,22 @@ def scan(
 ) -> tuple[list[CheckedFile], list[str]]:
     """Every flagged testcase in `files`, read by the check engine's collector;
     also the one-line reasons files could not be analysed."""
-    from guardrails.engine.runner import check_file
+    from guardrails.engine.catalogue import RuleSet
+    from guardrails.engine.parallel import check_jobs
+    from guardrails.engine.runner import job_for
     from guardrails.rules import select_rules
     from guardrails.rules.testcase_metadata import COLLECTOR_NAME
 
     # GR301 brings the flag collector; the always-on GR0 rules say which files
     # could not be read or parsed, so their entries are left alone.
-    rules = select_rules(["GR301"], ())
+    rules = RuleSet(select_rules(["GR301"], ()))
+    jobs = [job_for(path, config, cwd) for path in files]
+    # The engine's worker pool, as `check` uses it; results come in any order.
+    results = dict(check_jobs(jobs, config, rules, None))
     checked = []
     problems = []
-    for path in files:
-        result = check_file(path, config, rules, cwd)
+    for path, job in zip(files, jobs, strict=True):
+        result = results[job]
         facts = result.facts.get(COLLECTOR_NAME)
         problems += [
             f"{finding.path}:{finding.line}: {finding.message}"
