@@ -83,15 +83,17 @@ def test_element_message(tmp_path: Path) -> None:
 
 def test_key_names_are_configurable(tmp_path: Path) -> None:
     source = """
+        import equinox as eqx
+
         def build(noise_source, seed_key):
             a = Layer(noise_source)
             b = Layer(noise_source)
             c = Layer(seed_key)
             return a, b, Layer(seed_key)
         """
-    assert lines(tmp_path, source) == [5]  # `*_key` is a default pattern
+    assert lines(tmp_path, source) == [7]  # `*_key` is a default pattern
     custom = Config(root=tmp_path, key_names=("noise_*",))
-    assert lines(tmp_path, source, custom) == [3]
+    assert lines(tmp_path, source, custom) == [5]
 
 
 def test_readme_shows_the_default_key_names(tmp_path: Path) -> None:
@@ -123,13 +125,33 @@ def test_default_key_names() -> None:
             """,
             [],
         ),
-        # An unannotated `key` parameter follows the convention.
+        # An unannotated `key` parameter follows the convention in JAX code...
         (
             """
+            import jax
+
             def twice(key):
                 return helper(key), helper(key)
             """,
-            [2],
+            [4],
+        ),
+        # ... and is a dictionary key elsewhere.
+        (
+            """
+            def cached(cache, key):
+                if cache.has(key):
+                    return cache.get(key)
+            """,
+            [],
+        ),
+        # An annotation says which it is.
+        (
+            """
+            def both(table, key: Hashable, rng_key: PRNGKeyArray):
+                table.get(key), table.pop(key)
+                return helper(rng_key), helper(rng_key)
+            """,
+            [3],
         ),
         # Module level: keys made at the top of a script.
         (

@@ -17,6 +17,7 @@ except the few that only inspect it (`isinstance`, `len`, `jax.random.key_data`.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from guardrails.analysis.prng import (
     DERIVING,
     KEY_PRODUCERS,
     NON_CONSUMING_CALLS,
+    imports_jax,
     is_key_name,
 )
 
@@ -355,6 +357,7 @@ class KeyFlow:
 
     def __init__(self, imports: ImportMap) -> None:
         self.imports = imports
+        self.jax_file = imports_jax(imports)
         self.lengths: dict[tuple[str, int | str], int | None] = {}
         self.reuses: dict[int, Reuse] = {}
         # Local functions of the scope being run -> the names they pass to calls
@@ -365,7 +368,7 @@ class KeyFlow:
 
     def run_function(self, node: cst.FunctionDef, key_names: tuple[str, ...]) -> None:
         state = State()
-        for name in key_parameters(node, key_names):
+        for name in key_parameters(node, key_names, self.jax_file):
             state.env[name] = frozenset({Location(("param", name))})
         self.closures = {}
         self.block(node.body, [state])
@@ -1028,13 +1031,25 @@ def _child_expressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             yield from _child_expressions(child)
 
 
-def key_parameters(node: cst.FunctionDef, key_names: tuple[str, ...]) -> list[str]:
-    """Parameters that hold PRNG keys by the naming convention (`key-names`),
-    unless annotated as something else (`key: str` is a dictionary key)."""
+def key_parameters(
+    node: cst.FunctionDef, key_names: tuple[str, ...], jax_file: bool
+) -> list[str]:
+    """Parameters that hold PRNG keys by the naming convention (`key-names`).
+
+    The name alone would take every dictionary's `key` for a PRNG key, so an
+    annotation decides when there is one (`key: PRNGKeyArray` yes, `key: str`
+    no), and an unannotated parameter counts only in a file that imports the JAX
+    ecosystem (`jax_file`)."""
     return [
         param.name.value
         for param in _parameters(node.params)
-        if is_key_name(param.name.value, key_names) and not _annotated_as_non_key(param)
+        if is_key_name(param.name.value, key_names)
+        and (
+            jax_file
+            if param.annotation is None
+            else _KEY_ANNOTATION.search(code_of(param.annotation.annotation))
+            is not None
+        )
     ]
 
 
@@ -1046,18 +1061,8 @@ def _parameters(params: cst.Parameters) -> list[cst.Param]:
     return found
 
 
-_NON_KEY_ANNOTATIONS = frozenset(
-    {"str", "int", "bool", "float", "bytes", "tuple", "Hashable", "Any", "object"}
-)
-
-
-def _annotated_as_non_key(param: cst.Param) -> bool:
-    """`key: str` is a dictionary key, not a PRNG key."""
-    if param.annotation is None:
-        return False
-    annotation = param.annotation.annotation
-    names = _names_in(annotation)
-    return bool(names) and names <= _NON_KEY_ANNOTATIONS | {"None", "Optional"}
+# `PRNGKeyArray`, `jax.Array`, `KeyArray`, `ArrayLike`, `nnx.Rngs`, `chex.PRNGKey`...
+_KEY_ANNOTATION = re.compile(r"key|prng|rng|array|jax", re.IGNORECASE)
 
 
 def _same_arity(target: cst.BaseExpression, value: cst.BaseExpression) -> bool:

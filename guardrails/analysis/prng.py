@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 
+from guardrails.analysis.imports import ImportMap
+
 # jax.random functions that return a fresh key or an array of keys. `split` and
 # `fold_in` also consume their argument; `PRNGKey`/`key` start from a seed.
 KEY_PRODUCERS = frozenset(
@@ -80,6 +82,19 @@ NON_CONSUMING_CALLS = frozenset(
         *NON_CONSUMING_JAX_RANDOM,
     }
 )
+
+
+# Packages whose code passes PRNG keys around.
+JAX_ECOSYSTEM = frozenset(
+    {"jax", "flax", "equinox", "haiku", "optax", "chex", "jaxtyping", "equimo"}
+)
+
+
+def imports_jax(imports: ImportMap) -> bool:
+    """Whether the file imports anything of the JAX ecosystem."""
+    return any(
+        target.split(".", 1)[0] in JAX_ECOSYSTEM for target in imports.bindings.values()
+    )
 
 
 def is_key_name(name: str, patterns: tuple[str, ...]) -> bool:

@@ -19,7 +19,7 @@ from guardrails.analysis.keyflow import (
     code_of,
     key_parameters,
 )
-from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
+from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, imports_jax
 from guardrails.rules.base import FileContext, Rule, Sample
 
 
@@ -680,8 +680,11 @@ class PrngKeyReuse(Rule):
     `fold_in`, `clone`, `wrap_key_data`), an element, slice or unpacked name of one,
     or a parameter whose name says it is a key. That naming convention is the
     `key-names` setting: fnmatch patterns, by default `key`, `rng`, `rng_key`,
-    `prng_key`, `*_key`, `subkey` and `k[0-9]*` (`k1`, `k2`...); a parameter annotated
-    as `str`, `int` and the like is not a key. Configure it in `pyproject.toml`:
+    `prng_key`, `*_key`, `subkey` and `k[0-9]*` (`k1`, `k2`...). So that a
+    dictionary's `key` is not taken for one, an annotated parameter must be
+    annotated as a key or array (`PRNGKeyArray`, `jax.Array`; `key: str` is not),
+    and an unannotated one counts in files that import the JAX ecosystem (`jax`,
+    `flax`, `equinox`, ...). Configure the names in `pyproject.toml`:
 
     ```toml
     [tool.guardrails]
@@ -873,13 +876,14 @@ class PrngKeyReuse(Rule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self.key_names = context.file.config.key_names
+        self.jax_file = imports_jax(context.imports)
         self.functions: list[cst.FunctionDef] = []
         self.scopes: dict[int, cst.FunctionDef] = {}  # functions worth analysing
         self.module_makes_keys = False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
-        if key_parameters(node, self.key_names):
+        if key_parameters(node, self.key_names, self.jax_file):
             self.scopes[id(node)] = node
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
