@@ -96,6 +96,20 @@ def test_key_names_are_configurable(tmp_path: Path) -> None:
     assert lines(tmp_path, source, custom) == [5]
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import equinox as eqx\n\ndef f(noise):\n    return g(noise), g(noise)\n",
+        "def f(noise: Array):\n    return g(noise), g(noise)\n",
+    ],
+)
+def test_prescan_holds_for_any_key_names(tmp_path: Path, source: str) -> None:
+    # No "key", "rng" or "random" in sight: only the configured name says `noise`
+    # is a key, and the pre-scan must still let the file through.
+    custom = Config(root=tmp_path, key_names=("noise",))
+    assert len(lines(tmp_path, source, custom)) == 1
+
+
 def test_readme_shows_the_default_key_names(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(readme_block("key-names-config"), encoding="utf-8")

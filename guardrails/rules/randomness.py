@@ -734,9 +734,13 @@ class PrngKeyReuse(Rule):
 
     code = "GR203"
     name = "prng-key-reuse"
-    # A key comes from jax.random (text holds "random" or a producer's name) or
-    # from a parameter named by the default `key-names` patterns.
-    prescan = re.compile(r"random|PRNGKey|key|rng|\bk\d")
+    # Whatever `key-names` says, a key comes from jax.random (the text holds
+    # "random"), from a parameter annotated as a key or array (the annotation
+    # matches `_KEY_ANNOTATION`), or from an unannotated parameter in a file that
+    # imports the JAX ecosystem (the import names the package).
+    prescan = re.compile(
+        r"(?i:random|key|rng|array|jax)|flax|equinox|haiku|optax|chex|equimo"
+    )
     VALID = (
         Sample(
             _code("""
