@@ -263,3 +263,26 @@ def test_prescan_matches_every_invalid_sample(
     assert rule.prescan is not None
     for sample in rule.INVALID:
         assert rule.prescan.search(sample.code), sample.code
+
+
+def test_gr202_messages_keep_code_on_one_line(tmp_path: Path) -> None:
+    (finding,) = findings(
+        tmp_path,
+        "GR202",
+        """
+        import equinox as eqx
+
+        register_primitive(
+            testcases=[
+                {
+                    "testcase": "dropout",
+                    "callable": lambda x, m=eqx.nn.Dropout(
+                        p=0.5,
+                    ): m(x),
+                },
+            ],
+        )
+        """,
+    )
+    assert "the lambda's default `m=eqx.nn.Dropout(p=0.5)`" in finding.message
+    assert "use `construct_and_call(eqx.nn.Dropout, p=0.5)`" in finding.message

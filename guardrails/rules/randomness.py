@@ -939,4 +939,7 @@ class PrngKeyReuse(Rule):
 def _short(code: str, limit: int = 60) -> str:
     """Code for a message: one line, and not too long."""
     flat = " ".join(code.split())
+    # What line breaks left behind: `f( a, b, )` -> `f(a, b)`.
+    flat = re.sub(r"([(\[{]) ", r"\1", flat)
+    flat = re.sub(r",? ([)\]}])", r"\1", flat)
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
