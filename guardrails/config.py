@@ -7,7 +7,7 @@ Every key is declared once in `_KEYS`; an unknown key or a wrong type is a one-l
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,14 +111,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except OSError as error:
-        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+        raise UsageError(f"{_shown(path)}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{path}: invalid TOML: {error}") from None
+        raise UsageError(f"{_shown(path)}: invalid TOML: {error}") from None
     except UnicodeDecodeError:  # tomllib decodes before it parses
         raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
 
 
-def _section(data: dict[str, Any]) -> dict[str, Any] | None:
+def _section(data: dict[str, Any], path: Path) -> dict[str, Any] | None:
     tool = data.get("tool")
     if not isinstance(tool, dict):
         return None
@@ -126,33 +126,62 @@ def _section(data: dict[str, Any]) -> dict[str, Any] | None:
     if section is None:
         return None
     if not isinstance(section, dict):
-        raise UsageError("[tool.guardrails] must be a table")
+        raise UsageError(f"{_shown(path)}: tool.guardrails must be a table")
     return section
 
 
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def _parse_table(
-    where: str, table: Mapping[str, Any], keys: Mapping[str, Any]
+    where: str,
+    table: Mapping[str, Any],
+    keys: Mapping[str, Any],
+    tables: Sequence[str] = (),
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in keys:
-            known = ", ".join(sorted(keys))
-            raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
+            known = ", ".join(sorted([*keys, *tables]))
+            raise UsageError(f"unknown key {_key(where, key)!r} (known: {known})")
         attribute, convert = keys[key]
-        values[attribute] = convert(f"{where}.{key}", value)
+        values[attribute] = convert(_key(where, key), value)
     return values
 
 
 def config_from_table(
-    root: Path, source: Path | None, table: Mapping[str, Any]
+    root: Path,
+    source: Path | None,
+    table: Mapping[str, Any],
+    where: str = "tool.guardrails",
 ) -> Config:
+    """A `Config` from the keys of `table`; `where` names it in error messages."""
     table = dict(table)
+    gate_where = f"{where}.gate" if where else "gate"
     gate_table = table.pop("gate", {})
     if not isinstance(gate_table, dict):
-        raise UsageError("tool.guardrails.gate must be a table")
-    values = _parse_table("tool.guardrails", table, _KEYS)
-    gate = GateConfig(**_parse_table("tool.guardrails.gate", gate_table, _GATE_KEYS))
+        raise UsageError(f"{gate_where} must be a table")
+    values = _parse_table(where, table, _KEYS, tables=("gate",))
+    gate = GateConfig(**_parse_table(gate_where, gate_table, _GATE_KEYS))
     return Config(root=root, source=source, gate=gate, **values)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _config_from_file(
+    root: Path, source: Path, table: Mapping[str, Any], where: str
+) -> Config:
+    try:
+        return config_from_table(root, source, table, where)
+    except UsageError as error:
+        # Name the file too: the key alone does not say which file to fix.
+        raise UsageError(f"{_shown(source)}: {error}") from None
 
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> Config:
@@ -165,9 +194,12 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Conf
         data = _read_toml(explicit)
         # A pyproject.toml carries the section under [tool.guardrails]; a dedicated
         # file (guardrails.toml) holds the keys at top level.
-        section = _section(data)
-        table = section if section is not None else data
-        return config_from_table(explicit.resolve().parent, explicit, table)
+        section = _section(data, explicit)
+        if section is not None or explicit.name == "pyproject.toml":
+            table, where = section or {}, "tool.guardrails"
+        else:
+            table, where = data, ""
+        return _config_from_file(explicit.resolve().parent, explicit, table, where)
 
     here = (start or Path.cwd()).resolve()
     nearest_project: Path | None = None
@@ -176,7 +208,7 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Conf
         if not candidate.is_file():
             continue
         nearest_project = nearest_project or folder
-        section = _section(_read_toml(candidate))
+        section = _section(_read_toml(candidate), candidate)
         if section is not None:
-            return config_from_table(folder, candidate, section)
+            return _config_from_file(folder, candidate, section, "tool.guardrails")
     return Config(root=nearest_project or here)
