@@ -32,6 +32,20 @@ def readme_block(marker: str) -> str:
     return found.group("body") + "\n"
 
 
+def readme_table(marker: str) -> list[list[str]]:
+    """The cells of the markdown table right after `<!-- marker -->`, header and
+    separator rows left out."""
+    text = README.read_text(encoding="utf-8")
+    _, found, after = text.partition(f"<!-- {marker} -->\n")
+    assert found, f"README.md has no <!-- {marker} -->"
+    rows = []
+    for line in after.splitlines():
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+    return rows[2:]
+
+
 @cache
 def reusable_workflow() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.safe_load(REUSABLE_WORKFLOW.read_text("utf-8"))

@@ -21,12 +21,12 @@ import pytest
 import yaml
 
 from tests.readme_snippets import (
-    README,
     REPOSITORY_ROOT,
     REUSABLE_WORKFLOW,
     git,
     published_repository,
     readme_block,
+    readme_table,
     reusable_workflow,
     workflow_trigger,
 )
@@ -287,12 +287,9 @@ def test_readme_caller_validates_and_passes_zizmor(tmp_path: Path) -> None:
 
 def test_readme_inputs_table_matches_the_workflow() -> None:
     inputs = workflow_trigger(reusable_workflow())["workflow_call"]["inputs"]
-    rows = re.findall(
-        r"^\| `(?P<name>[\w-]+)` \| (?P<default>[^|]+) \|",
-        README.read_text("utf-8"),
-        re.MULTILINE,
-    )
-    documented = {name: default.strip() for name, default in rows}
+    documented = {
+        name.strip("`"): default for name, default, _ in readme_table("workflow-inputs")
+    }
     assert set(documented) == set(inputs)
     for name, spec in inputs.items():
         if spec.get("required"):
