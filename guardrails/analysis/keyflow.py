@@ -20,6 +20,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
@@ -195,6 +196,7 @@ class Condition:
     names: frozenset[str]
 
 
+@lru_cache(maxsize=4096)
 def condition_of(test: cst.BaseExpression) -> tuple[Condition, bool]:
     """`not x` is the condition `x` taken the other way."""
     truth = True
@@ -355,8 +357,13 @@ class Reuse:
 class KeyFlow:
     """Runs one scope (a function body or the module's top level)."""
 
-    def __init__(self, imports: ImportMap) -> None:
+    def __init__(
+        self, imports: ImportMap, conditional_lines: frozenset[int] | None = None
+    ) -> None:
         self.imports = imports
+        # `id`s of the statement lines holding a conditional expression, when the
+        # caller already knows them (a walk of the whole tree); None: look.
+        self.conditional_lines = conditional_lines
         self.jax_file = imports_jax(imports)
         self.lengths: dict[tuple[str, int | str], int | None] = {}
         self.reuses: dict[int, Reuse] = {}
@@ -397,6 +404,11 @@ class KeyFlow:
 
     def statement(self, node: cst.CSTNode, state: State) -> Flow:
         if isinstance(node, cst.SimpleStatementLine):
+            if (
+                self.conditional_lines is not None
+                and id(node) not in self.conditional_lines
+            ):
+                return self.block(node.body, [state])
             return self.block(node.body, _assume_conditions(node, state))
         handler = getattr(self, f"_stmt_{type(node).__name__}", None)
         if handler is not None:
@@ -919,21 +931,34 @@ def _assume_conditions(line: cst.SimpleStatementLine, state: State) -> list[Stat
 
 
 def _conditional_tests(
-    node: cst.CSTNode, keys: Iterable[str]
+    line: cst.SimpleStatementLine, keys: Iterable[str]
 ) -> Iterator[cst.BaseExpression]:
-    """Tests of the conditional expressions under `node` whose branches mention
-    one of the `keys` variables (the others cannot change what is consumed)."""
+    """Tests of the conditional expressions in `line` whose branches mention one
+    of the `keys` variables (the others cannot change what is consumed)."""
     names = set(keys)
-    stack = [node]
+    for test, mentioned in _conditionals_of(line):
+        if names & mentioned:
+            yield test
+
+
+@lru_cache(maxsize=4096)
+def _conditionals_of(
+    line: cst.SimpleStatementLine,
+) -> tuple[tuple[cst.BaseExpression, frozenset[str]], ...]:
+    """Each conditional expression's test and the names its branches mention.
+    A line is met once per path and loop round; nodes hash by identity, and the
+    cache holds them, so an entry cannot outlive its node."""
+    found = []
+    stack: list[cst.CSTNode] = [line]
     while stack:
         current = stack.pop()
         if isinstance(current, cst.Lambda):
             continue
-        if isinstance(current, cst.IfExp) and names & (
-            _names_in(current.body) | _names_in(current.orelse)
-        ):
-            yield current.test
+        if isinstance(current, cst.IfExp):
+            mentioned = _names_in(current.body) | _names_in(current.orelse)
+            found.append((current.test, frozenset(mentioned)))
         stack.extend(child_nodes(current))
+    return tuple(found)
 
 
 def _captured_arguments(params: cst.Parameters, body: cst.CSTNode) -> frozenset[str]:

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from guardrails.analysis.imports import ImportMap, dotted_name
 from guardrails.analysis.keyflow import (
@@ -19,6 +18,7 @@ from guardrails.analysis.keyflow import (
     code_of,
     key_parameters,
 )
+from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, imports_jax
 from guardrails.rules.base import FileContext, Rule, Sample
 
@@ -884,6 +884,10 @@ class PrngKeyReuse(Rule):
         self.functions: list[cst.FunctionDef] = []
         self.scopes: dict[int, cst.FunctionDef] = {}  # functions worth analysing
         self.module_makes_keys = False
+        # Statement lines with a conditional expression, so the key flow splits
+        # paths on those lines only.
+        self.lines: list[cst.SimpleStatementLine] = []
+        self.conditional_lines: set[int] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
@@ -893,6 +897,16 @@ class PrngKeyReuse(Rule):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.functions.pop()
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.lines.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self.lines.pop()
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        if self.lines:
+            self.conditional_lines.add(id(self.lines[-1]))
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.context.imports.qualify(node.func) in KEY_PRODUCERS:
             if self.functions:
@@ -901,18 +915,18 @@ class PrngKeyReuse(Rule):
                 self.module_makes_keys = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        flow = KeyFlow(self.context.imports)
+        flow = KeyFlow(self.context.imports, frozenset(self.conditional_lines))
         for function in self.scopes.values():
             flow.run_function(function, self.key_names)
         if self.module_makes_keys:
             flow.run_module(original_node)
         if not flow.reuses:
             return
-        positions = MetadataWrapper(original_node, unsafe_skip_copy=True).resolve(
-            PositionProvider
+        lines = start_lines(
+            original_node, (reuse.first.argument for reuse in flow.reuses.values())
         )
         for reuse in flow.reuses.values():
-            line = positions[reuse.first.argument].start.line
+            line = lines[id(reuse.first.argument)]
             self.report(reuse.second.argument, self._message(reuse, line))
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
