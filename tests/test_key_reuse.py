@@ -158,6 +158,18 @@ def test_default_key_names() -> None:
             """,
             [],
         ),
+        # A shared `nnx.Rngs` is the NNX idiom: each call draws a new key.
+        (
+            """
+            from flax import nnx
+
+            class Block(nnx.Module):
+                def __init__(self, rng: nnx.Rngs):
+                    self.a = nnx.Linear(2, 2, rngs=rng)
+                    self.b = nnx.Linear(2, 2, rngs=rng)
+            """,
+            [],
+        ),
         # An annotation says which it is.
         (
             """

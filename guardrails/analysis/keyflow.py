@@ -1072,8 +1072,7 @@ def key_parameters(
         and (
             jax_file
             if param.annotation is None
-            else _KEY_ANNOTATION.search(code_of(param.annotation.annotation))
-            is not None
+            else _is_key_annotation(code_of(param.annotation.annotation))
         )
     ]
 
@@ -1086,8 +1085,18 @@ def _parameters(params: cst.Parameters) -> list[cst.Param]:
     return found
 
 
-# `PRNGKeyArray`, `jax.Array`, `KeyArray`, `ArrayLike`, `nnx.Rngs`, `chex.PRNGKey`...
+# `PRNGKeyArray`, `jax.Array`, `KeyArray`, `ArrayLike`, `chex.PRNGKey`...
 _KEY_ANNOTATION = re.compile(r"key|prng|rng|array|jax", re.IGNORECASE)
+# ... but not the stateful generators, which hand out a new key per call and are
+# meant to be shared: `nnx.Rngs`, `nnx.RngStream`, NumPy's generators.
+_STATEFUL_GENERATOR = re.compile(r"Rngs\b|RngStream|Generator|RandomState")
+
+
+def _is_key_annotation(annotation: str) -> bool:
+    return (
+        _KEY_ANNOTATION.search(annotation) is not None
+        and _STATEFUL_GENERATOR.search(annotation) is None
+    )
 
 
 def _same_arity(target: cst.BaseExpression, value: cst.BaseExpression) -> bool:

@@ -682,7 +682,8 @@ class PrngKeyReuse(Rule):
     `key-names` setting: fnmatch patterns, by default `key`, `rng`, `rng_key`,
     `prng_key`, `*_key`, `subkey` and `k[0-9]*` (`k1`, `k2`...). So that a
     dictionary's `key` is not taken for one, an annotated parameter must be
-    annotated as a key or array (`PRNGKeyArray`, `jax.Array`; `key: str` is not),
+    annotated as a key or array (`PRNGKeyArray`, `jax.Array`; not `key: str`, nor
+    a shared, stateful `rng: nnx.Rngs`),
     and an unannotated one counts in files that import the JAX ecosystem (`jax`,
     `flax`, `equinox`, ...). Configure the names in `pyproject.toml`:
 
