@@ -195,6 +195,7 @@ def test_suppression_needs_the_code(tmp_path: Path) -> None:
                 "import onnx.checker  # guardrails: ignore[GR1]\n"
                 "import onnx.compose  # guardrails: ignore[GR104, GR101]\n"
                 "import onnx.defs  # guardrails ignore[GR101]\n"
+                "import onnx.hub  # guardrails: ignore[gr101]\n"
             )
         },
     )

@@ -17,7 +17,9 @@ def suppressions_of(source: str) -> dict[int, tuple[str, ...]]:
             continue
         match = _IGNORE.search(line)
         if match:
-            codes = tuple(c.strip() for c in match.group(1).split(",") if c.strip())
+            codes = tuple(
+                c.strip().upper() for c in match.group(1).split(",") if c.strip()
+            )
             if codes:
                 found[number] = codes
     return found
