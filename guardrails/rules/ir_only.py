@@ -16,9 +16,14 @@ def _is_onnx(name: str) -> bool:
     return name == "onnx" or name.startswith("onnx.")
 
 
+def _is_private(part: str) -> bool:
+    # `__version__` and friends are public dunders, not private modules.
+    return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+
+
 def _private_onnx_ir(name: str) -> bool:
     head, *rest = name.split(".")
-    return head == "onnx_ir" and any(part.startswith("_") for part in rest)
+    return head == "onnx_ir" and any(_is_private(part) for part in rest)
 
 
 class _IROnlyRule(Rule):
@@ -126,6 +131,7 @@ class PrivateOnnxIrImport(_IROnlyRule):
         Sample("import onnx_ir\nimport onnx_ir as ir\n"),
         Sample("from onnx_ir import tape\nfrom onnx_ir.tape import Tape\n"),
         Sample("from another_package import _tape\n"),
+        Sample("from onnx_ir import __version__\n"),
         Sample("import onnx_ir._core\n", path="pkg/tools/x.py"),
     )
     INVALID = (
@@ -153,12 +159,17 @@ class PrivateOnnxIrImport(_IROnlyRule):
         ):
             for alias in node.names:
                 name = module_name(alias.name)
-                if name.startswith("_"):
+                if _is_private(name):
                     self.report(
                         alias, f"private onnx_ir module `{base}.{name}` imported"
                     )
 
 
+_IMPORT_FUNCTIONS = {
+    "importlib.import_module",
+    "importlib.__import__",
+    "builtins.__import__",
+}
 _LITERAL_ARGUMENT = m.Arg(
     value=m.SimpleString() | m.ConcatenatedString(), keyword=None
 ) | m.Arg(value=m.SimpleString() | m.ConcatenatedString(), keyword=m.Name("name"))
@@ -169,7 +180,8 @@ class DynamicOnnxImport(_IROnlyRule):
 
     ## What it does
     Flags `importlib.import_module("onnx…")`, `import_module("onnx…")` imported from
-    importlib, and `__import__("onnx…")` under the IR-only paths.
+    importlib, and `__import__("onnx…")` (also as `importlib.__import__`) with a
+    literal module name under the IR-only paths.
 
     ## Why is this bad?
     It is an `import onnx` in disguise: the protobuf dependency comes back while
@@ -205,14 +217,12 @@ class DynamicOnnxImport(_IROnlyRule):
             'from importlib import import_module as load\nload(name="onnx")\n', line=2
         ),
         Sample('onnx = __import__("onnx")\n', line=1),
+        Sample('import importlib\nimportlib.__import__("onnx.helper")\n', line=2),
     )
 
     def visit_Call(self, node: cst.Call) -> None:
         target = self.context.imports.qualify(node.func)
-        if (
-            target != "importlib.import_module"
-            and dotted_name(node.func) != "__import__"
-        ):
+        if target not in _IMPORT_FUNCTIONS and dotted_name(node.func) != "__import__":
             return
         argument = next((a for a in node.args if m.matches(a, _LITERAL_ARGUMENT)), None)
         if argument is None:
