@@ -6,6 +6,7 @@ Everything runs the real engine on real files through the real command line.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,17 @@ def test_rules_lists_every_rule_and_rule_prints_its_documentation(
         2,
         "guardrails: error: unknown rule: GR999\n",
     )
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["check", "--format", "xml"], ["check", "--bogus"], [], ["frobnicate"]],
+    ids=["bad-format", "unknown-option", "no-command", "unknown-command"],
+)
+def test_a_bad_command_line_exits_2_without_a_traceback(
+    tree: Path, arguments: list[str]
+) -> None:
+    run = run_process(*arguments, cwd=tree)
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert re.match(r"guardrails( check)?: error: ", run.stderr.splitlines()[-1])
+    assert "Traceback" not in run.stderr
