@@ -72,12 +72,14 @@ def _write_atomically(target: Path, text: str) -> None:
 def _read_json(source: Path) -> Any:
     """The decoded document, or None when missing, unreadable or not JSON."""
     try:
+        if not stat.S_ISREG(source.stat().st_mode):
+            return None  # a FIFO would block the read forever
         text = source.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     try:
         return json.loads(text)
-    except ValueError:  # JSONDecodeError, and absurd numbers
+    except (ValueError, RecursionError):  # not JSON, absurd numbers, deep nesting
         return None
 
 
@@ -131,17 +133,26 @@ def _file_result_from_json(shown: str, data: Any) -> FileResult:
     )
 
 
+_PAYLOAD = ("findings", "facts", "suppressions")
+
+
+def _payload_digest(data: Any) -> str:
+    """Facts are only JSON to the cache (their shape is each rule's business), so
+    an entry carries a digest of its payload: one altered in place is not used."""
+    payload = {name: data.get(name) for name in _PAYLOAD}
+    return _digest(json.dumps(payload, sort_keys=True))
+
+
 def _file_result_to_json(key: str, result: FileResult) -> str:
-    return json.dumps(
-        {
-            "key": key,
-            "findings": [finding.to_json() for finding in result.findings],
-            "facts": result.facts,
-            "suppressions": {
-                str(line): list(codes) for line, codes in result.suppressions.items()
-            },
+    payload = {
+        "findings": [finding.to_json() for finding in result.findings],
+        "facts": result.facts,
+        "suppressions": {
+            str(line): list(codes) for line, codes in result.suppressions.items()
         },
-        sort_keys=True,
+    }
+    return json.dumps(
+        {"key": key, "digest": _payload_digest(payload), **payload}, sort_keys=True
     )
 
 
@@ -173,16 +184,26 @@ class Cache:
     def catalogue(self) -> tuple[RuleInfo, ...]:
         """Every rule's metadata: from the cache, else built (importing the
         rules) and stored for the next run."""
-        target = self.folder / f"catalogue-{tool_fingerprint()[:32]}.json"
+        fingerprint = tool_fingerprint()
+        target = self.folder / f"catalogue-{fingerprint[:32]}.json"
         data = _read_json(target)
-        if isinstance(data, list):
+        if (
+            isinstance(data, dict)
+            and data.get("tool") == fingerprint
+            and isinstance(data.get("rules"), list)
+            and data["rules"]
+        ):
             try:
-                return tuple(RuleInfo.from_json(item) for item in data)
+                return tuple(RuleInfo.from_json(item) for item in data["rules"])
             except (KeyError, TypeError, ValueError):
                 pass
         infos = build_catalogue()
         _write_atomically(
-            target, json.dumps([info.to_json() for info in infos], sort_keys=True)
+            target,
+            json.dumps(
+                {"tool": fingerprint, "rules": [info.to_json() for info in infos]},
+                sort_keys=True,
+            ),
         )
         return infos
 
@@ -223,6 +244,8 @@ class RunCache:
             return None
         data = _read_json(self._entry(job.cache_key))
         if not isinstance(data, dict) or data.get("key") != job.cache_key:
+            return None
+        if data.get("digest") != _payload_digest(data):
             return None
         try:
             return _file_result_from_json(job.shown, data)

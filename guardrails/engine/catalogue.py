@@ -224,7 +224,12 @@ def build_catalogue() -> tuple[RuleInfo, ...]:
 class RuleSet:
     """The selected rules: metadata at once, classes only when first needed."""
 
-    def __init__(self, rules: Sequence[type[Rule] | RuleInfo]) -> None:
+    def __init__(
+        self, rules: Sequence[type[Rule] | RuleInfo], *, use_prescan: bool = True
+    ) -> None:
+        # Without pre-scans every rule walks every file it applies to: slower,
+        # never different (tests/test_prescan.py holds the engine to that).
+        self.use_prescan = use_prescan
         self.infos = tuple(info_of(rule) for rule in rules)
         self._given = {
             rule.code: rule for rule in rules if not isinstance(rule, RuleInfo)
@@ -244,6 +249,8 @@ class RuleSet:
     def may_need_parse(self, source: str) -> bool:
         """Conservative: path scoping is only known to the classes, so it is
         ignored here; the parse step applies it before deciding for real."""
+        if not self.use_prescan:
+            return any(info.walks or info.collector for info in self.infos)
         for info in self.infos:
             if info.walks and (
                 info.prescan is None or info.prescan.compiled().search(source)

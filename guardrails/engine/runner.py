@@ -152,13 +152,15 @@ def check_project(
     *,
     cache: RunCache | None = None,
     jobs: int | None = None,
+    use_prescan: bool = True,
 ) -> CheckResult:
     """Every file's findings plus the project rules', sorted and deduplicated.
 
     `cache`: reuse and store per-file results; `jobs`: worker processes (None:
-    decided by how much there is to parse).
+    decided by how much there is to parse); `use_prescan=False` walks every file
+    with every rule (the pre-scans' own test).
     """
-    ruleset = RuleSet(rules)
+    ruleset = RuleSet(rules, use_prescan=use_prescan)
     every_job = [job_for(path, config, cwd) for path in files]
     if cache is not None:
         every_job = [cache.keyed(job) for job in every_job]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from guardrails.analysis.imports import ImportTracker, imports_of
 from guardrails.engine.catalogue import RuleSet
 from guardrails.engine.nesting import nesting_problem
+from guardrails.engine.positions import positions_of
 from guardrails.engine.runner import (
     SYNTAX_ERROR,
     FileResult,
@@ -55,7 +55,11 @@ def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> 
     classes = rules.classes()
 
     def wanted(unit: type[Rule] | type[FactCollector]) -> bool:
-        return unit.prescan is None or unit.prescan.search(source) is not None
+        return (
+            not rules.use_prescan
+            or unit.prescan is None
+            or unit.prescan.search(source) is not None
+        )
 
     active = [
         rule
@@ -107,8 +111,8 @@ def _locate(
     shown: str,
     rules: RuleSet,
 ) -> list[Finding]:
-    # Positions cost a full metadata pass, so only files with findings pay it.
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    # Positions cost a code generation pass, so only files with findings pay it.
+    positions = positions_of(module)
     findings = []
     for code, node, message in reports:
         where = positions[node]

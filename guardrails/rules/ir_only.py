@@ -63,7 +63,10 @@ class OnnxProtobufImport(_IROnlyRule):
 
     code = "GR101"
     name = "onnx-protobuf-import"
-    prescan = re.compile(r"\bonnx\b")
+    # `onnx` only as a name that can be imported or start an attribute chain: not
+    # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#` or `\`, never by
+    # `=` (skips `onnx=[...]` metadata and URLs such as https://onnx.ai/onnx/).
+    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\]|\Z)(?!\s*=(?!=))")
     VALID = (
         Sample("import onnx_ir as ir\nimport onnxruntime\nimport onnxscript\n"),
         Sample('"""Never `import onnx` here."""\n# import onnx\nx = "import onnx"\n'),
@@ -125,7 +128,8 @@ class PrivateOnnxIrImport(_IROnlyRule):
     code = "GR102"
     name = "private-onnx-ir-import"
     prescan = re.compile(
-        r"onnx_ir[\w.]*\._|from\s+onnx_ir[\w.]*\s+import\s*(?:[(\\]|[^\n]*\b_)"
+        r"onnx_ir[\w.\s\\]*\.[\s\\]*_"
+        r"|from[\s\\]+onnx_ir[\w.\s\\]*import[\s\\]*(?:\(|[^\n]*(?:\b_|\\))"
     )
     VALID = (
         Sample("import onnx_ir\nimport onnx_ir as ir\n"),
@@ -263,7 +267,10 @@ class OnnxProtobufAttribute(_IROnlyRule):
 
     code = "GR104"
     name = "onnx-protobuf-attribute"
-    prescan = re.compile(r"\bonnx\b")
+    # `onnx` only as a name that can be imported or start an attribute chain: not
+    # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#` or `\`, never by
+    # `=` (skips `onnx=[...]` metadata and URLs such as https://onnx.ai/onnx/).
+    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\]|\Z)(?!\s*=(?!=))")
     VALID = (
         Sample("import onnx_ir as ir\nir.TensorProtocol\n"),
         Sample("import onnx_ir as onnx\nonnx.Model\n"),

@@ -1,0 +1,141 @@
+"""Pre-scans only ever save work: every finding is the same without them.
+
+Each comparison runs the real engine twice over the same files, with every rule
+selected: once as shipped, once with `use_prescan=False` (every rule walks every
+file it applies to). On every rule's samples and on two real code bases, the
+installed jax2onnx release and equimo, the findings must be identical.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrails.cli import package_source
+from guardrails.config import Config
+from guardrails.engine.paths import collect_files
+from guardrails.engine.runner import CheckResult, check_project
+from guardrails.rules import all_rules
+from guardrails.rules.base import Rule, Sample
+
+SAMPLES = [
+    pytest.param(rule, sample, id=f"{rule.code}-{n}")
+    for rule in all_rules()
+    for n, sample in enumerate((*rule.VALID, *rule.INVALID))
+]
+
+
+def _check(root: Path, cwd: Path, *, use_prescan: bool) -> CheckResult:
+    config = Config(root=root)
+    files = collect_files([root], config.root, config.all_excludes)
+    return check_project(files, config, all_rules(), cwd, use_prescan=use_prescan)
+
+
+def _assert_same_with_and_without_prescans(root: Path, cwd: Path) -> CheckResult:
+    scanned = _check(root, cwd, use_prescan=True)
+    exhaustive = _check(root, cwd, use_prescan=False)
+    assert scanned.files_checked == exhaustive.files_checked
+    missed = sorted(set(exhaustive.findings) - set(scanned.findings))
+    extra = sorted(set(scanned.findings) - set(exhaustive.findings))
+    assert (missed, extra) == ([], [])
+    return scanned
+
+
+def _write(root: Path, relative: str, text: str) -> None:
+    target = root / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("rule", "sample"), SAMPLES)
+def test_samples_find_the_same_with_and_without_prescans(
+    tmp_path: Path, rule: type[Rule], sample: Sample
+) -> None:
+    _write(tmp_path, sample.path, sample.code)
+    for relative, text in sample.files:
+        _write(tmp_path, relative, text)
+    _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+
+
+def test_ir_only_prescans_skip_urls_and_metadata_keywords(tmp_path: Path) -> None:
+    # What most jax2onnx plugin files say about onnx: nothing a GR1 rule can flag.
+    _write(
+        tmp_path,
+        "pkg/plugins/relu.py",
+        '"""See https://onnx.ai/onnx/operators/onnx__Relu.html."""\n'
+        'register_primitive(onnx=[{"component": "Relu"}], since="0.1")\n',
+    )
+    for code in ("GR101", "GR104"):
+        rule = next(rule for rule in all_rules() if rule.code == code)
+        assert rule.prescan is not None
+        assert (
+            rule.prescan.search((tmp_path / "pkg/plugins/relu.py").read_text()) is None
+        )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import os,onnx\n",
+        "import os, \\\n    onnx\n",
+        "x = (onnx  # the module\n     .helper)\n",
+        "x = onnx .helper\n",
+        "y = 1/onnx.helper.make_node\n",
+        "if onnx == None:\n    pass\n",
+    ],
+)
+def test_ir_only_prescans_keep_odd_but_valid_spellings(
+    tmp_path: Path, text: str
+) -> None:
+    _write(tmp_path, "pkg/plugins/odd.py", text)
+    _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+    rule = next(rule for rule in all_rules() if rule.code == "GR104")
+    assert rule.prescan is not None and rule.prescan.search(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import onnx_ir . _core\n",
+        "from onnx_ir import tape, \\\n    _tape\n",
+        "from \\\n  onnx_ir import _tape\n",
+    ],
+)
+def test_private_onnx_ir_prescan_keeps_spaced_and_continued_imports(
+    tmp_path: Path, text: str
+) -> None:
+    _write(tmp_path, "pkg/plugins/private.py", text)
+    scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+    assert [f.code for f in scanned.findings] == ["GR102"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A syntax error in a file no rule's pre-scan matches is still GR001...
+        ("def broken(:\n    pass\n", ["GR001"]),
+        ("x = (\n", ["GR001"]),
+        # ...but syntax newer than this interpreter, which LibCST reads, is not,
+        (
+            "type Alias = list[int]\n\n"
+            "def first[T](items: list[T]) -> T:\n    return items[0]\n",
+            [],
+        ),
+        # nor what only CPython's compiler refuses, as LibCST does not check it.
+        ("return 1\n", []),
+    ],
+)
+def test_files_no_rule_parses_are_still_syntax_checked(
+    tmp_path: Path, text: str, expected: list[str]
+) -> None:
+    _write(tmp_path, "pkg/tools/skipped.py", text)
+    scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+    assert [f.code for f in scanned.findings] == expected
+
+
+@pytest.mark.parametrize("package", ["jax2onnx", "equimo"])
+def test_real_code_bases_find_the_same_with_and_without_prescans(package: str) -> None:
+    source = package_source(package)
+    scanned = _assert_same_with_and_without_prescans(source.parent, source.parent)
+    assert scanned.files_checked > 10
