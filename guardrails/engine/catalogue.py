@@ -222,7 +222,11 @@ def build_catalogue() -> tuple[RuleInfo, ...]:
 
 
 class RuleSet:
-    """The selected rules: metadata at once, classes only when first needed."""
+    """The selected rules: metadata at once, each class only when first needed.
+
+    A file loads only the rules its pre-scans let in, so a pre-commit run on one
+    file imports no more rule modules (nor `libcst.matchers`) than it must.
+    """
 
     def __init__(
         self, rules: Sequence[type[Rule] | RuleInfo], *, use_prescan: bool = True
@@ -231,37 +235,43 @@ class RuleSet:
         # never different (tests/test_prescan.py holds the engine to that).
         self.use_prescan = use_prescan
         self.infos = tuple(info_of(rule) for rule in rules)
-        self._given = {
+        self._loaded: dict[str, type[Rule]] = {
             rule.code: rule for rule in rules if not isinstance(rule, RuleInfo)
         }
-        self._classes: tuple[type[Rule], ...] | None = None
         self.codes = frozenset(info.code for info in self.infos)
         self.names = {info.code: info.name for info in self.infos}
         self.has_project_rules = any(info.project for info in self.infos)
 
+    def load(self, info: RuleInfo) -> type[Rule]:
+        if info.code not in self._loaded:
+            self._loaded[info.code] = info.load()
+        return self._loaded[info.code]
+
     def classes(self) -> tuple[type[Rule], ...]:
-        if self._classes is None:
-            self._classes = tuple(
-                self._given.get(info.code) or info.load() for info in self.infos
-            )
-        return self._classes
+        return tuple(self.load(info) for info in self.infos)
+
+    def project_rules(self) -> tuple[type[Rule], ...]:
+        return tuple(self.load(info) for info in self.infos if info.project)
+
+    def candidates(self, source: str) -> tuple[RuleInfo, ...]:
+        """The rules that walk this source or collect facts from it, by their
+        pre-scans. Conservative: path scoping is only known to the classes, so
+        it is left to the parse step."""
+        if not self.use_prescan:
+            return tuple(info for info in self.infos if info.walks or info.collector)
+
+        def matches(prescan: Prescan | None) -> bool:
+            return prescan is None or prescan.compiled().search(source) is not None
+
+        return tuple(
+            info
+            for info in self.infos
+            if (info.walks and matches(info.prescan))
+            or (info.collector is not None and matches(info.collector_prescan))
+        )
 
     def may_need_parse(self, source: str) -> bool:
-        """Conservative: path scoping is only known to the classes, so it is
-        ignored here; the parse step applies it before deciding for real."""
-        if not self.use_prescan:
-            return any(info.walks or info.collector for info in self.infos)
-        for info in self.infos:
-            if info.walks and (
-                info.prescan is None or info.prescan.compiled().search(source)
-            ):
-                return True
-            if info.collector is not None and (
-                info.collector_prescan is None
-                or info.collector_prescan.compiled().search(source)
-            ):
-                return True
-        return False
+        return bool(self.candidates(source))
 
 
 def selected_rules(

@@ -11,11 +11,8 @@ which worker checked what never shows.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
@@ -88,6 +85,11 @@ def _check_in_pool(
     rules: RuleSet,
     workers: int,
 ) -> Iterator[tuple[FileJob, FileResult]]:
+    # Imported here: a run with little to parse never pays for them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     # Import the rules once here: forked workers then start with them loaded.
     rules.classes()
     methods = multiprocessing.get_all_start_methods()

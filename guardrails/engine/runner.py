@@ -215,7 +215,7 @@ def _project_findings(
     suppressions = {result.path: result.suppressions for result in results}
     findings = [
         finding
-        for rule in rules.classes()
+        for rule in rules.project_rules()
         for finding in rule.check_project(project)
         if finding.code in rules.codes
         and not is_suppressed(

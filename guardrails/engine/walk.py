@@ -52,7 +52,8 @@ def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Findin
 
 def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> None:
     """Run every rule that applies and whose pre-scan matches over one file."""
-    classes = rules.classes()
+    candidates = rules.candidates(source)
+    classes = [rules.load(info) for info in candidates]
 
     def wanted(unit: type[Rule] | type[FactCollector]) -> bool:
         return (
@@ -63,7 +64,7 @@ def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> 
 
     active = [
         rule
-        for rule, info in zip(classes, rules.infos, strict=True)
+        for rule, info in zip(classes, candidates, strict=True)
         if info.walks and rule.applies_to(file) and wanted(rule)
     ]
     collectors = {

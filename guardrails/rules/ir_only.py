@@ -64,9 +64,10 @@ class OnnxProtobufImport(_IROnlyRule):
     code = "GR101"
     name = "onnx-protobuf-import"
     # `onnx` only as a name that can be imported or start an attribute chain: not
-    # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#` or `\`, never by
-    # `=` (skips `onnx=[...]` metadata and URLs such as https://onnx.ai/onnx/).
-    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\]|\Z)(?!\s*=(?!=))")
+    # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#`, `\` or `)` (as in
+    # `(onnx).helper`), never by `=` (skips `onnx=[...]` metadata and URLs such as
+    # https://onnx.ai/onnx/).
+    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\)]|\Z)(?!\s*=(?!=))")
     VALID = (
         Sample("import onnx_ir as ir\nimport onnxruntime\nimport onnxscript\n"),
         Sample('"""Never `import onnx` here."""\n# import onnx\nx = "import onnx"\n'),
@@ -127,9 +128,13 @@ class PrivateOnnxIrImport(_IROnlyRule):
 
     code = "GR102"
     name = "private-onnx-ir-import"
+    # A dotted name `onnx_ir...._x`, or `from onnx_ir... import` with `_` later on
+    # its line, a `(` or a `\` continuation; spaces and `\` line breaks allowed.
     prescan = re.compile(
-        r"onnx_ir[\w.\s\\]*\.[\s\\]*_"
-        r"|from[\s\\]+onnx_ir[\w.\s\\]*import[\s\\]*(?:\(|[^\n]*(?:\b_|\\))"
+        r"onnx_ir(?:(?:[ \t]|\\\r?\n)*\.(?:[ \t]|\\\r?\n)*\w+)*"
+        r"(?:[ \t]|\\\r?\n)*\.(?:[ \t]|\\\r?\n)*_"
+        r"|from(?:[ \t]|\\\r?\n)+onnx_ir(?:[\w. \t]|\\\r?\n)*import"
+        r"(?:[ \t]|\\\r?\n)*(?:\(|[^\n]*(?:\b_|\\\r?\n))"
     )
     VALID = (
         Sample("import onnx_ir\nimport onnx_ir as ir\n"),
@@ -268,9 +273,10 @@ class OnnxProtobufAttribute(_IROnlyRule):
     code = "GR104"
     name = "onnx-protobuf-attribute"
     # `onnx` only as a name that can be imported or start an attribute chain: not
-    # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#` or `\`, never by
-    # `=` (skips `onnx=[...]` metadata and URLs such as https://onnx.ai/onnx/).
-    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\]|\Z)(?!\s*=(?!=))")
+    # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#`, `\` or `)` (as in
+    # `(onnx).helper`), never by `=` (skips `onnx=[...]` metadata and URLs such as
+    # https://onnx.ai/onnx/).
+    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\)]|\Z)(?!\s*=(?!=))")
     VALID = (
         Sample("import onnx_ir as ir\nir.TensorProtocol\n"),
         Sample("import onnx_ir as onnx\nonnx.Model\n"),
@@ -282,6 +288,7 @@ class OnnxProtobufAttribute(_IROnlyRule):
         Sample("import onnx as ox\nox.ModelProto()\n", line=2),
         Sample("from onnx import helper\nhelper.make_node('Relu', [], [])\n", line=2),
         Sample("import onnx.numpy_helper\nonnx.numpy_helper.to_array(t)\n", line=2),
+        Sample("def f(m):\n    return (onnx).helper.make_node\n", line=2),
     )
 
     def __init__(self, context: FileContext) -> None:
