@@ -369,3 +369,50 @@ def random_mutations(rng: random.Random, count: int) -> list[Mutation]:
         )
         for _ in range(count)
     ]
+
+
+# --- deep nesting ------------------------------------------------------------------
+
+# (prefix, suffix) around an expression: each adds a level to the syntax tree.
+# LibCST's native parser spends a different amount of machine stack per kind, so
+# mixtures near CPython's own bound are where an overflow would hide.
+NESTING_LEVELS = (
+    ("(", ")"),
+    ("[", "]"),
+    ("{", "}"),
+    ("{1: ", "}"),
+    ("-", ""),
+    ("not ", ""),
+    ("lambda: ", ""),
+    ("lambda a=", ": 1"),
+    ("", ".b"),
+    ("", "()"),
+    ("", "[0]"),
+    ("f(", ")"),
+    ("f(*", ")"),
+    ("{**", "}"),
+    ("", " if 1 else 1"),
+    ("1 if ", " else 1"),
+    ("[", " for a in b]"),
+    ("2 ** ", ""),
+    ("", " + 1"),
+    ("1 + ", ""),
+    ("(", ",)"),
+    ("(x := ", ")"),
+    ("a[", "]"),
+    ("await ", ""),
+)
+NESTING_DEPTHS = (10, 100, 199, 201, 500, 1000, 2000, 2900, 2990, 3100, 6000, 100_000)
+
+
+def nested_program(rng: random.Random, depth: int) -> str:
+    """`depth` levels of randomly mixed nesting (runs of one kind, then another)."""
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    while len(prefixes) < depth:
+        prefix, suffix = rng.choice(NESTING_LEVELS)
+        run = min(rng.choice((1, 3, 50, depth)), depth - len(prefixes))
+        prefixes += [prefix] * run
+        suffixes += [suffix] * run
+    body = "".join(prefixes) + "x" + "".join(reversed(suffixes))
+    return f"import onnx\n\n\nasync def f():\n    return {body}\n"

@@ -22,11 +22,13 @@ from tests.fuzz_harness import (
     JAX2ONNX_SOURCE,
     LINE_MUTATIONS,
     MUTATION_TOKENS,
+    NESTING_DEPTHS,
     TOKEN_MUTATIONS,
     Mutation,
     check_files,
     jax2onnx_files,
     mutate,
+    nested_program,
     random_mutations,
     rule_samples,
     splice,
@@ -109,6 +111,21 @@ def test_many_mutants_in_one_subprocess_run() -> None:
     for relative in rng.sample(jax2onnx_files(), 40):
         source = (JAX2ONNX_SOURCE.parent / relative).read_text(encoding="utf-8")
         files[relative] = mutate(source, random_mutations(rng, rng.randint(1, 5)))
+    with tempfile.TemporaryDirectory() as folder:
+        problem = check_files(Path(folder), files, in_process=False)
+    assert problem is None, problem
+
+
+def test_mixed_deep_nesting_in_one_subprocess_run() -> None:
+    """Randomly mixed nesting of every kind at depths around CPython's bounds, in a
+    separate process: an overflow of LibCST's native stack would kill it."""
+    rng = random.Random(20261127)
+    files: dict[str, str | bytes] = {
+        f"plugins/deep_{index:02d}.py": nested_program(rng, depth)
+        for index, depth in enumerate(
+            [*NESTING_DEPTHS, *(rng.choice(NESTING_DEPTHS) for _ in range(8))]
+        )
+    }
     with tempfile.TemporaryDirectory() as folder:
         problem = check_files(Path(folder), files, in_process=False)
     assert problem is None, problem
