@@ -23,9 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from guardrails.cli import main
+from guardrails.cli import main, package_source
 
-JAX2ONNX_SOURCE = Path("/work/src/jax2onnx-0.17.1/jax2onnx")
+# The installed release (the gate extra pins it), found without importing it.
+JAX2ONNX_SOURCE = package_source("jax2onnx")
 SIBLING_PATH = "plugins/bad.py"
 SIBLING_SOURCE = "import onnx\n"
 PROJECT = "[project]\nname = 'fuzzed'\n\n[tool.guardrails]\n"

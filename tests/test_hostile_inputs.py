@@ -463,3 +463,36 @@ def test_allowlist_that_is_not_a_file_is_a_one_line_error(tree: Path) -> None:
     )
     (tree / "lists").mkdir()
     assert_one_line_error(check(tree, "."), "lists", "not a file")
+
+
+FLAGGED_EXAMPLE = b"""\
+from jax2onnx.plugins.plugin_system import register_example
+
+register_example(
+    component="Flagged",
+    context="examples.hostile",
+    testcases=[
+        {
+            "testcase": "flagged",
+            "callable": lambda x: x,
+            "input_shapes": [("B", 30)],
+            "run_only_f32_variant": True,
+        },
+    ],
+)
+"""
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_missing_allowlist_allows_nothing(tree: Path, configured: bool) -> None:
+    # By the allowlist's design a missing file is an empty allowlist, not an
+    # error: a fresh checkout is checked at once, and every flag is a finding, so
+    # nothing passes for want of the file.
+    if configured:
+        (tree / "pyproject.toml").write_text(
+            PROJECT + "allowlist = 'config/nowhere.toml'\n", encoding="utf-8"
+        )
+    write(tree, "plugins/examples/flagged.py", FLAGGED_EXAMPLE)
+    run = check(tree, ".")
+    assert run.places() == {("plugins/examples/flagged.py", 11, "GR301"), SIBLING}
+    assert not (tree / "config").exists()
