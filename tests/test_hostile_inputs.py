@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -496,3 +497,39 @@ def test_missing_allowlist_allows_nothing(tree: Path, configured: bool) -> None:
     run = check(tree, ".")
     assert run.places() == {("plugins/examples/flagged.py", 11, "GR301"), SIBLING}
     assert not (tree / "config").exists()
+
+
+ODD_NAMES = (
+    "with space.py",
+    "comma,colon:.py",
+    "new\nline.py",
+    "carriage\rreturn.py",
+    "percent%25.py",
+    "ünïcödé.py",
+    "#hash.py",
+    "::error x.py",
+    "[brackets].py",
+    "back\\slash.py",
+    "-dash.py",
+)
+
+
+def test_odd_file_names_are_checked_and_reported_in_every_format(tree: Path) -> None:
+    for name in ODD_NAMES:
+        write(tree, f"plugins/{name}", b"import onnx\n")
+    expected = {(f"plugins/{name}", 1, "GR101") for name in ODD_NAMES} | {SIBLING}
+    assert check(tree, ".").places() == expected
+    assert check_with_cache(tree, ".").places() == expected
+    sarif = guardrails(tree, "check", "--no-cache", "--format", "sarif", ".")
+    assert sarif.exit_code == 1
+    uris = {
+        unquote(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for result in json.loads(sarif.stdout)["runs"][0]["results"]
+    }
+    assert uris == {path for path, _, _ in expected}
+    # One workflow command per finding: names cannot break a line or a property.
+    github = guardrails(tree, "check", "--no-cache", "--format", "github", ".")
+    lines = github.stdout.splitlines()
+    assert len(lines) == len(expected)
+    assert all(line.startswith("::error file=") for line in lines)
+    assert all(line.count("::") == 2 for line in lines)

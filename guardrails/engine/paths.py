@@ -30,7 +30,8 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[index]))
             index += 1
-    return re.compile("".join(out) + r"\Z")
+    # DOTALL: a newline is a legal character in a file name, and `.*` must span it.
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
 
 
 def matches_any(relative_path: str, patterns: Sequence[str]) -> bool:
