@@ -533,3 +533,13 @@ def test_odd_file_names_are_checked_and_reported_in_every_format(tree: Path) -> 
     assert len(lines) == len(expected)
     assert all(line.startswith("::error file=") for line in lines)
     assert all(line.count("::") == 2 for line in lines)
+
+
+def test_folder_tree_deeper_than_the_recursion_limit_is_walked(tree: Path) -> None:
+    folder = tree / "plugins"
+    for _ in range(1500):  # paths stay under PATH_MAX: two bytes a level
+        folder = folder / "a"
+        folder.mkdir()
+    (folder / "deepest.py").write_bytes(b"import onnx\n")
+    deepest = (folder / "deepest.py").relative_to(tree).as_posix()
+    assert check(tree, ".").places() == {(deepest, 1, "GR101"), SIBLING}

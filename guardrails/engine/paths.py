@@ -79,34 +79,41 @@ def iter_python_files(
     """Every `.py` file below `start`, in sorted order, not following a symlinked
     folder twice (a link loop ends instead of spinning)."""
     seen_folders: set[tuple[int, int]] = set()
-
-    def walk(folder: Path) -> Iterator[Path]:
+    # Depth first with an explicit stack, in the order recursion would take: a tree
+    # deeper than Python's recursion limit (paths of ~2000 one-letter folders are
+    # legal) must not end the run.
+    pending: list[tuple[Path, bool]] = [(start, True)]  # (path, is a folder)
+    while pending:
+        folder, is_folder = pending.pop()
+        if not is_folder:
+            yield folder
+            continue
         try:
             info = folder.stat()
         except OSError:
-            return
+            continue
         identity = (info.st_dev, info.st_ino)
         if identity in seen_folders:
-            return
+            continue
         seen_folders.add(identity)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
-            return
+            continue
+        children: list[tuple[Path, bool]] = []
         for entry in entries:
             path = Path(entry.path)
             if _excluded(path, root, start, excludes):
                 continue
             if _is_folder(entry):
-                yield from walk(path)
+                children.append((path, True))
             elif entry.name.endswith(".py") and (
                 entry.is_symlink() or _is_regular_file(entry)
             ):
                 # A `.py` link that dangles or loops is yielded too: reading it
                 # fails, and that is reported (GR002) rather than passed over.
-                yield path
-
-    yield from walk(start)
+                children.append((path, False))
+        pending.extend(reversed(children))
 
 
 def _excluded_under_root(path: Path, root: Path, excludes: Sequence[str]) -> bool:
