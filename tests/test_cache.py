@@ -9,14 +9,17 @@ A cache-warm run is recognised by its not importing LibCST at all.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import guardrails
 from guardrails.cli import package_source
 from guardrails.engine.cache import CACHE_FOLDER
 
@@ -67,10 +70,30 @@ class Run:
     libcst_loaded: bool
 
 
+@pytest.fixture(scope="module", autouse=True)
+def frozen_guardrails(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs import guardrails from a copy taken now: the cache key covers the
+    tool's own source, so an edit to the checkout during a test (a developer
+    saving a file) must not turn a warm run cold."""
+    copy = tmp_path_factory.mktemp("frozen")
+    shutil.copytree(
+        Path(guardrails.__file__).parent,
+        copy / "guardrails",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    _ENVIRONMENT["PYTHONPATH"] = str(copy)
+    yield
+    _ENVIRONMENT.pop("PYTHONPATH")
+
+
+_ENVIRONMENT: dict[str, str] = {}
+
+
 def _start(root: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", _DRIVER, "check", *args],
         cwd=root,
+        env={**os.environ, **_ENVIRONMENT},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

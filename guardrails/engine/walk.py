@@ -21,6 +21,7 @@ from guardrails.engine.runner import (
     check_syntax,
 )
 from guardrails.engine.source import locate_syntax_error
+from guardrails.engine.traverse import visit_batched
 from guardrails.findings import Finding
 from guardrails.rules.base import FactCollector, FileContext, FileInfo, Rule
 
@@ -88,7 +89,7 @@ def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> 
     ]
     visitors += [rule(context) for rule in active]
     try:
-        cst.visit_batched(module, visitors)
+        visit_batched(module, visitors)
     except RecursionError:
         result.findings.append(
             bad_input(

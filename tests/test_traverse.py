@@ -1,0 +1,116 @@
+"""The engine's walk and positions are LibCST's, event for event and number for number.
+
+`guardrails.engine.traverse.visit_batched` must call every visitor method that
+`libcst.visit_batched` calls, on the same node objects, in the same order; and
+`guardrails.engine.positions.positions_of` must give every node the range
+`PositionProvider` gives it. Both are checked on real code (the installed
+jax2onnx release, every third file, and equimo) and on odd constructs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from guardrails.cli import package_source
+from guardrails.engine import traverse
+from guardrails.engine.positions import NodePositions
+
+Event = tuple[str, str, int]
+
+ODD_SOURCES = {
+    "fstrings": 'a = f"{x!r:>{width}} {y=} {z:{w}.{p}f}" f"{q}"\n',
+    "imports": "from . import a\nfrom .. b import (c as d,)\nfrom x import *\n"
+    "import a.b.c as e, f\n",
+    "decorated": "@a\n# c\n@b.c(d)\nclass K(Base, metaclass=M):\n    @property\n"
+    "    async def f(self, /, a: int = 1, *args, b, **kw) -> None:\n"
+    "        async with x as y, z:\n            await y\n",
+    "match": "match p:\n    case [1, *rest] if rest:\n        pass\n"
+    "    case {'k': v, **others}:\n        pass\n    case Point(x=0) | None:\n"
+    "        pass\n",
+    "comprehensions": "r = [x for x in y if x async for z in w]\n"
+    "s = {k: v for k, v in d.items()}\nt = (lambda *a, **k: (yield))\n",
+    "statements": "global g\ndel a[1:2, ::3]\nassert x, 'm'\nwhile 1:\n    break\n"
+    "else:\n    pass\ntry:\n    raise E from e\nexcept* (A, B) as err:\n"
+    "    pass\nfinally:\n    x += 1\n",
+    "crlf_and_continuations": "x = 1 + \\\r\n    2\r\ny = (\r\n  3)\r\n",
+    "type_parameters": "type A[T] = list[T]\ndef f[T: int, *Ts, **P](x: T) -> T:\n"
+    "    return x\n",
+    "walrus_and_star": "if (n := len(a)) > 10:\n    print(*a, **b, sep='')\n",
+}
+
+
+def _recorder_class() -> type[cst.BatchableCSTVisitor]:
+    """A visitor with a visit_ and a leave_ method for every node type."""
+    methods: dict[str, Callable[..., None]] = {}
+    for name, value in vars(cst).items():
+        if isinstance(value, type) and issubclass(value, cst.CSTNode):
+            for kind in ("visit", "leave"):
+
+                def record(
+                    self: Any, node: cst.CSTNode, _tag: str = f"{kind}_{name}"
+                ) -> None:
+                    self.events.append((_tag, type(node).__name__, id(node)))
+
+                record.__name__ = f"{kind}_{name}"
+                methods[record.__name__] = record
+    return type("Recorder", (cst.BatchableCSTVisitor,), methods)
+
+
+Recorder = _recorder_class()
+
+
+def _events(
+    module: cst.Module,
+    walk: Callable[[cst.Module, Sequence[cst.BatchableCSTVisitor]], object],
+) -> list[Event]:
+    recorder: Any = Recorder()
+    recorder.events = []
+    walk(module, [recorder])
+    return list(recorder.events)
+
+
+def _real_paths() -> list[Path]:
+    jax2onnx = sorted(package_source("jax2onnx").rglob("*.py"))[::3]
+    return [*jax2onnx, *sorted(package_source("equimo").rglob("*.py"))]
+
+
+@pytest.mark.parametrize("name", sorted(ODD_SOURCES))
+def test_odd_constructs_walk_and_locate_as_libcst_does(name: str) -> None:
+    _assert_same_walk_and_positions(cst.parse_module(ODD_SOURCES[name]))
+
+
+def test_real_code_walks_and_locates_as_libcst_does() -> None:
+    paths = _real_paths()
+    assert len(paths) > 100
+    for path in paths:
+        _assert_same_walk_and_positions(cst.parse_module(path.read_text("utf-8")))
+
+
+def _assert_same_walk_and_positions(module: cst.Module) -> None:
+    expected = _events(module, cst.visit_batched)
+    assert expected, "the recorder saw nothing"
+    assert _events(module, traverse.visit_batched) == expected
+    reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    fast = NodePositions(module)
+    assert len(fast) == len(reference)
+    assert all(fast[node] == where for node, where in reference.items())
+
+
+def test_attribute_hooks_are_left_to_libcst() -> None:
+    class CallFunction(cst.BatchableCSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def visit_Call_func(self, node: cst.Call) -> None:
+            self.seen.append("func")
+
+    visitor = CallFunction()
+    traverse.visit_batched(cst.parse_module("f(x)\ng(y)\n"), [visitor])
+    assert visitor.seen == ["func", "func"]
