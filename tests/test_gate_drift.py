@@ -319,3 +319,54 @@ def test_committed_spec_patterns_are_accepted_by_jax2onnx_matcher() -> None:
     assert not patterns_accept({**patterns, "specs": ["Erf"]}, model)
     # The rendered text parses back to the same spec.
     assert parse_spec(spec.render()) == spec
+
+
+# Two tiny plain-function examples: one jax2onnx cannot lower, one whose own
+# expect_graph check asks for an op the export does not have.
+REGISTER_FAILING = """
+import jax
+import jax.numpy as jnp
+from jax2onnx.plugins._post_check_onnx_graph import expect_graph
+from jax2onnx.plugins.plugin_system import register_example
+
+register_example(
+    component="Tiny",
+    description="Small failing examples for the gate's tests.",
+    since="tests",
+    context="tests.gate_failing",
+    testcases=[
+        {
+            "testcase": "antialiased_resize",
+            "callable": lambda x: jax.image.resize(x, (4, 4), "cubic", antialias=True),
+            "input_shapes": [(8, 8)],
+        },
+        {
+            "testcase": "sine_checked_for_cosine",
+            "callable": lambda x: jnp.sin(x),
+            "input_shapes": [("B", 3)],
+            "post_check_onnx_graph": expect_graph(["Cos"]),
+        },
+    ],
+)
+"""
+
+
+def test_export_and_check_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _project(
+        tmp_path, {"gate_failing_examples": REGISTER_FAILING}, ["tests.gate_failing"]
+    )
+    code, report = _gate(capsys, "--config", str(config), "--update")
+    cases = {case["id"].rsplit("::", 1)[1]: case for case in report["testcases"]}
+    assert code == 1
+    resize = cases["antialiased_resize"]
+    assert resize["status"] == "export-failed"
+    assert resize["reason"].startswith("NotImplementedError: resize with antialias")
+    assert resize["f64"]["status"] == "not-probed"
+    sine = cases["sine_checked_for_cosine"]
+    assert sine["status"] == "check-failed"
+    assert "post_check_onnx_graph failed" in sine["reason"]
+    assert "Cos" in sine["reason"]
+    assert sine["max_abs_error"] is not None  # parity still ran
+    assert sine["f64"]["status"] == "not-probed"  # it has its float64 variant
