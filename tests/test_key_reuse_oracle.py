@@ -354,6 +354,18 @@ CASES: dict[str, str] = {
             sample = lambda: draw(key)
             return sample()
     """,
+    "lambda_drawing_twice": """
+        f = lambda key: (draw(key), helper(key))
+    """,
+    "lambda_splitting": """
+        f = lambda key: [draw(k) for k in jr.split(key)]
+    """,
+    "lambda_inside_function": """
+        def f(key):
+            pick = lambda k1, k2: (draw(k1), draw(k2))
+            a, b = jr.split(key)
+            return pick(a, b)
+    """,
     "vmap_over_split": """
         def f(key):
             return jax.vmap(draw)(jr.split(key, 3))

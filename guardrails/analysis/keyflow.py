@@ -373,12 +373,18 @@ class KeyFlow:
 
     # Entry points
 
-    def run_function(self, node: cst.FunctionDef, key_names: tuple[str, ...]) -> None:
+    def run_function(
+        self, node: cst.FunctionDef | cst.Lambda, key_names: tuple[str, ...]
+    ) -> None:
+        """A function's body, or a lambda's expression, as its own scope."""
         state = State()
         for name in key_parameters(node, key_names, self.jax_file):
             state.env[name] = frozenset({Location(("param", name))})
         self.closures = {}
-        self.block(node.body, [state])
+        if isinstance(node, cst.Lambda):
+            self.expr(node.body, state)
+        else:
+            self.block(node.body, [state])
 
     def run_module(self, node: cst.Module) -> None:
         self.closures = {}
@@ -1057,7 +1063,7 @@ def _child_expressions(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
 
 
 def key_parameters(
-    node: cst.FunctionDef, key_names: tuple[str, ...], jax_file: bool
+    node: cst.FunctionDef | cst.Lambda, key_names: tuple[str, ...], jax_file: bool
 ) -> list[str]:
     """Parameters that hold PRNG keys by the naming convention (`key-names`).
 

@@ -882,8 +882,10 @@ class PrngKeyReuse(Rule):
         super().__init__(context)
         self.key_names = context.file.config.key_names
         self.jax_file = imports_jax(context.imports)
-        self.functions: list[cst.FunctionDef] = []
-        self.scopes: dict[int, cst.FunctionDef] = {}  # functions worth analysing
+        # Functions and lambdas are scopes; those worth analysing have a key
+        # parameter or call a key producer.
+        self.functions: list[cst.FunctionDef | cst.Lambda] = []
+        self.scopes: dict[int, cst.FunctionDef | cst.Lambda] = {}
         self.module_makes_keys = False
         # Statement lines with a conditional expression, so the key flow splits
         # paths on those lines only.
@@ -896,6 +898,14 @@ class PrngKeyReuse(Rule):
             self.scopes[id(node)] = node
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.functions.append(node)
+        if key_parameters(node, self.key_names, self.jax_file):
+            self.scopes[id(node)] = node
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self.functions.pop()
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
