@@ -210,3 +210,19 @@ def test_update_killed_at_any_moment_leaves_old_or_new_spec(
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=TIMEOUT_SECONDS)
         assert (root / SPEC).read_bytes() in (old, new), f"partial spec, kill {attempt}"
+
+
+def test_corrupt_spec_is_a_drift_and_update_rewrites_it(
+    project: Path, tmp_path: Path
+) -> None:
+    root = copy_of(project, tmp_path)
+    spec = root / SPEC
+    fresh = spec.read_bytes()
+    spec.write_bytes(fresh[: len(fresh) // 2] + b"\xff\xfe\x00")  # truncated, binary
+    completed = gate(root, "--only", ADD_ONE)
+    assert completed.returncode == 1
+    assert completed.stdout.startswith("drift ")
+    assert f"{SPEC.as_posix()}: unreadable spec" in completed.stdout
+    updated = gate(root, "--update", "--only", ADD_ONE)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert spec.read_bytes() == fresh
