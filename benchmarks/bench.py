@@ -120,13 +120,14 @@ def installed_tree(package: str) -> Path:
 
 def table(measurements: Sequence[Measurement], ruff: Measurement) -> str:
     header = (
-        "| run | median s | min s | runs | vs ruff | CPU s | peak RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| run | median s | min s | runs | vs ruff | CPU s | CPU vs ruff | peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     )
+    ruff_cpu = statistics.median(ruff.cpus)
     rows = [
         f"| {m.name} | {m.median:.2f} | {min(m.walls):.2f} | {len(m.walls)} | "
         f"{m.median / ruff.median:.2f} | {statistics.median(m.cpus):.2f} | "
-        f"{m.peak_kib / 1024:.0f} |"
+        f"{statistics.median(m.cpus) / ruff_cpu:.1f} | {m.peak_kib / 1024:.0f} |"
         for m in measurements
     ]
     return "\n".join([*header, *rows])
