@@ -285,6 +285,20 @@ def test_nesting_the_interpreter_accepts_but_the_walk_cannot_follow_is_gr001(
     assert SIBLING in run.places()
 
 
+def test_nesting_the_walk_survives_but_locating_a_finding_cannot_is_gr001(
+    tree: Path,
+) -> None:
+    # Found by scripts/fuzz.py (nesting source, seed 11), minimized: the rules'
+    # walk succeeds, then locating the GR101 (code generation, more frames per
+    # level) exhausted the recursion limit: a traceback, before the fix.
+    body = "[" * 50 + "(((a[" + "2 ** " * 400 + "x.b.b.b + 1][0],),),)" + "]" * 50
+    source = f"import onnx\nasync def f():\n    return {body}{'.b' * 50}()()\n"
+    write(tree, "plugins/deep.py", source.encode())
+    run = check(tree, ".")
+    assert run.places() == {("plugins/deep.py", 1, "GR001"), SIBLING}
+    assert run.message_of("plugins/deep.py") == "nesting too deep to analyse"
+
+
 # --- files that are not files -------------------------------------------------------
 
 

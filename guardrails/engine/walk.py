@@ -82,14 +82,21 @@ def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> 
         result.findings.append(module)
         return
 
-    context = FileContext(file, source, module, imports_of(module))
-    visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(context.imports)]
-    visitors += [
-        collector(context) for collector in sorted(collectors, key=lambda c: c.name)
-    ]
-    visitors += [rule(context) for rule in active]
+    # Parsed is not walkable: the walk, and locating findings (code generation,
+    # deeper still per level), can exhaust Python's recursion on what parsed.
     try:
+        context = FileContext(file, source, module, imports_of(module))
+        visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(context.imports)]
+        visitors += [
+            collector(context) for collector in sorted(collectors, key=lambda c: c.name)
+        ]
+        visitors += [rule(context) for rule in active]
         visit_batched(module, visitors)
+        located = (
+            _locate(module, context.reports, file.display_path, rules)
+            if context.reports
+            else []
+        )
     except RecursionError:
         result.findings.append(
             bad_input(
@@ -103,8 +110,7 @@ def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> 
         )
         return
     result.facts = context.facts
-    if context.reports:
-        result.findings += _locate(module, context.reports, file.display_path, rules)
+    result.findings += located
 
 
 def _locate(
