@@ -214,13 +214,26 @@ def test_known_failure_that_passes_is_fixed(
     assert not (tmp_path / "specs").exists()  # known failures never get a spec
 
 
-def test_float64_probe_leaves_float32_the_default(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_float64_probe_leaves_float32_the_default() -> None:
+    """The probe (run by the gate's worker process) scopes x64 to itself."""
     import jax.numpy as jnp
+    from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
+        EXAMPLE_REGISTRY,
+        import_all_plugins,
+    )
 
-    config = _project(tmp_path, {}, ["examples.eqx_dino::AttentionCore"])
-    _gate(capsys, "--config", str(config))
+    from guardrails.gate.runner import Testcase, probe_float64
+
+    import_all_plugins()
+    meta = EXAMPLE_REGISTRY["examples.eqx_dino::AttentionCore"]
+    testcase = Testcase(
+        "examples.eqx_dino", "AttentionCore", "attention_core", meta["testcases"][0]
+    )
+    probe = probe_float64(testcase)
+    assert (probe.status, probe.reason) == (
+        "passes",
+        "float64 exports, runs and matches: the flag can go",
+    )
     assert jnp.zeros(()).dtype == jnp.float32
     assert jnp.asarray(1.0).dtype == jnp.float32
 

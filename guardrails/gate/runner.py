@@ -17,8 +17,10 @@ import contextlib
 import fnmatch
 import importlib
 import io
+import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -297,6 +299,8 @@ def serialized(model: Any) -> bytes:
 def _session(payload: bytes) -> Any:
     options = ort.SessionOptions()
     options.log_severity_level = 4  # fatal only: failures surface as exceptions
+    # One short run per session: spinning worker threads only burn shared CPU.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
 
 
@@ -503,7 +507,10 @@ def _write_spec(testcase: Testcase, outcome: _Outcome, options: GateOptions) -> 
 
 
 def run_testcase(
-    testcase: Testcase, options: GateOptions, versions: Mapping[str, str]
+    testcase: Testcase,
+    options: GateOptions,
+    versions: Mapping[str, str],
+    float64: Callable[[Testcase], F64Probe] | None = None,
 ) -> TestcaseResult:
     started = time.perf_counter()
     known = testcase.id in options.known_failures
@@ -514,9 +521,11 @@ def run_testcase(
         reason = f"{written}; {reason}" if reason else written
     exported = not any(kind == "export-failed" for kind, _ in outcome.problems)
     if exported:
-        f64 = probe_float64(testcase)
+        probe = (float64 or probe_float64)(testcase)
     else:
-        f64 = F64Probe("not-probed", "the float32 variant does not export")
+        if float64 is not None:
+            float64(testcase)  # the worker probed it anyway: take its answer off
+        probe = F64Probe("not-probed", "the float32 variant does not export")
     return TestcaseResult(
         id=testcase.id,
         status=status,
@@ -524,7 +533,7 @@ def run_testcase(
         reason=reason,
         max_abs_error=outcome.max_abs_error,
         seconds=round(time.perf_counter() - started, 2),
-        f64=f64,
+        f64=probe,
     )
 
 
@@ -564,6 +573,64 @@ def enable_compilation_cache() -> str | None:
     return location
 
 
+class Float64Worker:
+    """The `run_only_f32_variant` probes, run by `guardrails.gate.f64_worker`."""
+
+    def __init__(self, config: Config, testcases: Sequence[Testcase]) -> None:
+        self._ids = [t.id for t in testcases if t.data.get("run_only_f32_variant")]
+        self._received: dict[str, F64Probe] = {}
+        # Closed in __exit__: the worker's stderr, for the reason if it dies.
+        self._errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        self._process: subprocess.Popen[str] | None = None
+        if not self._ids:
+            return
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "guardrails.gate.f64_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+            cwd=config.root,
+        )
+        assert self._process.stdin is not None
+        source = config.source or config.root / "pyproject.toml"
+        request = {"config": str(source), "ids": self._ids}
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.close()
+
+    def __enter__(self) -> Float64Worker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+        if self._process is not None:
+            self._process.wait()
+            assert self._process.stdout is not None
+            self._process.stdout.close()
+        self._errors.close()
+
+    def _stopped(self) -> F64Probe:
+        self._errors.seek(0)
+        lines = [line for line in self._errors.read().splitlines() if line.strip()]
+        last = lines[-1] if lines else "no output"
+        return F64Probe("not-probed", f"the float64 worker stopped: {last}")
+
+    def result(self, testcase: Testcase) -> F64Probe:
+        """This testcase's probe, waiting for the worker as needed."""
+        if testcase.id not in self._ids:
+            return probe_float64(testcase)  # says why it is not probed
+        process = self._process
+        assert process is not None and process.stdout is not None
+        while testcase.id not in self._received:
+            line = process.stdout.readline()
+            if not line:
+                return self._stopped()
+            data = json.loads(line)
+            self._received[data["id"]] = F64Probe(data["status"], data["reason"])
+        return self._received[testcase.id]
+
+
 def run_all(
     config: Config,
     update: bool,
@@ -582,9 +649,10 @@ def run_all(
         root=config.root,
     )
     results: list[TestcaseResult] = []
-    for testcase in testcases:
-        with quiet_libraries(), contextlib.redirect_stdout(io.StringIO()):
-            result = run_testcase(testcase, options, versions)
-        results.append(result)
-        on_result(result)
+    with Float64Worker(config, testcases) as float64:
+        for testcase in testcases:
+            with quiet_libraries(), contextlib.redirect_stdout(io.StringIO()):
+                result = run_testcase(testcase, options, versions, float64.result)
+            results.append(result)
+            on_result(result)
     return versions, results
