@@ -306,3 +306,24 @@ def test_keyflow_runs_on_any_module(source: str) -> None:
     for node in module.body:
         if isinstance(node, cst.FunctionDef):
             flow.run_function(node, DEFAULT_KEY_NAMES)
+
+
+def test_closure_and_fold_messages(tmp_path: Path) -> None:
+    closure, fold = findings(
+        tmp_path,
+        """
+        import jax.random as jr
+
+        def f(key):
+            def sample():
+                return jr.normal(key, ())
+            return sample(), sample()
+
+        def g(key):
+            return jr.normal(jr.fold_in(key, 0)), jr.normal(jr.fold_in(key, 0))
+        """,
+    )
+    assert (closure.line, fold.line) == (6, 9)
+    assert "split before `sample` uses it again" in closure.message
+    assert "pass each call its own key from `jr.split(key)`" in closure.message
+    assert "fold different data into each (`jr.fold_in(key, 1)`)" in fold.message

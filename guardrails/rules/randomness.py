@@ -941,14 +941,29 @@ class PrngKeyReuse(Rule):
             self.report(reuse.second.argument, self._message(reuse, line))
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
-        used = reuse.second.captured or _short(code_of(reuse.second.argument))
-        split = _spelled(self.context.imports, "jax.random.split")
-        if isinstance(reuse.second.argument, cst.Name) or reuse.second.captured:
+        imports = self.context.imports
+        second = reuse.second
+        used = second.captured or _short(code_of(second.argument))
+        split = _spelled(imports, "jax.random.split")
+        fold_in = _spelled(imports, "jax.random.fold_in")
+        if second.captured:
+            fix = f"pass each call its own key from `{split}({used})`"
+        elif isinstance(second.argument, cst.Name):
             fresh = "subkey" if used != "subkey" else "subkey2"
             fix = f"`{used}, {fresh} = {split}({used})` and pass `{fresh}`"
+        elif (
+            isinstance(second.argument, cst.Call)
+            and imports.qualify(second.argument.func) == "jax.random.fold_in"
+        ):
+            fix = f"fold different data into each (`{fold_in}(key, 1)`)"
         else:
             fix = f"split one key per use (`{split}(key, n)`) and index each once"
-        second_call = _short(code_of(reuse.second.call.func))
+        second_call = _short(code_of(second.call.func))
+        where = (
+            f"before `{second_call}` uses it again"
+            if second.captured
+            else f"before passing it to `{second_call}`"
+        )
         if reuse.in_loop:
             return (
                 f"PRNG key `{used}` goes to `{second_call}` on every round of the loop "
@@ -957,7 +972,7 @@ class PrngKeyReuse(Rule):
         first_call = _short(code_of(reuse.first.call.func))
         return (
             f"PRNG key `{used}` may already be consumed by `{first_call}` on line "
-            f"{first_line}; split before passing it to `{second_call}`: {fix}"
+            f"{first_line}; split {where}: {fix}"
         )
 
 
