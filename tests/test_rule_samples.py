@@ -11,7 +11,9 @@ from guardrails.rules.base import Rule, Sample
 from tests.conftest import check_tree
 
 CASES = [
-    pytest.param(rule, sample, valid, id=f"{rule.code}-{'valid' if valid else 'invalid'}-{n}")
+    pytest.param(
+        rule, sample, valid, id=f"{rule.code}-{'valid' if valid else 'invalid'}-{n}"
+    )
     for rule in all_rules()
     for valid, samples in ((True, rule.VALID), (False, rule.INVALID))
     for n, sample in enumerate(samples)
@@ -26,7 +28,9 @@ def test_sample(tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool) -
     for name, text in sample.files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
-    findings = [f for f in check_tree(tmp_path, [rule.code]).findings if f.code == rule.code]
+    findings = [
+        f for f in check_tree(tmp_path, [rule.code]).findings if f.code == rule.code
+    ]
     if valid:
         assert findings == [], sample.code
     else:
@@ -38,7 +42,12 @@ def test_sample(tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool) -
 def test_every_rule_is_documented_and_has_samples() -> None:
     for rule in all_rules():
         doc = rule.documentation()
-        for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        for heading in (
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+        ):
             assert heading in doc, f"{rule.code} lacks {heading}"
         if not rule.code.startswith("GR0"):
             assert rule.VALID and rule.INVALID, rule.code
