@@ -3,7 +3,8 @@
 Every test drives the real `guardrails check` command in a subprocess (so each
 run starts as a user's would, with nothing imported) over a small tree with its
 own pyproject.toml, and compares against a `--no-cache` run of the same tree.
-A cache-warm run is recognised by its not importing LibCST at all.
+A run that reuses every file's result is recognised by its never loading the
+engine's parse-and-walk module; without project rules it imports no LibCST at all.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from guardrails.engine.cache import CACHE_FOLDER
 
 ONNX_IMPORT = "import onnx\n"
 CLEAN = "import onnx_ir as ir\n\n\ndef f(x):\n    return ir.tensor(x)\n"
-# Runs the CLI in-process and reports whether LibCST was imported.
+# Runs the CLI in-process and reports whether any file was parsed or walked
+# (the engine's walk module loads only then) and whether LibCST was imported.
 _DRIVER = (
     "import sys\n"
     "from guardrails.cli import main\n"
     "code = main(sys.argv[1:])\n"
-    "sys.stderr.write('libcst-loaded=%s\\n' % ('libcst' in sys.modules))\n"
+    "sys.stderr.write('analysed=%s\\n' % ('guardrails.engine.walk' in sys.modules))\n"
+    "sys.stderr.write('libcst=%s\\n' % ('libcst' in sys.modules))\n"
     "sys.exit(code)\n"
 )
 
@@ -67,7 +70,7 @@ def _allow(component: str, testcase: str, file: str) -> str:
 class Run:
     exit_code: int
     output: str
-    libcst_loaded: bool
+    analysed: bool
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -103,7 +106,7 @@ def _start(root: Path, *args: str) -> subprocess.Popen[str]:
 def _finish(process: subprocess.Popen[str]) -> Run:
     out, err = process.communicate(timeout=600)
     assert "Traceback" not in err, err
-    return Run(process.returncode, out, "libcst-loaded=True" in err)
+    return Run(process.returncode, out, "analysed=True" in err)
 
 
 def _run(root: Path, *args: str) -> Run:
@@ -131,12 +134,21 @@ def tree(tmp_path: Path) -> Path:
     )
 
 
-def test_a_warm_run_reuses_every_result_without_importing_libcst(tree: Path) -> None:
+def test_a_warm_run_reuses_every_result(tree: Path) -> None:
     cold = _run(tree)
-    assert cold.exit_code == 1 and "GR101" in cold.output and cold.libcst_loaded
+    assert cold.exit_code == 1 and "GR101" in cold.output and cold.analysed
     warm = _run(tree)
-    assert warm == Run(cold.exit_code, cold.output, libcst_loaded=False)
+    assert warm == Run(cold.exit_code, cold.output, analysed=False)
     assert _run(tree, "--no-cache").output == cold.output
+
+
+def test_without_project_rules_a_warm_run_imports_no_libcst(tree: Path) -> None:
+    # Project rules (GR3) run every time, and they are LibCST visitors.
+    _run(tree, "--select", "GR1")
+    process = _start(tree, "--select", "GR1")
+    out, err = process.communicate(timeout=600)
+    assert "GR101" in out
+    assert "analysed=False" in err and "libcst=False" in err
 
 
 def test_a_changed_file_is_checked_again_and_only_it(tree: Path) -> None:
@@ -144,14 +156,14 @@ def test_a_changed_file_is_checked_again_and_only_it(tree: Path) -> None:
     before = set(_entries(tree))
     (tree / "pkg/plugins/clean.py").write_text(CLEAN + ONNX_IMPORT, encoding="utf-8")
     changed = _run(tree)
-    assert changed.libcst_loaded
+    assert changed.analysed
     assert changed.output.count("GR101") == 2
     assert changed.output == _run(tree, "--no-cache").output
     added = set(_entries(tree)) - before
     assert len(added) == 1  # one new entry: the changed file's new content
     # Back to the old content: its old entry is still valid.
     (tree / "pkg/plugins/clean.py").write_text(CLEAN, encoding="utf-8")
-    assert not _run(tree).libcst_loaded
+    assert not _run(tree).analysed
 
 
 def test_a_configuration_change_invalidates(tree: Path) -> None:
@@ -170,7 +182,7 @@ def test_a_different_rule_selection_is_cached_apart(tree: Path) -> None:
     only_attributes = _run(tree, "--select", "GR104")
     assert only_attributes.exit_code == 0 and "GR101" not in only_attributes.output
     assert _run(tree, "--select", "GR104") == Run(
-        0, only_attributes.output, libcst_loaded=False
+        0, only_attributes.output, analysed=False
     )
     assert _run(tree).output == everything.output
 
@@ -200,7 +212,7 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(tree: Path, damage: object) -> N
     assert (rebuilt.exit_code, rebuilt.output) == (cold.exit_code, cold.output)
     for entry in _entries(tree):
         json.loads(entry.read_text(encoding="utf-8"))  # rewritten whole
-    assert _run(tree) == Run(cold.exit_code, cold.output, libcst_loaded=False)
+    assert _run(tree) == Run(cold.exit_code, cold.output, analysed=False)
 
 
 def test_no_cache_neither_reads_nor_writes(tree: Path) -> None:
@@ -240,7 +252,7 @@ def test_two_concurrent_runs_agree_and_leave_a_valid_cache(tmp_path: Path) -> No
     for entry in entries:
         json.loads(entry.read_text(encoding="utf-8"))
     assert list((root / CACHE_FOLDER).rglob("*.tmp")) == []
-    assert _run(root) == Run(expected.exit_code, expected.output, libcst_loaded=False)
+    assert _run(root) == Run(expected.exit_code, expected.output, analysed=False)
 
 
 def test_stale_allowlist_entries_stay_right_with_part_of_the_tree_cached(

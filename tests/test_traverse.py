@@ -9,7 +9,7 @@ jax2onnx release, every third file, and equimo) and on odd constructs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +114,34 @@ def test_attribute_hooks_are_left_to_libcst() -> None:
     visitor = CallFunction()
     traverse.visit_batched(cst.parse_module("f(x)\ng(y)\n"), [visitor])
     assert visitor.seen == ["func", "func"]
+
+
+def test_visitors_that_compose_their_own_methods_are_honoured() -> None:
+    class Names(cst.BatchableCSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self.names.append(node.value)
+
+    class Delegating(cst.BatchableCSTVisitor):
+        """Hands the walk's calls to a helper, as the GR3 collector does."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.helper = Names()
+            self.left = False
+
+        def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+            return {**self.helper.get_visitors(), "leave_Module": self._done}
+
+        def _done(self, node: cst.CSTNode) -> None:
+            self.left = True
+
+    module = cst.parse_module("a = b(c)\n")
+    ours, theirs = Delegating(), Delegating()
+    traverse.visit_batched(module, [ours])
+    cst.visit_batched(module, [theirs])
+    assert ours.helper.names == theirs.helper.names == ["a", "b", "c"]
+    assert ours.left and theirs.left

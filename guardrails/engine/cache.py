@@ -5,7 +5,6 @@ Layout (one JSON document per entry, so concurrent runs never share a file):
     .guardrails_cache/
       catalogue-<tool>.json         rule metadata for this guardrails source
       <run>/<file key>.json         one file's findings, facts and suppressions
-      <run>/project-<key>.json      project rules' findings for one set of facts
 
 `<tool>` fingerprints guardrails' own source, LibCST and the interpreter; `<run>`
 adds the configuration and the selected rules; a file key adds the file's
@@ -219,7 +218,7 @@ class Cache:
 
 
 class RunCache:
-    """Per-file and project entries of one run configuration."""
+    """The per-file entries of one run configuration."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -258,21 +257,3 @@ class RunCache:
                 self._entry(job.cache_key),
                 _file_result_to_json(job.cache_key, result),
             )
-
-    def load_project(self, key: str) -> list[Finding] | None:
-        data = _read_json(self.folder / f"project-{key[:40]}.json")
-        if not isinstance(data, dict) or data.get("key") != key:
-            return None
-        try:
-            return _findings_from_json(data.get("findings"))
-        except CorruptEntry:
-            return None
-
-    def store_project(self, key: str, findings: Sequence[Finding]) -> None:
-        _write_atomically(
-            self.folder / f"project-{key[:40]}.json",
-            json.dumps(
-                {"key": key, "findings": [f.to_json() for f in findings]},
-                sort_keys=True,
-            ),
-        )

@@ -10,7 +10,6 @@ Project rules combine every file's JSON facts, from the cache or fresh.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from collections.abc import Sequence
@@ -184,7 +183,7 @@ def check_project(
     ordered = [results[job] for job in every_job]
     findings = [finding for result in ordered for finding in result.findings]
     if ruleset.has_project_rules:
-        findings += _project_findings(files, config, ruleset, ordered, cache)
+        findings += _project_findings(files, config, ruleset, ordered)
     return CheckResult(findings=sorted(set(findings)), files_checked=len(files))
 
 
@@ -193,18 +192,10 @@ def _project_findings(
     config: Config,
     rules: RuleSet,
     results: Sequence[FileResult],
-    cache: RunCache | None,
 ) -> list[Finding]:
-    """Project rules see every file's facts. Their output is a function of the
-    facts, the checked files, the configuration and the allowlist file, so it
-    is cached under a hash of exactly those."""
-    key = None
-    if cache is not None:
-        key = _project_key(files, config, results)
-        cached = cache.load_project(key)
-        if cached is not None:
-            return cached
-
+    """Project rules run every time, over every checked file's facts (cached or
+    fresh): they may also read the checked files, the allowlist and the files it
+    names, so no cache key short of all of that would be safe."""
     from guardrails.rules.base import ProjectContext
 
     project = ProjectContext(
@@ -213,7 +204,7 @@ def _project_findings(
         checked_files=files,
     )
     suppressions = {result.path: result.suppressions for result in results}
-    findings = [
+    return [
         finding
         for rule in rules.project_rules()
         for finding in rule.check_project(project)
@@ -222,24 +213,3 @@ def _project_findings(
             finding.code, finding.line, suppressions.get(finding.path, {})
         )
     ]
-    if cache is not None and key is not None:
-        cache.store_project(key, findings)
-    return findings
-
-
-def _project_key(
-    files: Sequence[Path], config: Config, results: Sequence[FileResult]
-) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps([str(path) for path in files]).encode())
-    digest.update(
-        json.dumps(
-            [[r.path, r.facts, sorted(r.suppressions.items())] for r in results],
-            sort_keys=True,
-        ).encode()
-    )
-    try:
-        digest.update(config.allowlist_path.read_bytes())
-    except OSError as error:
-        digest.update(f"\0unreadable allowlist: {error.errno}".encode())
-    return digest.hexdigest()

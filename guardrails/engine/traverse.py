@@ -11,8 +11,10 @@ met, its `_visit_and_replace_children` runs once with a recorder that notes the
 fields it visits, in order, without descending. LibCST skips a field there only
 when it holds nothing to visit (an f-string's absent format spec); a later node
 of that type that does hold something there is recorded afresh, so the order
-grows to include it. Visitors with attribute hooks (`visit_Call_func`) or with
-visit methods set on the instance are handed to LibCST's own walk.
+grows to include it. A visitor's methods are what its `get_visitors` returns, as
+for LibCST (looked up once per class unless the visitor overrides it). Visitors
+with attribute hooks (`visit_Call_func`) or with visit methods set on the
+instance are handed to LibCST's own walk.
 """
 
 from __future__ import annotations
@@ -103,11 +105,19 @@ def visit_batched(
     """Walk `module` once, calling every visitor's visit_/leave_ methods."""
     methods: dict[str, list[VisitorMethod]] = {}
     for visitor in visitors:
-        if any(name.startswith(("visit_", "leave_")) for name in vars(visitor)):
+        if type(visitor).get_visitors is not cst.BatchableCSTVisitor.get_visitors:
+            # A visitor that composes its methods itself (delegating to a helper
+            # visitor, say): what it returns is what LibCST would call.
+            found = list(visitor.get_visitors().items())
+        elif any(name.startswith(("visit_", "leave_")) for name in vars(visitor)):
             cst.visit_batched(module, visitors)
             return
-        for name in _method_names(type(visitor)):
-            methods.setdefault(name, []).append(getattr(visitor, name))
+        else:
+            found = [
+                (name, getattr(visitor, name)) for name in _method_names(type(visitor))
+            ]
+        for name, method in found:
+            methods.setdefault(name, []).append(method)
     if any(_is_attribute_hook(name) for name in methods):
         cst.visit_batched(module, visitors)
         return
