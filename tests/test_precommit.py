@@ -440,3 +440,38 @@ def test_force_exclude_applies_configured_excludes_to_named_files(
     )
     findings = json.loads(result.stdout)["findings"]
     assert sorted({finding["path"] for finding in findings}) == reported
+
+
+def test_readme_config_gate_stops_a_git_push(
+    run_pre_commit: RunPreCommit,
+    consumer_repository: ConsumerRepository,
+    hook_repository: tuple[Path, str],
+    pre_commit_environment: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    root = consumer_repository(
+        {
+            ".pre-commit-config.yaml": readme_config_for(hook_repository),
+            "pyproject.toml": "[tool.guardrails]\nno-such-setting = true\n",
+            "jax2onnx/converter/ir_builder.py": IR_ONLY_PLUGIN,
+        }
+    )
+    installed = run_pre_commit("install", "--hook-type", "pre-push", cwd=root)
+    assert installed.returncode == 0, output_of(installed)
+    identity = ("-c", "user.name=maintainer", "-c", "user.email=m@example.invalid")
+    git(*identity, "commit", "--quiet", "-m", "converter change", cwd=root)
+    remote = tmp_path / "remote.git"
+    git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+
+    push = subprocess.run(
+        ["git", "push", str(remote), "HEAD:refs/heads/main"],
+        cwd=root,
+        env=pre_commit_environment,
+        capture_output=True,
+        text=True,
+    )
+    output = output_of(push)
+    assert push.returncode != 0, output
+    assert re.search(r"guardrails gate\.+Failed", output), output
+    assert "no-such-setting" in output
+    assert not git("for-each-ref", cwd=remote), "nothing may reach the remote"
