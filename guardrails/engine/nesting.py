@@ -15,11 +15,16 @@ import ast
 import sys
 import warnings
 from dataclasses import dataclass
+from types import FrameType
 
-# CPython scales its AST depth bound with the recursion limit. Under the default
-# (1000) that bound is about 3000 levels, which LibCST parses safely; a program
-# that raised the limit must not raise the bound with it.
-_RECURSION_LIMIT_FOR_CHECK = 1000
+# How many levels of syntax tree CPython may build before it refuses the source.
+# It grants three per frame of recursion budget, so the budget is set from this
+# bound, whatever the caller's depth or recursion limit. Far beyond what the rules'
+# walk can follow (a few hundred levels: deeper files are GR001 anyway), far below
+# what overflows LibCST's native parser (some 3000-5000), and small enough that
+# LibCST's quadratic time on long chains (`a[0][0]...`) stays under a second.
+AST_LEVELS = 1000
+_LEVELS_PER_FRAME = 3
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,8 @@ def nesting_problem(source: str) -> NestingProblem | None:
     """Why `source` is too deeply nested to parse, or None when it is not (or when
     CPython rejects it for another reason, which LibCST then reports itself)."""
     limit = sys.getrecursionlimit()
-    lowered = limit > _RECURSION_LIMIT_FOR_CHECK
     try:
-        if lowered:
-            sys.setrecursionlimit(_RECURSION_LIMIT_FOR_CHECK)
+        sys.setrecursionlimit(_frames_in_use() + AST_LEVELS // _LEVELS_PER_FRAME)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes and the like
             ast.parse(source)
@@ -50,6 +53,14 @@ def nesting_problem(source: str) -> NestingProblem | None:
     except Exception:  # ValueError (NUL bytes) and the like: not about nesting
         return None
     finally:
-        if lowered:
-            sys.setrecursionlimit(limit)
+        sys.setrecursionlimit(limit)
     return None
+
+
+def _frames_in_use() -> int:
+    count = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        count += 1
+        frame = frame.f_back
+    return count
