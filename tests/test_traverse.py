@@ -102,18 +102,50 @@ def _assert_same_walk_and_positions(module: cst.Module) -> None:
     assert all(fast[node] == where for node, where in reference.items())
 
 
-def test_attribute_hooks_are_left_to_libcst() -> None:
-    class CallFunction(cst.BatchableCSTVisitor):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seen: list[str] = []
+HOOKS = [
+    ("FunctionDef", "body"),
+    ("FunctionDef", "decorators"),
+    ("For", "body"),
+    ("For", "orelse"),
+    ("Call", "args"),
+    ("Call", "func"),
+    ("FormattedStringExpression", "format_spec"),
+    ("FormattedStringExpression", "equal"),
+    ("ImportFrom", "names"),
+    ("ImportFrom", "module"),
+    ("Param", "default"),
+]
 
-        def visit_Call_func(self, node: cst.Call) -> None:
-            self.seen.append("func")
 
-    visitor = CallFunction()
-    traverse.visit_batched(cst.parse_module("f(x)\ng(y)\n"), [visitor])
-    assert visitor.seen == ["func", "func"]
+def _hook_recorder_class() -> type[cst.BatchableCSTVisitor]:
+    methods: dict[str, Callable[..., None]] = {}
+    for type_name, field_name in HOOKS:
+        for kind in ("visit", "leave"):
+            name = f"{kind}_{type_name}_{field_name}"
+
+            def record(self: Any, node: cst.CSTNode, _tag: str = name) -> None:
+                self.events.append((_tag, type(node).__name__, id(node)))
+
+            record.__name__ = name
+            methods[name] = record
+    return type("HookRecorder", (Recorder,), methods)
+
+
+HookRecorder = _hook_recorder_class()
+
+
+def test_attribute_hooks_fire_as_in_libcst() -> None:
+    sources = [*ODD_SOURCES.values()]
+    sources += [path.read_text("utf-8") for path in _real_paths()[::10]]
+    for source in sources:
+        module = cst.parse_module(source)
+        events = []
+        for walk in (cst.visit_batched, traverse.visit_batched):
+            recorder: Any = HookRecorder()
+            recorder.events = []
+            walk(module, [recorder])
+            events.append(recorder.events)
+        assert events[0] == events[1]
 
 
 def test_visitors_that_compose_their_own_methods_are_honoured() -> None:

@@ -12,9 +12,10 @@ fields it visits, in order, without descending. LibCST skips a field there only
 when it holds nothing to visit (an f-string's absent format spec); a later node
 of that type that does hold something there is recorded afresh, so the order
 grows to include it. A visitor's methods are what its `get_visitors` returns, as
-for LibCST (looked up once per class unless the visitor overrides it). Visitors
-with attribute hooks (`visit_Call_func`) or with visit methods set on the
-instance are handed to LibCST's own walk.
+for LibCST (looked up once per class unless the visitor overrides it); visitors
+with visit methods set on the instance are handed to LibCST's own walk. Nodes of
+a type some visitor has attribute hooks for (`visit_FunctionDef_body`) have
+their fields recorded one by one, so the hooks fire exactly as LibCST fires them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ VisitorMethod = Callable[[cst.CSTNode], Any]
 # Node type -> the fields LibCST visits, in its order; and the other fields.
 _ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 _UNVISITED: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+# Field types that can never hold a node (a `Name`'s value, a `Newline`'s...).
+_SCALAR_TYPES = frozenset({str, bool, int, float, "str", "bool", "int", "float"})
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -66,9 +69,19 @@ def _record(node: cst.CSTNode) -> tuple[str, ...]:
         raise AssertionError(f"unstable child order for {kind.__name__}")
     _ORDER[kind] = fields
     _UNVISITED[kind] = tuple(
-        field.name for field in dataclasses.fields(node) if field.name not in fields
+        field.name
+        for field in dataclasses.fields(node)
+        if field.name not in fields and field.type not in _SCALAR_TYPES
     )
     return fields
+
+
+def _visited_fields(node: cst.CSTNode) -> list[str]:
+    """The fields LibCST visits for this very node (not cached: attribute hooks
+    must not fire for a field LibCST skips on this node)."""
+    recorder = _FieldRecorder(node)
+    node._visit_and_replace_children(recorder)
+    return recorder.fields
 
 
 def _children_order(node: cst.CSTNode) -> tuple[str, ...]:
@@ -118,13 +131,23 @@ def visit_batched(
             ]
         for name, method in found:
             methods.setdefault(name, []).append(method)
-    if any(_is_attribute_hook(name) for name in methods):
-        cst.visit_batched(module, visitors)
-        return
+    # Attribute hooks (`visit_FunctionDef_body`): node type name -> hooked fields.
+    hooked: dict[str, set[str]] = {}
+    for name in methods:
+        if _is_attribute_hook(name):
+            type_name, field_name = name.split("_", 1)[1].split("_", 1)
+            hooked.setdefault(type_name, set()).add(field_name)
 
     no_calls: list[VisitorMethod] = []
     visits: dict[type[cst.CSTNode], list[VisitorMethod]] = {}
     leaves: dict[type[cst.CSTNode], list[VisitorMethod]] = {}
+
+    def walk_value(value: object) -> None:
+        if isinstance(value, cst.CSTNode):
+            walk(value)
+        elif isinstance(value, tuple | list):
+            for child in value:
+                walk(child)
 
     def walk(node: cst.CSTNode) -> None:
         kind = type(node)
@@ -134,13 +157,18 @@ def visit_batched(
             leaves[kind] = methods.get(f"leave_{kind.__name__}", no_calls)
         for call in calls:
             call(node)
-        for name in _children_order(node):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                walk(value)
-            elif isinstance(value, tuple | list):
-                for child in value:
-                    walk(child)
+        if kind.__name__ in hooked:
+            # Rare: these node's own fields, exactly as LibCST visits this one.
+            for name in _visited_fields(node):
+                hook = f"{kind.__name__}_{name}"
+                for call in methods.get(f"visit_{hook}", no_calls):
+                    call(node)
+                walk_value(getattr(node, name))
+                for call in methods.get(f"leave_{hook}", no_calls):
+                    call(node)
+        else:
+            for name in _children_order(node):
+                walk_value(getattr(node, name))
         for call in leaves[kind]:
             call(node)
 
