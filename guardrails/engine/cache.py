@@ -252,7 +252,9 @@ class RunCache:
             return None
 
     def store_file(self, job: FileJob, result: FileResult) -> None:
-        if job.cache_key is not None:
+        # A file edited while it was being checked is not stored under the key
+        # of its old bytes: the result may come from the new ones.
+        if job.cache_key is not None and self.keyed(job).cache_key == job.cache_key:
             _write_atomically(
                 self._entry(job.cache_key),
                 _file_result_to_json(job.cache_key, result),
