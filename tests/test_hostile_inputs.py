@@ -398,11 +398,11 @@ CONFIG_ERRORS = {
     ),
     "unknown_key": (
         "[tool.guardrails]\ncolour = 'blue'\n",
-        ("unknown key 'colour'",),
+        ("pyproject.toml", "unknown key 'tool.guardrails.colour'"),
     ),
     "unknown_gate_key": (
         "[tool.guardrails.gate]\nexamplez = []\n",
-        ("tool.guardrails.gate", "unknown key 'examplez'"),
+        ("pyproject.toml", "unknown key 'tool.guardrails.gate.examplez'"),
     ),
     "section_not_a_table": ("tool.guardrails = 3\n", ("must be a table",)),
     "allowlist_not_a_string": (
@@ -456,7 +456,7 @@ ALLOWLIST_ERRORS = {
     "unknown_key": (
         b'[[allow]]\nflag = "run_only_f32_variant"\ncontext = "c"\nreason = "r"\n'
         b'colour = "blue"\n',
-        ("unknown key 'colour'",),
+        ("allowlist entry 1", "unknown key 'colour'"),
     ),
     "not_utf8": (b"# caf\xe9\n[[allow]]\n", ("not UTF-8",)),
 }
