@@ -262,6 +262,25 @@ def test_nesting_deep_enough_to_exhaust_recursion_is_gr001(
     assert SIBLING in run.places()
 
 
+def test_long_chain_before_a_syntax_error_is_gr001_without_a_hang(
+    tree: Path,
+) -> None:
+    # Found by scripts/fuzz.py (nesting source, seed 12): CPython stops at the
+    # syntax error (`1.b`) before measuring the chain ahead of it, and LibCST took
+    # minutes over the 100,000-term chain. CPython's account is the finding.
+    source = "import onnx\nx = 1" + " + 1" * 100_000 + " + 1.b\n"
+    write(tree, "plugins/deep.py", source.encode())
+    run = check(tree, ".")
+    assert run.places() == {("plugins/deep.py", 2, "GR001"), SIBLING}
+    assert run.message_of("plugins/deep.py") == "syntax error: invalid decimal literal"
+
+
+def test_syntax_newer_than_the_interpreter_is_still_analysed(tree: Path) -> None:
+    # Python 3.12's `type` statement: LibCST reads it whatever runs guardrails.
+    write(tree, "plugins/newer.py", b"type Shape = tuple[int, ...]\nimport onnx\n")
+    assert check(tree, ".").places() == {("plugins/newer.py", 2, "GR101"), SIBLING}
+
+
 def test_nested_blocks_beyond_the_indentation_limit_are_gr001(tree: Path) -> None:
     source = "import onnx\n" + "".join(
         "    " * level + f"if x{level}:\n" for level in range(1000)

@@ -12,6 +12,7 @@ without LibCST ever parsing it.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -27,10 +28,18 @@ AST_LEVELS = 1000
 _LEVELS_PER_FRAME = 3
 
 
+# What builds a syntax tree deeper, token by token: brackets, trailers, operators,
+# and the keywords that nest (`not not x`, `lambda: lambda: x`, `a if b else c if…`).
+_DEPTH_MATERIAL = re.compile(r"[.(\[{+\-*/%@&|^~<>]|\b(?:not|lambda|await|if|and|or)\b")
+# LibCST parses a source with no more of them than this in a few seconds at worst.
+UNMEASURED_OPERATORS = 2000
+
+
 @dataclass(frozen=True)
 class NestingProblem:
     message: str
     line: int
+    column: int = 1
 
 
 def nesting_problem(source: str) -> NestingProblem | None:
@@ -45,11 +54,17 @@ def nesting_problem(source: str) -> NestingProblem | None:
     except (RecursionError, MemoryError):
         return NestingProblem("too deeply nested to parse", 1)
     except SyntaxError as error:
-        # The tokenizer's bracket bound (200); other syntax errors are LibCST's to
-        # report, since it accepts syntax newer than the running interpreter.
+        # The tokenizer's bracket bound (200).
         if error.msg.startswith("too many nested parentheses"):
             return NestingProblem("too deeply nested to parse", error.lineno or 1)
-        return None
+        # Any other syntax error stops CPython before it measured the depth: a
+        # long chain (`a.b.b…`, `1 + 1 + …`) ahead of it would reach LibCST
+        # unmeasured. LibCST still has the say (it accepts syntax newer than this
+        # interpreter) unless the source holds enough operators to build such a
+        # chain; then CPython's own account is the finding.
+        if len(_DEPTH_MATERIAL.findall(source)) <= UNMEASURED_OPERATORS:
+            return None
+        return NestingProblem(error.msg, error.lineno or 1, error.offset or 1)
     except Exception:  # ValueError (NUL bytes) and the like: not about nesting
         return None
     finally:

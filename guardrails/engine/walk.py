@@ -35,7 +35,9 @@ def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Findin
     # LibCST's native parser would overflow the machine stack on these.
     too_deep = nesting_problem(source)
     if too_deep is not None:
-        return syntax_error(too_deep.line, 1, f"syntax error: {too_deep.message}")
+        return syntax_error(
+            too_deep.line, too_deep.column, f"syntax error: {too_deep.message}"
+        )
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
