@@ -253,25 +253,44 @@ class RuleSet:
     def project_rules(self) -> tuple[type[Rule], ...]:
         return tuple(self.load(info) for info in self.infos if info.project)
 
-    def candidates(self, source: str) -> tuple[RuleInfo, ...]:
+    def scan(self, source: str) -> tuple[Candidate, ...]:
         """The rules that walk this source or collect facts from it, by their
-        pre-scans. Conservative: path scoping is only known to the classes, so
-        it is left to the parse step."""
+        pre-scans, each pattern searched once. Conservative: path scoping is
+        only known to the classes, so it is left to the parse step."""
         if not self.use_prescan:
-            return tuple(info for info in self.infos if info.walks or info.collector)
+            return tuple(
+                Candidate(info, info.walks, info.collector is not None)
+                for info in self.infos
+                if info.walks or info.collector is not None
+            )
+        searched: dict[Prescan, bool] = {}
 
         def matches(prescan: Prescan | None) -> bool:
-            return prescan is None or prescan.compiled().search(source) is not None
+            if prescan is None:
+                return True
+            if prescan not in searched:
+                searched[prescan] = prescan.compiled().search(source) is not None
+            return searched[prescan]
 
-        return tuple(
-            info
-            for info in self.infos
-            if (info.walks and matches(info.prescan))
-            or (info.collector is not None and matches(info.collector_prescan))
-        )
+        found = []
+        for info in self.infos:
+            walks = info.walks and matches(info.prescan)
+            collects = info.collector is not None and matches(info.collector_prescan)
+            if walks or collects:
+                found.append(Candidate(info, walks, collects))
+        return tuple(found)
 
     def may_need_parse(self, source: str) -> bool:
-        return bool(self.candidates(source))
+        return bool(self.scan(source))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rule a file's pre-scans let in: to walk it, to collect its facts, or both."""
+
+    info: RuleInfo
+    walks: bool
+    collects: bool
 
 
 def selected_rules(

@@ -107,7 +107,8 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
         )
     else:
         result.suppressions = suppressions_of(source)
-        if rules.may_need_parse(source):
+        candidates = rules.scan(source)
+        if candidates:
             from guardrails.engine.walk import analyse
             from guardrails.rules.base import FileInfo
 
@@ -118,7 +119,7 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
                 config,
                 matches_any(job.relative, config.ir_only_paths),
             )
-            analyse(source, file, rules, result)
+            analyse(source, file, rules, candidates, result)
         else:
             check_syntax(source, job.shown, rules, result)
     result.findings = [

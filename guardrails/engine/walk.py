@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
-from guardrails.engine.catalogue import RuleSet
+from guardrails.engine.catalogue import Candidate, RuleSet
 from guardrails.engine.nesting import nesting_problem
 from guardrails.engine.positions import positions_of
 from guardrails.engine.runner import (
@@ -23,7 +23,7 @@ from guardrails.engine.runner import (
 from guardrails.engine.source import locate_syntax_error
 from guardrails.engine.traverse import visit_batched
 from guardrails.findings import Finding
-from guardrails.rules.base import FactCollector, FileContext, FileInfo, Rule
+from guardrails.rules.base import FileContext, FileInfo
 
 
 def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Finding:
@@ -53,27 +53,24 @@ def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Findin
         return syntax_error(1, 1, f"cannot parse file: {error}")
 
 
-def analyse(source: str, file: FileInfo, rules: RuleSet, result: FileResult) -> None:
-    """Run every rule that applies and whose pre-scan matches over one file."""
-    candidates = rules.candidates(source)
-    classes = [rules.load(info) for info in candidates]
-
-    def wanted(unit: type[Rule] | type[FactCollector]) -> bool:
-        return (
-            not rules.use_prescan
-            or unit.prescan is None
-            or unit.prescan.search(source) is not None
-        )
-
+def analyse(
+    source: str,
+    file: FileInfo,
+    rules: RuleSet,
+    candidates: Sequence[Candidate],
+    result: FileResult,
+) -> None:
+    """Run the candidate rules that apply to this file over it, in one walk."""
+    classes = [rules.load(candidate.info) for candidate in candidates]
     active = [
         rule
-        for rule, info in zip(classes, candidates, strict=True)
-        if info.walks and rule.applies_to(file) and wanted(rule)
+        for rule, candidate in zip(classes, candidates, strict=True)
+        if candidate.walks and rule.applies_to(file)
     ]
     collectors = {
         rule.collector
-        for rule in classes
-        if rule.collector is not None and wanted(rule.collector)
+        for rule, candidate in zip(classes, candidates, strict=True)
+        if candidate.collects and rule.collector is not None
     }
     if not active and not collectors:
         check_syntax(source, file.display_path, rules, result)

@@ -67,7 +67,9 @@ class OnnxProtobufImport(_IROnlyRule):
     # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#`, `\` or `)` (as in
     # `(onnx).helper`), never by `=` (skips `onnx=[...]` metadata and URLs such as
     # https://onnx.ai/onnx/).
-    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\)]|\Z)(?!\s*=(?!=))")
+    prescan = re.compile(
+        r"onnx(?<![\w.]onnx)(?<!://onnx)(?=[\s.,;#\\)]|\Z)(?!\s*=(?!=))"
+    )
     VALID = (
         Sample("import onnx_ir as ir\nimport onnxruntime\nimport onnxscript\n"),
         Sample('"""Never `import onnx` here."""\n# import onnx\nx = "import onnx"\n'),
@@ -276,7 +278,9 @@ class OnnxProtobufAttribute(_IROnlyRule):
     # after `.` or `://`, followed by a space, `.`, `,`, `;`, `#`, `\` or `)` (as in
     # `(onnx).helper`), never by `=` (skips `onnx=[...]` metadata and URLs such as
     # https://onnx.ai/onnx/).
-    prescan = re.compile(r"(?<![\w.])(?<!://)onnx(?=[\s.,;#\\)]|\Z)(?!\s*=(?!=))")
+    prescan = re.compile(
+        r"onnx(?<![\w.]onnx)(?<!://onnx)(?=[\s.,;#\\)]|\Z)(?!\s*=(?!=))"
+    )
     VALID = (
         Sample("import onnx_ir as ir\nir.TensorProtocol\n"),
         Sample("import onnx_ir as onnx\nonnx.Model\n"),
