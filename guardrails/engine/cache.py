@@ -191,16 +191,20 @@ class Cache:
             and data.get("tool") == fingerprint
             and isinstance(data.get("rules"), list)
             and data["rules"]
+            # Altered in place, it could drop or rename rules: a silent pass.
+            and data.get("digest") == _digest(json.dumps(data["rules"], sort_keys=True))
         ):
             try:
                 return tuple(RuleInfo.from_json(item) for item in data["rules"])
             except (KeyError, TypeError, ValueError):
                 pass
         infos = build_catalogue()
+        rules = [info.to_json() for info in infos]
+        digest = _digest(json.dumps(rules, sort_keys=True))
         _write_atomically(
             target,
             json.dumps(
-                {"tool": fingerprint, "rules": [info.to_json() for info in infos]},
+                {"tool": fingerprint, "rules": rules, "digest": digest},
                 sort_keys=True,
             ),
         )
