@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,9 @@ from tests.fuzz_harness import (
     rule_samples,
     splice,
 )
+
+# hypothesmith probes its programs with compile(): "'int' object is not callable".
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 FUZZ = settings(
     max_examples=60,
