@@ -190,6 +190,11 @@ CASES = {
     "binary_junk": Case(
         lambda: bytes(range(256)) * 4, frozenset({(1, "GR002")}), "NUL"
     ),
+    # Found by scripts/fuzz.py (mutation, seed 14): CPython's SyntaxWarning for
+    # `6if` leaked onto stderr from the syntax-error locator.
+    "syntax_warning_before_an_error": Case(
+        lambda: b"\n\n\nt x\n\n\n(\n\n(\n\n6if", frozenset({(4, "GR001")})
+    ),
     "unterminated_triple_quote": Case(
         lambda: b'import onnx\nx = """\n', frozenset({(2, "GR001")})
     ),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -838,7 +839,9 @@ def flag_positions(source: str, scanner: TestcaseScanner) -> dict[cst.CSTNode, S
     the caller falls back to LibCST's metadata.
     """
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the checked file's, not ours to print
+            tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     lines = source.splitlines(keepends=True)

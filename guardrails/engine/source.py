@@ -7,6 +7,7 @@ import io
 import os
 import stat
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def locate_syntax_error(
     than this interpreter knows), LibCST's own account stands.
     """
     try:
-        ast.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the checked file's, not ours to print
+            ast.parse(source)
     except SyntaxError as error:
         line = error.lineno or fallback_line
         column = error.offset or fallback_column
