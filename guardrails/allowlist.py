@@ -249,11 +249,15 @@ def _load_cached(path: Path, _mtime_ns: int, _size: int) -> Allowlist:
     return parse_allowlist(path, text)
 
 
-def load_allowlist(path: Path) -> Allowlist:
-    """The allowlist at `path`; a missing file is an empty allowlist."""
+def load_allowlist(path: Path, *, required: bool = False) -> Allowlist:
+    """The allowlist at `path`; a missing file is an empty allowlist unless the
+    configuration named it (`required`), when it is a usage error."""
     try:
         info = path.stat()
     except FileNotFoundError:
+        if required:
+            shown = display_path(path, Path.cwd())
+            raise UsageError(f"{shown}: configured allowlist does not exist") from None
         return Allowlist(path, "", ())
     except OSError as error:
         shown = display_path(path, Path.cwd())

@@ -57,12 +57,18 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     key_names: tuple[str, ...] = DEFAULT_KEY_NAMES
-    allowlist: str = DEFAULT_ALLOWLIST
+    # None: the default file, which may be absent (nothing allowed yet); a
+    # configured allowlist must exist, so a typo cannot silently allow nothing.
+    allowlist: str | None = None
     gate: GateConfig = field(default_factory=GateConfig)
 
     @property
     def allowlist_path(self) -> Path:
-        return self.root / self.allowlist
+        return self.root / (self.allowlist or DEFAULT_ALLOWLIST)
+
+    @property
+    def allowlist_required(self) -> bool:
+        return self.allowlist is not None
 
     @property
     def all_excludes(self) -> tuple[str, ...]:

@@ -520,18 +520,23 @@ register_example(
 """
 
 
-@pytest.mark.parametrize("configured", [False, True])
-def test_missing_allowlist_allows_nothing(tree: Path, configured: bool) -> None:
-    # By the allowlist's design a missing file is an empty allowlist, not an
-    # error: a fresh checkout is checked at once, and every flag is a finding, so
-    # nothing passes for want of the file.
-    if configured:
-        (tree / "pyproject.toml").write_text(
-            PROJECT + "allowlist = 'config/nowhere.toml'\n", encoding="utf-8"
-        )
+def test_missing_default_allowlist_allows_nothing(tree: Path) -> None:
+    # The default file may be absent (a fresh checkout is checked at once), and
+    # then every flag is a finding: nothing passes for want of the file.
     write(tree, "plugins/examples/flagged.py", FLAGGED_EXAMPLE)
     run = check(tree, ".")
     assert run.places() == {("plugins/examples/flagged.py", 11, "GR301"), SIBLING}
+
+
+def test_missing_configured_allowlist_is_a_one_line_error(tree: Path) -> None:
+    # A configured allowlist that is not there is a typo or a lost file: exit 2.
+    (tree / "pyproject.toml").write_text(
+        PROJECT + "allowlist = 'config/nowhere.toml'\n", encoding="utf-8"
+    )
+    write(tree, "plugins/examples/flagged.py", FLAGGED_EXAMPLE)
+    assert_one_line_error(
+        check(tree, "."), "config/nowhere.toml", "configured allowlist does not exist"
+    )
     assert not (tree / "config").exists()
 
 

@@ -104,7 +104,9 @@ class _UncoveredFlag(Rule):
     @classmethod
     def check_project(cls, project: ProjectContext) -> Iterable[Finding]:
         # Read even when nothing is flagged: a broken allowlist is always an error.
-        allowlist = load_allowlist(project.config.allowlist_path)
+        allowlist = load_allowlist(
+            project.config.allowlist_path, required=project.config.allowlist_required
+        )
         for shown, flagged in _flagged_by_file(project):
             if flagged.flag != cls.flag:
                 continue
@@ -121,7 +123,7 @@ class _UncoveredFlag(Rule):
                     f"context = {_quoted(flagged.context)}, "
                     f"component = {_quoted(flagged.component)}, "
                     f"testcase = {_quoted(flagged.testcase)}, reason = ... "
-                    f"to {project.config.allowlist}"
+                    f"to {project.config.allowlist_path.name}"
                 ),
                 end_line=flagged.end_line,
                 end_column=flagged.end_column,
@@ -379,7 +381,9 @@ class StaleAllowlistEntry(Rule):
     @classmethod
     def check_project(cls, project: ProjectContext) -> Iterable[Finding]:
         config = project.config
-        allowlist = load_allowlist(config.allowlist_path)
+        allowlist = load_allowlist(
+            config.allowlist_path, required=config.allowlist_required
+        )
         if not allowlist.entries:
             return
         shown_paths = _display_paths(project)
