@@ -11,7 +11,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 # Imported under another name: pytest would take `Test...` classes for tests.
 from guardrails.analysis import testcases as analysis
-from guardrails.analysis.testcases import extract_testcases, flag_positions
+from guardrails.analysis.testcases import extract_testcases
+from tests.conftest import check_tree
 
 RELEASE = Path("/work/src/jax2onnx-0.17.1/jax2onnx")
 
@@ -375,7 +376,9 @@ def test_the_released_helpers(
     assert expected <= found
 
 
-def test_ast_positions_agree_with_libcst_even_after_wide_characters() -> None:
+def test_flag_positions_are_libcst_positions_even_after_wide_characters(
+    tmp_path: Path,
+) -> None:
     source = textwrap.dedent(
         """
         from jax2onnx.plugins.plugin_system import register_example
@@ -395,30 +398,20 @@ def test_ast_positions_agree_with_libcst_even_after_wide_characters() -> None:
     module = cst.parse_module(source)
     scanner = analysis.TestcaseScanner()
     cst.visit_batched(module, [scanner])
-    spans = flag_positions(source, scanner)
+    (tmp_path / "flags.py").write_text(source, encoding="utf-8")
+    reported = {
+        (f.line, f.column, f.end_line, f.end_column)
+        for f in check_tree(tmp_path, ["GR3"]).findings
+    }
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    for case in scanner.testcases():
-        for node in case.flags.values():
-            where = positions[node]
-            line, column, end_line, end_column = spans[node]
-            assert (line, end_line, end_column) == (
-                where.start.line,
-                where.end.line,
-                where.end.column + 1,
-            )
-            if not isinstance(node, cst.StarredDictElement):
-                assert column == where.start.column + 1
-
-
-def test_code_ast_rejects_gives_no_positions() -> None:
-    # Valid for LibCST, rejected by this interpreter's ast: the caller falls back.
-    source = (
-        "type Alias = int  # Python 3.12 syntax: CPython 3.11's ast rejects it\n"
-        'register_example(context="c", component="c", testcases=['
-        '{"testcase": "t", "run_only_f32_variant": True}])\n'
-    )
-    module = cst.parse_module(source)
-    scanner = analysis.TestcaseScanner()
-    cst.visit_batched(module, [scanner])
-    assert scanner.testcases()
-    assert flag_positions(source, scanner) == {}
+    expected = {
+        (
+            positions[node].start.line,
+            positions[node].start.column + 1,
+            positions[node].end.line,
+            positions[node].end.column + 1,
+        )
+        for case in scanner.testcases()
+        for node in case.flags.values()
+    }
+    assert reported == expected

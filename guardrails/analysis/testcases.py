@@ -16,9 +16,7 @@ for (its testcase list comes from elsewhere) still counts, as testcase
 
 from __future__ import annotations
 
-import ast
 import itertools
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -125,7 +123,7 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
         self.mutations: dict[cst.CSTNode, dict[str, list[cst.CSTNode]]] = {}
         self.returns: dict[cst.CSTNode, list[cst.Return]] = {}
         self.register_calls: list[cst.Call] = []
-        # Where a flag may be given, in source order, by kind (see `flag_positions`).
+        # Where a flag may be given, in source order, by kind.
         self.flag_keys: list[cst.DictElement] = []
         self.spreads: list[cst.StarredDictElement] = []
         self.keywords: list[cst.Arg] = []
@@ -823,67 +821,6 @@ def _testcases(scanner: TestcaseScanner) -> list[Testcase]:
                     found.append(Testcase(context, component, name, flags))
     attributed = {node for case in found for node in case.flags.values()}
     found += _unattributed(scanner, evaluator, attributed | evaluator.merged)
-    return found
-
-
-Span = tuple[int, int, int, int]  # line, column, end line, end column; 1-based
-
-
-def flag_positions(source: str, scanner: TestcaseScanner) -> dict[cst.CSTNode, Span]:
-    """Where each place a flag may be given is, from CPython's own parser.
-
-    LibCST's position metadata costs a full extra walk, several times what the
-    analysis does; `ast` is C-fast and agrees with LibCST on what is a dict entry
-    or a keyword argument, so the n-th of each kind in source order is the same
-    node in both. On any disagreement (or code `ast` rejects) this returns {} and
-    the caller falls back to LibCST's metadata.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the checked file's, not ours to print
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return {}
-    lines = source.splitlines(keepends=True)
-
-    def column(line: int, offset: int) -> int:
-        # ast counts UTF-8 bytes, LibCST characters.
-        text = lines[line - 1] if 0 < line <= len(lines) else ""
-        return len(text.encode("utf-8")[:offset].decode("utf-8", "replace")) + 1
-
-    def span(start: ast.expr | ast.keyword, end: ast.expr | ast.keyword) -> Span:
-        end_line = end.end_lineno or start.lineno
-        return (
-            start.lineno,
-            column(start.lineno, start.col_offset),
-            end_line,
-            column(end_line, end.end_col_offset or 0),
-        )
-
-    keys: list[Span] = []
-    spreads: list[Span] = []
-    keywords: list[Span] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if key is None:
-                    spreads.append(span(value, value))
-                elif isinstance(key, ast.Constant) and key.value in FLAGS:
-                    keys.append(span(key, value))
-        elif isinstance(node, (ast.Call, ast.ClassDef)):
-            for keyword in node.keywords:
-                if keyword.arg is None or keyword.arg in FLAGS:
-                    keywords.append(span(keyword, keyword))
-    found: dict[cst.CSTNode, Span] = {}
-    pairs: tuple[tuple[Sequence[cst.CSTNode], list[Span]], ...] = (
-        (scanner.flag_keys, keys),
-        (scanner.spreads, spreads),
-        (scanner.keywords, keywords),
-    )
-    for nodes, spans in pairs:
-        if len(nodes) != len(spans):
-            return {}
-        found.update(zip(nodes, sorted(spans), strict=True))
     return found
 
 

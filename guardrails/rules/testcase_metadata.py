@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from guardrails.allowlist import (
     CheckedFile,
@@ -17,8 +16,9 @@ from guardrails.allowlist import (
     load_allowlist,
     stale_entries,
 )
-from guardrails.analysis.testcases import TestcaseScanner, flag_positions
+from guardrails.analysis.testcases import TestcaseScanner
 from guardrails.engine.paths import display_path, relative_posix
+from guardrails.engine.positions import positions_of
 from guardrails.findings import Finding
 from guardrails.rules.base import (
     FactCollector,
@@ -59,33 +59,20 @@ class TestcaseFlagsCollector(FactCollector):
         ]
         if not flagged:
             return
-        spans = flag_positions(self.context.source, self.scanner)
-        if not all(where in spans for _, _, where in flagged):
-            assert isinstance(module, cst.Module)
-            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
-                PositionProvider
-            )
-            spans = {
-                node: (
-                    span.start.line,
-                    span.start.column + 1,
-                    span.end.line,
-                    span.end.column + 1,
-                )
-                for node, span in positions.items()
-            }
+        # The engine's own positions: shared with its report pass for this module.
+        positions = positions_of(self.context.module)
         for testcase, flag, where in flagged:
-            line, column, end_line, end_column = spans[where]
+            span = positions[where]
             self.record(
                 FlaggedTestcase(
                     flag=flag,
                     context=testcase.context,
                     component=testcase.component,
                     testcase=testcase.testcase,
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
+                    line=span.start.line,
+                    column=span.start.column + 1,
+                    end_line=span.end.line,
+                    end_column=span.end.column + 1,
                 ).to_json()
             )
 
