@@ -383,6 +383,22 @@ class _Evaluator:
 
     # Expressions -------------------------------------------------------------
 
+    def _merge(
+        self,
+        entries: dict[str, tuple[Value, cst.CSTNode]],
+        spread: Value,
+        at: cst.CSTNode,
+    ) -> bool:
+        """Merge a `**spread` (or `dict(other)`) into `entries`; True if what it
+        adds is not fully known. Merged flags are located at the spread."""
+        if not isinstance(spread, DictValue):
+            return True
+        for key, (value, origin) in spread.entries.items():
+            entries[key] = (value, at)
+            if key in FLAGS:
+                self.merged.add(origin)
+        return spread.partial
+
     def evaluate(self, node: cst.BaseExpression, env: _Env) -> Value:
         if self.depth > _MAX_DEPTH:
             return UNKNOWN
@@ -471,15 +487,7 @@ class _Evaluator:
         for element in node.elements:
             if isinstance(element, cst.StarredDictElement):
                 spread = self.evaluate(element.value, env)
-                if isinstance(spread, DictValue):
-                    # Flags merged in with `**` are located at the spread.
-                    for merged, (value, origin) in spread.entries.items():
-                        entries[merged] = (value, element)
-                        if merged in FLAGS:
-                            self.merged.add(origin)
-                    partial = partial or spread.partial
-                else:
-                    partial = True
+                partial = self._merge(entries, spread, element) or partial
                 continue
             assert isinstance(element, cst.DictElement)
             name = self.evaluate(element.key, env)
@@ -593,14 +601,8 @@ class _Evaluator:
             value = self.evaluate(arg.value, env)
             if arg.keyword is not None:
                 entries[arg.keyword.value] = (value, arg)
-            elif isinstance(value, DictValue):
-                for key, (inner, origin) in value.entries.items():
-                    entries[key] = (inner, arg)
-                    if key in FLAGS:
-                        self.merged.add(origin)
-                partial = partial or value.partial
             else:
-                partial = True
+                partial = self._merge(entries, value, arg) or partial
         return DictValue(entries, partial)
 
     def _list_comp(self, node: cst.ListComp, env: _Env) -> Value:
