@@ -36,15 +36,24 @@ UNMEASURED_OPERATORS = 2000
 
 
 @dataclass(frozen=True)
-class NestingProblem:
+class SyntaxProblem:
     message: str
     line: int
     column: int = 1
 
 
-def nesting_problem(source: str) -> NestingProblem | None:
-    """Why `source` is too deeply nested to parse, or None when it is not (or when
-    CPython rejects it for another reason, which LibCST then reports itself)."""
+@dataclass(frozen=True)
+class CPythonVerdict:
+    """What CPython's bounded parse said: `too_deep` keeps the source from LibCST;
+    `syntax_error` is the precise account to give if LibCST rejects it too."""
+
+    too_deep: SyntaxProblem | None = None
+    syntax_error: SyntaxProblem | None = None
+
+
+def cpython_verdict(source: str) -> CPythonVerdict:
+    """One bounded `ast.parse`: whether `source` is too deeply nested for LibCST,
+    and otherwise CPython's own syntax error, if any, with its exact position."""
     limit = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(_frames_in_use() + AST_LEVELS // _LEVELS_PER_FRAME)
@@ -52,24 +61,26 @@ def nesting_problem(source: str) -> NestingProblem | None:
             warnings.simplefilter("ignore")  # invalid escapes and the like
             ast.parse(source)
     except (RecursionError, MemoryError):
-        return NestingProblem("too deeply nested to parse", 1)
+        return CPythonVerdict(too_deep=SyntaxProblem("too deeply nested to parse", 1))
     except SyntaxError as error:
+        account = SyntaxProblem(error.msg, error.lineno or 1, error.offset or 1)
         # The tokenizer's bracket bound (200).
         if error.msg.startswith("too many nested parentheses"):
-            return NestingProblem("too deeply nested to parse", error.lineno or 1)
+            deep = SyntaxProblem("too deeply nested to parse", error.lineno or 1)
+            return CPythonVerdict(too_deep=deep)
         # Any other syntax error stops CPython before it measured the depth: a
         # long chain (`a.b.b…`, `1 + 1 + …`) ahead of it would reach LibCST
         # unmeasured. LibCST still has the say (it accepts syntax newer than this
         # interpreter) unless the source holds enough operators to build such a
         # chain; then CPython's own account is the finding.
         if len(_DEPTH_MATERIAL.findall(source)) <= UNMEASURED_OPERATORS:
-            return None
-        return NestingProblem(error.msg, error.lineno or 1, error.offset or 1)
+            return CPythonVerdict(syntax_error=account)
+        return CPythonVerdict(too_deep=account)
     except Exception:  # ValueError (NUL bytes) and the like: not about nesting
-        return None
+        return CPythonVerdict()
     finally:
         sys.setrecursionlimit(limit)
-    return None
+    return CPythonVerdict()
 
 
 def _frames_in_use() -> int:

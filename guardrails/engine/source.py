@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import io
 import os
 import stat
 import tokenize
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,35 +42,3 @@ def read_source(path: Path) -> str | Unreadable:
         return Unreadable(f"cannot decode file as {encoding}: {error.reason}", line)
     except LookupError:
         return Unreadable(f"cannot decode file: unknown encoding {encoding!r}")
-
-
-@dataclass(frozen=True)
-class SyntaxProblem:
-    """Where and why a source does not parse; line and column are 1-based."""
-
-    message: str
-    line: int
-    column: int
-
-
-def locate_syntax_error(
-    source: str, fallback_message: str, fallback_line: int, fallback_column: int
-) -> SyntaxProblem:
-    """The interpreter's own message and position for a source LibCST rejected.
-
-    LibCST's native parser reports imprecise positions (often column 1 of the line
-    before the error); `ast.parse` only compiles to a tree, never runs anything, and
-    says exactly where CPython would fail. If it accepts the source (syntax newer
-    than this interpreter knows), LibCST's own account stands.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the checked file's, not ours to print
-            ast.parse(source)
-    except SyntaxError as error:
-        line = error.lineno or fallback_line
-        column = error.offset or fallback_column
-        return SyntaxProblem(error.msg, line, column)
-    except (RecursionError, MemoryError, ValueError):
-        pass
-    return SyntaxProblem(fallback_message, fallback_line, fallback_column)

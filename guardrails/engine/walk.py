@@ -12,7 +12,7 @@ import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
 from guardrails.engine.catalogue import Candidate, RuleSet
-from guardrails.engine.nesting import nesting_problem
+from guardrails.engine.nesting import cpython_verdict
 from guardrails.engine.positions import positions_of
 from guardrails.engine.runner import (
     SYNTAX_ERROR,
@@ -20,7 +20,6 @@ from guardrails.engine.runner import (
     bad_input,
     check_syntax,
 )
-from guardrails.engine.source import locate_syntax_error
 from guardrails.engine.traverse import visit_batched
 from guardrails.findings import Finding
 from guardrails.rules.base import FileContext, FileInfo
@@ -33,7 +32,8 @@ def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Findin
         return bad_input(SYNTAX_ERROR, names, shown, line, column, message)
 
     # LibCST's native parser would overflow the machine stack on these.
-    too_deep = nesting_problem(source)
+    verdict = cpython_verdict(source)
+    too_deep = verdict.too_deep
     if too_deep is not None:
         return syntax_error(
             too_deep.line, too_deep.column, f"syntax error: {too_deep.message}"
@@ -41,9 +41,14 @@ def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Findin
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        problem = locate_syntax_error(
-            source, error.message, error.raw_line, error.raw_column + 1
-        )
+        # LibCST's positions are imprecise (often column 1 of the line before);
+        # CPython's, when it rejected the source too, are exact. If it accepted
+        # it (syntax newer than this interpreter), LibCST's account stands.
+        problem = verdict.syntax_error
+        if problem is None:
+            return syntax_error(
+                error.raw_line, error.raw_column + 1, f"syntax error: {error.message}"
+            )
         return syntax_error(
             problem.line, problem.column, f"syntax error: {problem.message}"
         )
