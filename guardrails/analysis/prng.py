@@ -7,8 +7,10 @@ Shared by the randomness rules (GR2xx) and the key dataflow in `keyflow`.
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
-from guardrails.analysis.imports import ImportMap
+if TYPE_CHECKING:  # the syntax pre-scans use this module without LibCST
+    from guardrails.analysis.imports import ImportMap
 
 # jax.random functions that return a fresh key or an array of keys. `split` and
 # `fold_in` also consume their argument; `PRNGKey`/`key` start from a seed.

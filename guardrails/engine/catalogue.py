@@ -24,7 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from guardrails import __version__
 
 if TYPE_CHECKING:
-    from guardrails.rules.base import FactCollector, Rule
+    import ast
+
+    from guardrails.analysis.syntax_prescans import SyntaxIndex
+    from guardrails.config import Config
+    from guardrails.rules.base import FactCollector, Rule, SyntaxPrescan
 
 
 class RuleDoc(Protocol):
@@ -98,6 +102,11 @@ class RuleInfo:
     collector_prescan: Prescan | None
     # Whether the rule has project-level findings (`check_project`).
     project: bool
+    # "module:function" of the second-stage pre-scan, asked of CPython's tree.
+    syntax_prescan: str | None = None
+    # Which method bodies the rule (and its collector) may need; None: all.
+    body_prescan: Prescan | None = None
+    collector_body_prescan: Prescan | None = None
 
     @classmethod
     def of(cls, rule: type[Rule]) -> RuleInfo:
@@ -113,6 +122,11 @@ class RuleInfo:
             collector=collector.name if collector is not None else None,
             collector_prescan=Prescan.of(collector.prescan) if collector else None,
             project=_overrides_check_project(rule),
+            syntax_prescan=_function_path(rule.syntax_prescan),
+            body_prescan=Prescan.of(rule.body_prescan),
+            collector_body_prescan=(
+                Prescan.of(collector.body_prescan) if collector else None
+            ),
         )
 
     def load(self) -> type[Rule]:
@@ -143,6 +157,9 @@ class RuleInfo:
             "collector": self.collector,
             "collector_prescan": scan(self.collector_prescan),
             "project": self.project,
+            "syntax_prescan": self.syntax_prescan,
+            "body_prescan": scan(self.body_prescan),
+            "collector_body_prescan": scan(self.collector_body_prescan),
         }
 
     @classmethod
@@ -170,9 +187,12 @@ class RuleInfo:
                 raise TypeError(key)
             return Prescan(pattern, flags)
 
-        collector = data["collector"]
-        if collector is not None and not isinstance(collector, str):
-            raise TypeError("collector")
+        def optional_text(key: str) -> str | None:
+            value = data[key]
+            if value is not None and not isinstance(value, str):
+                raise TypeError(key)
+            return value
+
         return cls(
             code=text("code"),
             name=text("name"),
@@ -181,10 +201,26 @@ class RuleInfo:
             doc=text("doc"),
             walks=flag("walks"),
             prescan=scan("prescan"),
-            collector=collector,
+            collector=optional_text("collector"),
             collector_prescan=scan("collector_prescan"),
             project=flag("project"),
+            syntax_prescan=optional_text("syntax_prescan"),
+            body_prescan=scan("body_prescan"),
+            collector_body_prescan=scan("collector_body_prescan"),
         )
+
+
+def _function_path(function: SyntaxPrescan | None) -> str | None:
+    if function is None:
+        return None
+    return f"{function.__module__}:{function.__qualname__}"
+
+
+@cache
+def _syntax_prescan(path: str) -> SyntaxPrescan:
+    module, _, name = path.partition(":")
+    function: SyntaxPrescan = getattr(importlib.import_module(module), name)
+    return function
 
 
 def info_of(rule: type[Rule] | RuleInfo) -> RuleInfo:
@@ -282,6 +318,70 @@ class RuleSet:
 
     def may_need_parse(self, source: str) -> bool:
         return bool(self.scan(source))
+
+    def refine(
+        self,
+        candidates: Sequence[Candidate],
+        syntax: FileSyntax,
+        config: Config,
+    ) -> tuple[Candidate, ...]:
+        """The candidates whose syntax pre-scans, asked of CPython's tree, still
+        say a rule could report something."""
+        if not self.use_prescan:
+            return tuple(candidates)
+        found = []
+        for candidate in candidates:
+            path = candidate.info.syntax_prescan
+            walks = candidate.walks and (
+                path is None or _syntax_prescan(path)(syntax.index, config)
+            )
+            if walks or candidate.collects:
+                found.append(Candidate(candidate.info, walks, candidate.collects))
+        return tuple(found)
+
+    def bodies_needed(self, candidates: Sequence[Candidate]) -> re.Pattern[str] | None:
+        """One pattern matching every method body an active rule may need, or
+        None when one of them needs every body (or pre-scans are off)."""
+        if not self.use_prescan:
+            return None
+        patterns: list[Prescan | None] = [
+            candidate.info.body_prescan for candidate in candidates if candidate.walks
+        ]
+        patterns += [
+            candidate.info.collector_body_prescan
+            for candidate in candidates
+            if candidate.collects
+        ]
+        if not patterns:
+            return None
+        union = []
+        for prescan in patterns:
+            if prescan is None:
+                return None
+            union.append(f"(?{_inline_flags(prescan.flags)}:{prescan.pattern})")
+        return _compile("|".join(sorted(set(union))), 0)
+
+
+def _inline_flags(flags: int) -> str:
+    inline = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
+    letters = "".join(letter for flag, letter in inline if flags & flag)
+    return letters or "-i"  # `(?-i:...)`: no flags, still valid inline syntax
+
+
+class FileSyntax:
+    """A file's CPython syntax tree, indexed for the syntax pre-scans on first use."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._index: SyntaxIndex | None = None
+
+    @property
+    def index(self) -> SyntaxIndex:
+        if self._index is None:
+            from guardrails.analysis.syntax_prescans import SyntaxIndex
+
+            self._index = SyntaxIndex.of(self.tree)
+        return self._index
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import ast
 import re
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 # How many levels of syntax tree CPython may build before it refuses the source.
@@ -49,6 +49,9 @@ class CPythonVerdict:
 
     too_deep: SyntaxProblem | None = None
     syntax_error: SyntaxProblem | None = None
+    # The tree itself, when CPython accepted the source: the syntax pre-scans
+    # and the engine's elision read it.
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
 
 def cpython_verdict(source: str) -> CPythonVerdict:
@@ -59,7 +62,7 @@ def cpython_verdict(source: str) -> CPythonVerdict:
         sys.setrecursionlimit(_frames_in_use() + AST_LEVELS // _LEVELS_PER_FRAME)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escapes and the like
-            ast.parse(source)
+            tree = ast.parse(source)
     except (RecursionError, MemoryError):
         return CPythonVerdict(too_deep=SyntaxProblem("too deeply nested to parse", 1))
     except SyntaxError as error:
@@ -80,7 +83,7 @@ def cpython_verdict(source: str) -> CPythonVerdict:
         return CPythonVerdict()
     finally:
         sys.setrecursionlimit(limit)
-    return CPythonVerdict()
+    return CPythonVerdict(tree=tree)
 
 
 def _frames_in_use() -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -116,3 +116,46 @@ def positions_of(module: cst.Module) -> NodePositions:
     positions = NodePositions(module)
     _last = (module, positions)
     return positions
+
+
+def anchored_ranges(
+    source: str, anchored: Mapping[cst.CSTNode, tuple[int, int]]
+) -> dict[cst.CSTNode, CodeRange] | None:
+    """The ranges of a few nodes, each placed by generating its code alone.
+
+    `anchored` gives each node's start as CPython's tree has it (line, UTF-8
+    byte column). The node's code must be found in `source` right there, or
+    None is returned and `positions_of` has to place them: a fraction of its
+    cost for a module with much code and few nodes to place. Sources with
+    carriage returns are declined: LibCST may count their lines differently.
+    """
+    if "\r" in source:
+        return None
+    line_starts = [0, *(match.end() for match in re.finditer("\n", source))]
+    found: dict[cst.CSTNode, CodeRange] = {}
+    for node, (line, byte_column) in anchored.items():
+        if not 1 <= line <= len(line_starts):
+            return None
+        start = line_starts[line - 1]
+        end = line_starts[line] if line < len(line_starts) else len(source)
+        try:
+            column = len(source[start:end].encode()[:byte_column].decode())
+        except UnicodeDecodeError:
+            return None
+        state = _OffsetCodegenState(default_indent="    ", default_newline="\n")
+        node._codegen(state)
+        code = "".join(state.tokens)
+        offset = start + column
+        if source[offset : offset + len(code)] != code:
+            return None
+        first, last = state.spans[node]
+        found[node] = CodeRange(
+            _position(line_starts, offset + first),
+            _position(line_starts, offset + last),
+        )
+    return found
+
+
+def _position(line_starts: Sequence[int], offset: int) -> CodePosition:
+    line = bisect_right(line_starts, offset)
+    return CodePosition(line, offset - line_starts[line - 1])

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guardrails.config import Config
-from guardrails.engine.catalogue import RuleInfo, RuleSet
+from guardrails.engine.catalogue import FileSyntax, RuleInfo, RuleSet
+from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.paths import display_path, matches_any, relative_posix
 from guardrails.engine.source import Unreadable, read_source
 from guardrails.engine.suppressions import is_suppressed, suppressions_of
@@ -73,26 +74,36 @@ def bad_input(
     )
 
 
-def check_syntax(source: str, shown: str, rules: RuleSet, result: FileResult) -> None:
+def check_syntax(
+    source: str,
+    shown: str,
+    rules: RuleSet,
+    result: FileResult,
+    verdict: CPythonVerdict | None = None,
+) -> None:
     """GR001 for a file no rule needs parsed, without parsing it with LibCST.
 
     CPython's compiler accepts what LibCST accepts, except syntax newer than the
     running interpreter and checks LibCST does not make (`return` outside a
     function). So only when it refuses is LibCST asked, and its verdict stands:
     the same finding, or none, as if the file had been parsed for a rule.
+    `verdict`: CPython's parse of the source, when the pre-scans already made it.
     """
     if SYNTAX_ERROR not in rules.codes:
         return
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes and the like
-            compile(source, shown, "exec", dont_inherit=True)
+    if verdict is not None and verdict.tree is not None:
         return
-    except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError...
-        pass
+    if verdict is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes and the like
+                compile(source, shown, "exec", dont_inherit=True)
+            return
+        except Exception:  # SyntaxError, ValueError, RecursionError, MemoryError...
+            pass
     from guardrails.engine.walk import parse
 
-    parsed = parse(source, shown, rules.names)
+    parsed = parse(source, shown, rules.names, verdict)
     if isinstance(parsed, Finding):
         result.findings.append(parsed)
 
@@ -108,6 +119,14 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
     else:
         result.suppressions = suppressions_of(source)
         candidates = rules.scan(source)
+        verdict = syntax = None
+        if candidates:
+            # CPython's tree, in a fraction of LibCST's time: it keeps over-nested
+            # sources from LibCST, and the syntax pre-scans ask it what is there.
+            verdict = cpython_verdict(source)
+            if verdict.tree is not None:
+                syntax = FileSyntax(verdict.tree)
+                candidates = rules.refine(candidates, syntax, config)
         if candidates:
             from guardrails.engine.walk import analyse
             from guardrails.rules.base import FileInfo
@@ -119,9 +138,9 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
                 config,
                 matches_any(job.relative, config.ir_only_paths),
             )
-            analyse(source, file, rules, candidates, result)
+            analyse(source, file, rules, candidates, result, verdict, syntax)
         else:
-            check_syntax(source, job.shown, rules, result)
+            check_syntax(source, job.shown, rules, result, verdict)
     result.findings = [
         f
         for f in result.findings

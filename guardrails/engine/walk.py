@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
-from guardrails.engine.catalogue import Candidate, RuleSet
-from guardrails.engine.nesting import cpython_verdict
+from guardrails.engine.catalogue import Candidate, FileSyntax, RuleSet
+from guardrails.engine.elision import elide_function_bodies
+from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.positions import positions_of
 from guardrails.engine.runner import (
     SYNTAX_ERROR,
@@ -25,21 +26,32 @@ from guardrails.findings import Finding
 from guardrails.rules.base import FileContext, FileInfo
 
 
-def parse(source: str, shown: str, names: dict[str, str]) -> cst.Module | Finding:
-    """The module, or a GR001 finding saying why it cannot be parsed."""
+def parse(
+    source: str,
+    shown: str,
+    names: dict[str, str],
+    verdict: CPythonVerdict | None = None,
+    *,
+    parsed_source: str | None = None,
+) -> cst.Module | Finding:
+    """The module, or a GR001 finding saying why it cannot be parsed.
+
+    `verdict`: CPython's parse of `source` if already made; `parsed_source`: what
+    LibCST parses instead, when bodies were left out (`engine.elision`)."""
 
     def syntax_error(line: int, column: int, message: str) -> Finding:
         return bad_input(SYNTAX_ERROR, names, shown, line, column, message)
 
     # LibCST's native parser would overflow the machine stack on these.
-    verdict = cpython_verdict(source)
+    if verdict is None:
+        verdict = cpython_verdict(source)
     too_deep = verdict.too_deep
     if too_deep is not None:
         return syntax_error(
             too_deep.line, too_deep.column, f"syntax error: {too_deep.message}"
         )
     try:
-        return cst.parse_module(source)
+        return cst.parse_module(source if parsed_source is None else parsed_source)
     except cst.ParserSyntaxError as error:
         # LibCST's positions are imprecise (often column 1 of the line before);
         # CPython's, when it rejected the source too, are exact. If it accepted
@@ -64,8 +76,12 @@ def analyse(
     rules: RuleSet,
     candidates: Sequence[Candidate],
     result: FileResult,
+    verdict: CPythonVerdict | None = None,
+    syntax: FileSyntax | None = None,
 ) -> None:
-    """Run the candidate rules that apply to this file over it, in one walk."""
+    """Run the candidate rules that apply to this file over it, in one walk.
+    `verdict`, `syntax`: CPython's parse of the source and its index, if the
+    pre-scans made them."""
     classes = [rules.load(candidate.info) for candidate in candidates]
     active = [
         rule
@@ -78,10 +94,29 @@ def analyse(
         if candidate.collects and rule.collector is not None
     }
     if not active and not collectors:
-        check_syntax(source, file.display_path, rules, result)
+        check_syntax(source, file.display_path, rules, result, verdict)
         return
 
-    module = parse(source, file.display_path, rules.names)
+    if verdict is None:
+        verdict = cpython_verdict(source)
+    parsed_source = source
+    needed = rules.bodies_needed(
+        [
+            Candidate(
+                candidate.info,
+                rule in active,
+                candidate.collects and rule.collector is not None,
+            )
+            for rule, candidate in zip(classes, candidates, strict=True)
+        ]
+    )
+    if needed is not None and verdict.tree is not None:
+        syntax = syntax or FileSyntax(verdict.tree)
+        called = syntax.index.called_names
+        parsed_source = elide_function_bodies(source, verdict.tree, needed, called)
+    module = parse(
+        source, file.display_path, rules.names, verdict, parsed_source=parsed_source
+    )
     if isinstance(module, Finding):
         result.findings.append(module)
         return
@@ -89,7 +124,9 @@ def analyse(
     # Parsed is not walkable: the walk, and locating findings (code generation,
     # deeper still per level), can exhaust Python's recursion on what parsed.
     try:
-        context = FileContext(file, source, module, imports_of(module))
+        if syntax is None and verdict.tree is not None:
+            syntax = FileSyntax(verdict.tree)
+        context = FileContext(file, source, module, imports_of(module), syntax=syntax)
         visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(context.imports)]
         visitors += [
             collector(context) for collector in sorted(collectors, key=lambda c: c.name)

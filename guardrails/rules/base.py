@@ -16,17 +16,29 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
 
 if TYPE_CHECKING:
+    from guardrails.analysis.syntax_prescans import SyntaxIndex
     from guardrails.config import Config
+    from guardrails.engine.catalogue import FileSyntax
     from guardrails.findings import Finding
 
 JSON = Any  # a value json.dumps accepts
+
+
+class SyntaxPrescan(Protocol):
+    """A second-stage pre-scan (see `analysis.syntax_prescans`): whether a rule
+    could report anything in a file, asked of CPython's syntax tree."""
+
+    __module__: str
+    __qualname__: str
+
+    def __call__(self, index: SyntaxIndex, config: Config, /) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,9 @@ class FileContext:
     source: str
     module: cst.Module
     imports: ImportMap
+    # CPython's tree of the source, when it parsed; LibCST's `module` may have
+    # left function bodies out (`engine.elision`), this never does.
+    syntax: FileSyntax | None = None
     reports: list[tuple[str, cst.CSTNode, str]] = field(default_factory=list)
     facts: dict[str, list[JSON]] = field(default_factory=dict)
 
@@ -69,6 +84,8 @@ class FactCollector(cst.BatchableCSTVisitor):
 
     name: ClassVar[str]
     prescan: ClassVar[re.Pattern[str] | None] = None
+    # As `Rule.body_prescan`.
+    body_prescan: ClassVar[re.Pattern[str] | None] = None
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()
@@ -100,6 +117,13 @@ class Rule(cst.BatchableCSTVisitor):
     # A file is walked for this rule only if this matches its source; None: always.
     # It must be conservative: a file that can hold a finding always matches.
     prescan: ClassVar[re.Pattern[str] | None] = None
+    # Asked when the pre-scan matched: a module-level function of a module that
+    # does not import LibCST (`analysis.syntax_prescans`), just as conservative.
+    syntax_prescan: ClassVar[SyntaxPrescan | None] = None
+    # The methods whose bodies the rule may need: those whose text this matches.
+    # Others are parsed as `...` when no active rule needs them (see
+    # `engine.elision`); None: the rule needs every body.
+    body_prescan: ClassVar[re.Pattern[str] | None] = None
     # Project-level rules name the collector whose facts they read.
     collector: ClassVar[type[FactCollector] | None] = None
     VALID: ClassVar[Sequence[Sample]] = ()

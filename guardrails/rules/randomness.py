@@ -20,6 +20,11 @@ from guardrails.analysis.keyflow import (
 )
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, imports_jax
+from guardrails.analysis.syntax_prescans import (
+    may_build_eagerly,
+    may_reuse_keys,
+    may_seed,
+)
 from guardrails.rules.base import FileContext, Rule, Sample
 
 
@@ -187,6 +192,11 @@ class ImportTimeSeeding(Rule):
     name = "import-time-seeding"
     # Every seeding name is reached through text holding one of these.
     prescan = re.compile(r"[Rr]andom|Rngs|manual_seed|PRNG|\bseed\b")
+    # Past the text, the tree: a call that can reach a seeder through an import.
+    syntax_prescan = staticmethod(may_seed)
+    # What runs at import is outside function bodies (decorators and defaults
+    # stay when a body is left out), so the rule needs none of them.
+    body_prescan = re.compile(r"(?!)")
     VALID = (
         Sample(
             _code("""
@@ -516,6 +526,10 @@ class EagerTestcaseCallable(Rule):
     code = "GR202"
     name = "eager-testcase-callable"
     prescan = re.compile(r"callable(?:[\"']|\s*=)")
+    # Past the text, the tree: does any testcase callable build anything?
+    syntax_prescan = staticmethod(may_build_eagerly)
+    # A testcase dict in a method says "callable" there.
+    body_prescan = prescan
     VALID = (
         Sample(
             _code("""
@@ -742,6 +756,8 @@ class PrngKeyReuse(Rule):
     prescan = re.compile(
         r"(?i:random|key|rng|array|jax)|flax|equinox|haiku|optax|chex|equimo"
     )
+    # Past the text, the tree: is there a key-named parameter or a producer call?
+    syntax_prescan = staticmethod(may_reuse_keys)
     VALID = (
         Sample(
             _code("""

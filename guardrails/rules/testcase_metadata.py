@@ -3,12 +3,14 @@ coverage, so each use must be listed, with a reason, in the allowlist."""
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from guardrails.allowlist import (
     CheckedFile,
@@ -16,9 +18,10 @@ from guardrails.allowlist import (
     load_allowlist,
     stale_entries,
 )
-from guardrails.analysis.testcases import TestcaseScanner
+from guardrails.analysis.syntax_prescans import SyntaxIndex
+from guardrails.analysis.testcases import FLAGS, REGISTER_FUNCTIONS, TestcaseScanner
 from guardrails.engine.paths import display_path, relative_posix
-from guardrails.engine.positions import positions_of
+from guardrails.engine.positions import anchored_ranges, positions_of
 from guardrails.findings import Finding
 from guardrails.rules.base import (
     FactCollector,
@@ -40,6 +43,8 @@ class TestcaseFlagsCollector(FactCollector):
 
     name = COLLECTOR_NAME
     prescan = FLAG_PRESCAN
+    # Flags and registrations inside a method are spelled out there.
+    body_prescan = re.compile(FLAG_PRESCAN.pattern + "|" + "|".join(REGISTER_FUNCTIONS))
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
@@ -59,10 +64,9 @@ class TestcaseFlagsCollector(FactCollector):
         ]
         if not flagged:
             return
-        # The engine's own positions: shared with its report pass for this module.
-        positions = positions_of(self.context.module)
+        spans = self._spans([where for _, _, where in flagged])
         for testcase, flag, where in flagged:
-            span = positions[where]
+            span = spans[where]
             self.record(
                 FlaggedTestcase(
                     flag=flag,
@@ -75,6 +79,51 @@ class TestcaseFlagsCollector(FactCollector):
                     end_column=span.end.column + 1,
                 ).to_json()
             )
+
+    def _spans(self, nodes: Sequence[cst.CSTNode]) -> Mapping[cst.CSTNode, CodeRange]:
+        """Where the flags are: placed from CPython's tree when it can be done
+        (each is a literal key or keyword), else by the engine's positions, which
+        generate the module's whole code (shared with its report pass)."""
+        syntax = self.context.syntax
+        if syntax is not None:
+            anchors = _flag_anchors(self.scanner, syntax.index)
+            if anchors is not None and all(node in anchors for node in nodes):
+                placed = anchored_ranges(
+                    self.context.source, {node: anchors[node] for node in nodes}
+                )
+                if placed is not None:
+                    return placed
+        return positions_of(self.context.module)
+
+
+def _flag_anchors(
+    scanner: TestcaseScanner, index: SyntaxIndex
+) -> dict[cst.CSTNode, tuple[int, int]] | None:
+    """Each flag key and keyword the scanner met, paired with where CPython's
+    tree has the same one: the n-th of each kind in source order, in both."""
+    keys = sorted(
+        (key.lineno, key.col_offset)
+        for node in index.dicts
+        for key in node.keys
+        if isinstance(key, ast.Constant) and key.value in FLAGS
+    )
+    keywords = sorted(
+        (keyword.lineno, keyword.col_offset)
+        for keyword in index.keywords
+        if keyword.arg in FLAGS
+    )
+    flag_keywords = [
+        arg
+        for arg in scanner.keywords
+        if arg.keyword is not None and arg.keyword.value in FLAGS
+    ]
+    if len(keys) != len(scanner.flag_keys) or len(keywords) != len(flag_keywords):
+        return None
+    anchors: dict[cst.CSTNode, tuple[int, int]] = dict(
+        zip(scanner.flag_keys, keys, strict=True)
+    )
+    anchors.update(zip(flag_keywords, keywords, strict=True))
+    return anchors
 
 
 def _flagged_by_file(project: ProjectContext) -> Iterator[tuple[str, FlaggedTestcase]]:

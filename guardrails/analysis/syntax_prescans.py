@@ -1,0 +1,225 @@
+"""Second-stage pre-scans, on CPython's syntax tree rather than the text.
+
+A rule's text pre-scan lets in every file that mentions what it looks for;
+for GR202 and GR203 that is nearly every jax2onnx file (`"callable"` is in
+every testcase dict, `key` and `jax` everywhere). The engine builds CPython's
+tree of each such file anyway (to keep over-nested sources from LibCST), in
+C and ten times faster than LibCST, so a question about the tree can still
+keep the file from LibCST: is there anything this rule could report?
+
+Each answer must be conservative, like the text pre-scans: "yes" too often
+costs a parse, "no" wrongly loses a finding (tests/test_prescan.py compares
+every finding with and without pre-scans on the samples and on real trees).
+So each mirrors, loosely, the first thing its rule checks. No LibCST here: this
+runs before the engine decides whether to import it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
+from guardrails.config import Config
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+
+# Last parts of the `jax.random` functions that make keys: `split`, `PRNGKey`...
+_PRODUCER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in KEY_PRODUCERS)
+# ... and of every seeder: `Rngs`, `seed`, `manual_seed`, `default_rng`...
+_SEEDER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in SEEDERS)
+# What GR202 takes as building no module at import: the harness's factories.
+_LAZY_FACTORIES = frozenset({"construct_and_call", "make_callable_factory"})
+
+
+@dataclass
+class SyntaxIndex:
+    """What the pre-scans ask of one file's tree, gathered in one walk."""
+
+    tree: ast.Module
+    calls: list[ast.Call] = field(default_factory=list)
+    dicts: list[ast.Dict] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    keywords: list[ast.keyword] = field(default_factory=list)
+    # Local name -> the name it was imported as (`jr` -> `jax.random`), as
+    # `ImportMap` binds them: absolute imports only, file-wide.
+    imported: dict[str, str] = field(default_factory=dict)
+    # Names called bare somewhere (`helper(...)`), and the module's classes.
+    called_names: set[str] = field(default_factory=set)
+    module_classes: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> SyntaxIndex:
+        index = cls(tree)
+        for node in ast.walk(tree):
+            kind = type(node)
+            if kind is ast.Call:
+                assert isinstance(node, ast.Call)
+                index.calls.append(node)
+                if isinstance(node.func, ast.Name):
+                    index.called_names.add(node.func.id)
+            elif kind is ast.Dict:
+                assert isinstance(node, ast.Dict)
+                index.dicts.append(node)
+            elif kind is ast.keyword:
+                assert isinstance(node, ast.keyword)
+                index.keywords.append(node)
+            elif isinstance(node, Function):
+                index.functions.append(node)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname is not None:
+                        index.imported[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        index.imported[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        local = alias.asname or alias.name
+                        index.imported[local] = f"{node.module}.{alias.name}"
+        index.module_classes = {
+            node.name for node in tree.body if isinstance(node, ast.ClassDef)
+        }
+        return index
+
+
+def _parameters(function: Function) -> Iterator[ast.arg]:
+    arguments = function.args
+    yield from arguments.posonlyargs
+    yield from arguments.args
+    yield from arguments.kwonlyargs
+    if arguments.vararg is not None:
+        yield arguments.vararg
+    if arguments.kwarg is not None:
+        yield arguments.kwarg
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _may_call(call: ast.Call, imported: dict[str, str], names: frozenset[str]) -> bool:
+    """Whether `call` could qualify (as `ImportMap.qualify` does) to a function
+    whose last name is one of `names`: it ends so, and reaches back to an import."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        root = _root_name(func)
+        return func.attr in names and root is not None and root in imported
+    if isinstance(func, ast.Name) and func.id in imported:
+        return imported[func.id].rsplit(".", 1)[-1] in names
+    return False
+
+
+def may_seed(index: SyntaxIndex, config: Config) -> bool:
+    """GR201 reports calls to seeders (`PRNGKey`, `nnx.Rngs`, `np.random.seed`...)
+    reached through an import; a file with no such call anywhere has none at
+    import time."""
+    return any(_may_call(call, index.imported, _SEEDER_NAMES) for call in index.calls)
+
+
+def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
+    """GR203 follows keys only in functions with a key-named parameter and in
+    scopes that call a key producer; a file with neither has nothing to follow.
+    (Annotations and the file's imports decide further; not asked here.)"""
+    if any(_may_call(call, index.imported, _PRODUCER_NAMES) for call in index.calls):
+        return True
+    return any(
+        fnmatchcase(parameter.arg, pattern)
+        for function in index.functions
+        for parameter in _parameters(function)
+        for pattern in config.key_names
+    )
+
+
+def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:
+    """Every value GR202 takes as a testcase's callable, and some more."""
+    for node in index.dicts:
+        keys = {
+            key.value
+            for key in node.keys
+            if isinstance(key, ast.Constant) and isinstance(key.value, str)
+        }
+        if {"testcase", "callable"} <= keys:
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == "callable":
+                    yield value
+    for call in index.calls:
+        if isinstance(call.func, ast.Name) and call.func.id == "dict":
+            keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+            if "testcase" in keywords and "callable" in keywords:
+                yield keywords["callable"]
+
+
+def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
+    values: dict[str, list[ast.expr]] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(statement.value)
+        elif (
+            isinstance(statement, ast.AnnAssign)
+            and statement.value is not None
+            and isinstance(statement.target, ast.Name)
+        ):
+            values.setdefault(statement.target.id, []).append(statement.value)
+    return values
+
+
+class _EagerSearch:
+    """A loose `_ModuleScope.eager_build`: could this value be a module built
+    at import? Calls count unless they are the lazy factories or plainly a
+    function of lowercase name whose arguments build nothing either."""
+
+    def __init__(self, index: SyntaxIndex) -> None:
+        self.index = index
+        self.values = _module_values(index.tree)
+
+    def may_build(self, value: ast.expr, seen: frozenset[str] = frozenset()) -> bool:
+        if isinstance(value, ast.Lambda):
+            defaults = [*value.args.defaults, *value.args.kw_defaults]
+            return any(
+                default is not None and self.may_build(default, seen)
+                for default in defaults
+            )
+        if isinstance(value, ast.Name):
+            if value.id in seen:
+                return False
+            return any(
+                self.may_build(bound, seen | {value.id})
+                for bound in self.values.get(value.id, ())
+            )
+        if not isinstance(value, ast.Call):
+            return False
+        last = self._callee_last_name(value.func)
+        if last is None:
+            return True
+        if last in _LAZY_FACTORIES:
+            return False
+        if last.lstrip("_")[:1].isupper() or last in self.index.module_classes:
+            return True
+        arguments = [*value.args, *(keyword.value for keyword in value.keywords)]
+        return any(self.may_build(argument, seen) for argument in arguments)
+
+    def _callee_last_name(self, func: ast.expr) -> str | None:
+        """The callee's last name as `qualify_or_local` would end it, or None
+        when it cannot be told (not a dotted name, or renamed on import)."""
+        if isinstance(func, ast.Attribute):
+            return func.attr if _root_name(func) is not None else None
+        if isinstance(func, ast.Name):
+            imported = self.index.imported.get(func.id)
+            if imported is None or imported.rsplit(".", 1)[-1] == func.id:
+                return func.id
+        return None
+
+
+def may_build_eagerly(index: SyntaxIndex, config: Config) -> bool:
+    """GR202 looks only at testcase callables; a file whose callables are all
+    lambdas, plain names and `construct_and_call(...)` has nothing to report."""
+    search = _EagerSearch(index)
+    return any(search.may_build(value) for value in _testcase_callables(index))

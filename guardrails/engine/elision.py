@@ -1,0 +1,67 @@
+"""Leave out of LibCST's parse the function bodies no active rule has a use for.
+
+Most of a jax2onnx plugin is the bodies of its plugin class's methods
+(`abstract_eval`, `to_onnx`, ...) and of its helper functions; the testcase
+registrations the GR3 rules read are in its decorator. LibCST's time is
+proportional to what it parses, so a function (module-level, or a method of a
+module-level class) whose body no active rule could need is parsed as `...`
+instead. The body's lines become blank lines, so every line and column that
+stays is where it was, and so is every finding.
+
+A rule says which bodies it needs by a pattern over their text (`body_prescan`):
+any body matching a pattern of an active rule is kept, and a rule without one
+keeps them all. Kept too: bodies that import (bindings are file-wide, so an
+import in any body can change what a name elsewhere resolves to), and bodies of
+methods called by bare name somewhere (the testcase evaluator resolves those).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+# Characters `str.splitlines` breaks on that CPython's tokenizer does not: with
+# any of them, line numbers would disagree, so nothing is left out.
+_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_IMPORTS = re.compile(r"\bimport\b")
+
+
+def elide_function_bodies(
+    source: str, tree: ast.Module, needed: re.Pattern[str], called: set[str]
+) -> str:
+    """`source` with the bodies of module-level functions and methods that no
+    rule needs replaced by `...`; `source` itself if none can be."""
+    if _OTHER_LINE_BREAKS.search(source):
+        return source
+    lines = source.splitlines(keepends=True)
+    changed = False
+    for method in _functions_and_methods(tree):
+        if method.name in called or method.end_lineno is None:
+            continue
+        first, last = method.body[0].lineno, method.end_lineno
+        indent = lines[first - 1][: method.body[0].col_offset]
+        if indent.strip() or first <= method.lineno:
+            continue  # the body starts on the `def` line
+        body = "".join(lines[first - 1 : last])
+        if needed.search(body) or _IMPORTS.search(body):
+            continue
+        for number in range(first - 1, last):
+            text = lines[number]
+            ending = text[len(text.rstrip("\r\n")) :]
+            lines[number] = (indent + "..." if number == first - 1 else "") + ending
+        changed = True
+    return "".join(lines) if changed else source
+
+
+def _functions_and_methods(
+    tree: ast.Module,
+) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Module-level functions and the methods of module-level classes."""
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield statement
+        elif isinstance(statement, ast.ClassDef):
+            for method in statement.body:
+                if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                    yield method
