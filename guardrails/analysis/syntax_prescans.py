@@ -49,6 +49,10 @@ class SyntaxIndex:
     # Names called bare somewhere (`helper(...)`), and the module's classes.
     called_names: set[str] = field(default_factory=set)
     module_classes: set[str] = field(default_factory=set)
+    # `key_body_lines` per `key-names` setting.
+    key_lines: dict[tuple[str, ...], tuple[list[int] | None]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def of(cls, tree: ast.Module) -> SyntaxIndex:
@@ -134,6 +138,39 @@ def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
         for parameter in _parameters(function)
         for pattern in config.key_names
     )
+
+
+def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
+    """Lines where GR203 may start following a key: each key producer call and
+    each function or lambda with a key-named parameter. None when a producer
+    may run outside every function (GR203 then follows the module's top level,
+    into any function it calls: every body may matter)."""
+    cached = index.key_lines.get(config.key_names)
+    if cached is not None:
+        return cached[0]
+    lines = [
+        call.lineno
+        for call in index.calls
+        if _may_call(call, index.imported, _PRODUCER_NAMES)
+    ]
+    spans = [
+        (function.lineno, function.end_lineno or function.lineno)
+        for function in index.functions
+        if not isinstance(function, ast.Lambda)
+    ]
+    at_top = any(not any(lo <= line <= hi for lo, hi in spans) for line in lines)
+    lines += [
+        function.lineno
+        for function in index.functions
+        if any(
+            fnmatchcase(parameter.arg, pattern)
+            for parameter in _parameters(function)
+            for pattern in config.key_names
+        )
+    ]
+    found = None if at_top else sorted(lines)
+    index.key_lines[config.key_names] = (found,)
+    return found
 
 
 def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:

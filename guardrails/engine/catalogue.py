@@ -104,9 +104,6 @@ class RuleInfo:
     project: bool
     # "module:function" of the second-stage pre-scan, asked of CPython's tree.
     syntax_prescan: str | None = None
-    # Which method bodies the rule (and its collector) may need; None: all.
-    body_prescan: Prescan | None = None
-    collector_body_prescan: Prescan | None = None
 
     @classmethod
     def of(cls, rule: type[Rule]) -> RuleInfo:
@@ -123,10 +120,6 @@ class RuleInfo:
             collector_prescan=Prescan.of(collector.prescan) if collector else None,
             project=_overrides_check_project(rule),
             syntax_prescan=_function_path(rule.syntax_prescan),
-            body_prescan=Prescan.of(rule.body_prescan),
-            collector_body_prescan=(
-                Prescan.of(collector.body_prescan) if collector else None
-            ),
         )
 
     def load(self) -> type[Rule]:
@@ -158,8 +151,6 @@ class RuleInfo:
             "collector_prescan": scan(self.collector_prescan),
             "project": self.project,
             "syntax_prescan": self.syntax_prescan,
-            "body_prescan": scan(self.body_prescan),
-            "collector_body_prescan": scan(self.collector_body_prescan),
         }
 
     @classmethod
@@ -205,8 +196,6 @@ class RuleInfo:
             collector_prescan=scan("collector_prescan"),
             project=flag("project"),
             syntax_prescan=optional_text("syntax_prescan"),
-            body_prescan=scan("body_prescan"),
-            collector_body_prescan=scan("collector_body_prescan"),
         )
 
 
@@ -338,34 +327,6 @@ class RuleSet:
             if walks or candidate.collects:
                 found.append(Candidate(candidate.info, walks, candidate.collects))
         return tuple(found)
-
-    def bodies_needed(self, candidates: Sequence[Candidate]) -> re.Pattern[str] | None:
-        """One pattern matching every method body an active rule may need, or
-        None when one of them needs every body (or pre-scans are off)."""
-        if not self.use_prescan:
-            return None
-        patterns: list[Prescan | None] = [
-            candidate.info.body_prescan for candidate in candidates if candidate.walks
-        ]
-        patterns += [
-            candidate.info.collector_body_prescan
-            for candidate in candidates
-            if candidate.collects
-        ]
-        if not patterns:
-            return None
-        union = []
-        for prescan in patterns:
-            if prescan is None:
-                return None
-            union.append(f"(?{_inline_flags(prescan.flags)}:{prescan.pattern})")
-        return _compile("|".join(sorted(set(union))), 0)
-
-
-def _inline_flags(flags: int) -> str:
-    inline = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"))
-    letters = "".join(letter for flag, letter in inline if flags & flag)
-    return letters or "-i"  # `(?-i:...)`: no flags, still valid inline syntax
 
 
 class FileSyntax:

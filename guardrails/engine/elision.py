@@ -8,18 +8,19 @@ module-level class) whose body no active rule could need is parsed as `...`
 instead. The body's lines become blank lines, so every line and column that
 stays is where it was, and so is every finding.
 
-A rule says which bodies it needs by a pattern over their text (`body_prescan`):
-any body matching a pattern of an active rule is kept, and a rule without one
-keeps them all. Kept too: bodies that import (bindings are file-wide, so an
-import in any body can change what a name elsewhere resolves to), and bodies of
-methods called by bare name somewhere (the testcase evaluator resolves those).
+A rule says which bodies it needs (`body_prescan`, a pattern over their text,
+and `needs_body`): any body an active rule needs is kept, and a rule without a
+`body_prescan` keeps them all. Kept too: bodies that import (bindings are
+file-wide, so an import in any body can change what a name elsewhere resolves
+to), and bodies of functions called by bare name somewhere (the testcase
+evaluator resolves those).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 # Characters `str.splitlines` breaks on that CPython's tokenizer does not: with
 # any of them, line numbers would disagree, so nothing is left out.
@@ -28,7 +29,10 @@ _IMPORTS = re.compile(r"\bimport\b")
 
 
 def elide_function_bodies(
-    source: str, tree: ast.Module, needed: re.Pattern[str], called: set[str]
+    source: str,
+    tree: ast.Module,
+    needed: Callable[[ast.FunctionDef | ast.AsyncFunctionDef, str], bool],
+    called: set[str],
 ) -> str:
     """`source` with the bodies of module-level functions and methods that no
     rule needs replaced by `...`; `source` itself if none can be."""
@@ -44,7 +48,7 @@ def elide_function_bodies(
         if indent.strip() or first <= method.lineno:
             continue  # the body starts on the `def` line
         body = "".join(lines[first - 1 : last])
-        if needed.search(body) or _IMPORTS.search(body):
+        if _IMPORTS.search(body) or needed(method, body):
             continue
         for number in range(first - 1, last):
             text = lines[number]

@@ -23,7 +23,13 @@ from guardrails.engine.runner import (
 )
 from guardrails.engine.traverse import visit_batched
 from guardrails.findings import Finding
-from guardrails.rules.base import FileContext, FileInfo
+from guardrails.rules.base import (
+    FactCollector,
+    FileContext,
+    FileInfo,
+    FunctionNode,
+    Rule,
+)
 
 
 def parse(
@@ -100,20 +106,23 @@ def analyse(
     if verdict is None:
         verdict = cpython_verdict(source)
     parsed_source = source
-    needed = rules.bodies_needed(
-        [
-            Candidate(
-                candidate.info,
-                rule in active,
-                candidate.collects and rule.collector is not None,
+    walkers: list[type[Rule] | type[FactCollector]] = [*active, *collectors]
+    if (
+        rules.use_prescan
+        and verdict.tree is not None
+        and all(walker.body_prescan is not None for walker in walkers)
+    ):
+        known = syntax = syntax or FileSyntax(verdict.tree)
+
+        def needed(function: FunctionNode, body: str) -> bool:
+            return any(
+                walker.needs_body(function, body, known, file.config)
+                for walker in walkers
             )
-            for rule, candidate in zip(classes, candidates, strict=True)
-        ]
-    )
-    if needed is not None and verdict.tree is not None:
-        syntax = syntax or FileSyntax(verdict.tree)
-        called = syntax.index.called_names
-        parsed_source = elide_function_bodies(source, verdict.tree, needed, called)
+
+        parsed_source = elide_function_bodies(
+            source, verdict.tree, needed, known.index.called_names
+        )
     module = parse(
         source, file.display_path, rules.names, verdict, parsed_source=parsed_source
     )

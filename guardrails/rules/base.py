@@ -11,6 +11,7 @@ facts per file through a `FactCollector` and turn them into findings in
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from guardrails.findings import Finding
 
 JSON = Any  # a value json.dumps accepts
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 class SyntaxPrescan(Protocol):
@@ -84,8 +86,14 @@ class FactCollector(cst.BatchableCSTVisitor):
 
     name: ClassVar[str]
     prescan: ClassVar[re.Pattern[str] | None] = None
-    # As `Rule.body_prescan`.
+    # As `Rule.body_prescan` and `Rule.needs_body`.
     body_prescan: ClassVar[re.Pattern[str] | None] = None
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        return cls.body_prescan is None or cls.body_prescan.search(body) is not None
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()
@@ -120,9 +128,9 @@ class Rule(cst.BatchableCSTVisitor):
     # Asked when the pre-scan matched: a module-level function of a module that
     # does not import LibCST (`analysis.syntax_prescans`), just as conservative.
     syntax_prescan: ClassVar[SyntaxPrescan | None] = None
-    # The methods whose bodies the rule may need: those whose text this matches.
-    # Others are parsed as `...` when no active rule needs them (see
-    # `engine.elision`); None: the rule needs every body.
+    # The function bodies the rule may need: those whose text this matches (or
+    # that `needs_body` asks for). Others are parsed as `...` when no active rule
+    # needs them (see `engine.elision`); None: the rule needs every body.
     body_prescan: ClassVar[re.Pattern[str] | None] = None
     # Project-level rules name the collector whose facts they read.
     collector: ClassVar[type[FactCollector] | None] = None
@@ -132,6 +140,14 @@ class Rule(cst.BatchableCSTVisitor):
     def __init__(self, context: FileContext) -> None:
         super().__init__()
         self.context = context
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        """Whether the rule may need this function's body (a module-level
+        function or a method; `body` is its text), given `body_prescan`."""
+        return cls.body_prescan is None or cls.body_prescan.search(body) is not None
 
     @classmethod
     def applies_to(cls, file: FileInfo) -> bool:

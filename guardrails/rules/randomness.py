@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -21,11 +22,14 @@ from guardrails.analysis.keyflow import (
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, imports_jax
 from guardrails.analysis.syntax_prescans import (
+    key_body_lines,
     may_build_eagerly,
     may_reuse_keys,
     may_seed,
 )
-from guardrails.rules.base import FileContext, Rule, Sample
+from guardrails.config import Config
+from guardrails.engine.catalogue import FileSyntax
+from guardrails.rules.base import FileContext, FunctionNode, Rule, Sample
 
 
 def _code(text: str) -> str:
@@ -758,6 +762,20 @@ class PrngKeyReuse(Rule):
     )
     # Past the text, the tree: is there a key-named parameter or a producer call?
     syntax_prescan = staticmethod(may_reuse_keys)
+    # Keys are followed from producers and key-named parameters (`needs_body`).
+    body_prescan = re.compile(r"(?!)")
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        lines = key_body_lines(syntax.index, config)
+        if lines is None:
+            return True
+        first, last = function.lineno, function.end_lineno or function.lineno
+        at = bisect_left(lines, first)
+        return at < len(lines) and lines[at] <= last
+
     VALID = (
         Sample(
             _code("""
