@@ -1,0 +1,106 @@
+"""Function bodies left out of LibCST's parse: lines stay put, needed bodies stay,
+and positions placed from CPython's tree equal the engine's own."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from guardrails.analysis.syntax_prescans import SyntaxIndex
+from guardrails.analysis.testcases import TestcaseScanner as Scanner
+from guardrails.cli import package_source
+from guardrails.engine.elision import elide_function_bodies
+from guardrails.engine.positions import anchored_ranges, positions_of
+from guardrails.rules.testcase_metadata import FLAG_PRESCAN, _flag_anchors
+
+SOURCE = textwrap.dedent("""\
+    import jax
+
+    def helper(x):
+        y = x + 1
+        return y
+
+    def lazy():
+        import onnx
+        return onnx
+
+    def used():
+        return {"testcase": "t", "run_only_f32_variant": True}
+
+    class Plugin:
+        def lower(self, ctx):
+            a = 1
+            b = 2
+            return a + b
+
+        def one_line(self): return 1
+
+    cases = [used(), helper(1)]
+    """)
+
+
+def _elide(source: str) -> str:
+    tree = ast.parse(source)
+    index = SyntaxIndex.of(tree)
+    return elide_function_bodies(
+        source, tree, lambda _, body: "run_only" in body, index.called_names
+    )
+
+
+def test_bodies_no_rule_needs_become_ellipses_on_the_same_lines() -> None:
+    elided = _elide(SOURCE)
+    before, after = SOURCE.splitlines(), elided.splitlines()
+    assert len(before) == len(after)
+    cst.parse_module(elided)  # still Python
+    changed = [
+        n + 1 for n, (a, b) in enumerate(zip(before, after, strict=True)) if a != b
+    ]
+    # Only `Plugin.lower`: `helper` is called by name, `lazy` imports, `used`
+    # holds a flag, `one_line` has its body on the `def` line.
+    assert changed == [16, 17, 18]
+    assert after[15] == "        ..."
+    assert after[16] == after[17] == ""
+
+
+def test_nothing_changes_when_line_breaks_are_ambiguous() -> None:
+    source = SOURCE.replace("a = 1", "a = 1\x0c")
+    assert _elide(source) is source
+
+
+def _flagged_files() -> list[Path]:
+    root = package_source("jax2onnx")
+    return [
+        path
+        for path in sorted(root.rglob("*.py"))
+        if FLAG_PRESCAN.search(path.read_text(encoding="utf-8"))
+    ][:60]
+
+
+@pytest.mark.parametrize("path", _flagged_files(), ids=lambda path: path.name)
+def test_flag_positions_from_cpython_equal_the_engines(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    module = cst.parse_module(source)
+    scanner = Scanner()
+    cst.MetadataWrapper(module, unsafe_skip_copy=True).visit_batched([scanner])
+    anchors = _flag_anchors(scanner, SyntaxIndex.of(ast.parse(source)))
+    assert anchors is not None
+    assert anchors  # the file spells a flag, so something is placed
+    placed = anchored_ranges(source, anchors)
+    assert placed is not None
+    positions = positions_of(module)
+    assert {node: positions[node] for node in anchors} == placed
+
+
+def test_a_node_not_where_cpython_says_is_declined() -> None:
+    source = 'x = {"run_only_f32_variant": True}\n'
+    module = cst.parse_module(source)
+    scanner = Scanner()
+    cst.MetadataWrapper(module, unsafe_skip_copy=True).visit_batched([scanner])
+    (element,) = scanner.flag_keys
+    assert anchored_ranges(source, {element: (1, 5)}) is not None
+    assert anchored_ranges(source, {element: (1, 6)}) is None
+    assert anchored_ranges(source.replace("\n", "\r\n"), {element: (1, 5)}) is None
