@@ -57,7 +57,7 @@ class SyntaxIndex:
     @classmethod
     def of(cls, tree: ast.Module) -> SyntaxIndex:
         index = cls(tree)
-        for node in ast.walk(tree):
+        for node in _nodes(tree):
             kind = type(node)
             if kind is ast.Call:
                 assert isinstance(node, ast.Call)
@@ -88,6 +88,23 @@ class SyntaxIndex:
             node.name for node in tree.body if isinstance(node, ast.ClassDef)
         }
         return index
+
+
+def _nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node under `tree`, in no particular order: `ast.walk`'s result at
+    about half its cost (no generators; child lists read straight off)."""
+    found: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
 
 
 def _parameters(function: Function) -> Iterator[ast.arg]:

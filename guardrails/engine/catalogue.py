@@ -305,9 +305,6 @@ class RuleSet:
                 found.append(Candidate(info, walks, collects))
         return tuple(found)
 
-    def may_need_parse(self, source: str) -> bool:
-        return bool(self.scan(source))
-
     def refine(
         self,
         candidates: Sequence[Candidate],

@@ -5,7 +5,7 @@ Most of a jax2onnx plugin is the bodies of its plugin class's methods
 registrations the GR3 rules read are in its decorator. LibCST's time is
 proportional to what it parses, so a function (module-level, or a method of a
 module-level class) whose body no active rule could need is parsed as `...`
-instead. The body's lines become blank lines, so every line and column that
+instead (or as one string as many lines long). So every line and column that
 stays is where it was, and so is every finding.
 
 A rule says which bodies it needs (`body_prescan`, a pattern over their text,
@@ -50,10 +50,18 @@ def elide_function_bodies(
         body = "".join(lines[first - 1 : last])
         if _IMPORTS.search(body) or needed(method, body):
             continue
-        for number in range(first - 1, last):
-            text = lines[number]
-            ending = text[len(text.rstrip("\r\n")) :]
-            lines[number] = (indent + "..." if number == first - 1 else "") + ending
+        endings = [text[len(text.rstrip("\r\n")) :] for text in lines[first - 1 : last]]
+        if first == last:
+            lines[first - 1] = indent + "..." + endings[0]
+        else:
+            # One string spanning the lines: a single token for LibCST, where
+            # blank lines would each be a node to build and walk.
+            lines[first - 1 : last] = [
+                (indent + '"""' if n == 0 else "")
+                + ('"""' if n == len(endings) - 1 else "")
+                + ending
+                for n, ending in enumerate(endings)
+            ]
         changed = True
     return "".join(lines) if changed else source
 

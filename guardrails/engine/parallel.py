@@ -1,9 +1,7 @@
 """Check many files on every core; the results do not depend on how.
 
-Worker processes pay for themselves only when there is real parsing to do, so
-the pool starts only when the files some rule's pre-scan matches add up to more
-than `PARALLEL_THRESHOLD_BYTES`. Files that need no parse (a pre-scan says no
-rule can match them: only a compile-time syntax check) stay in this process.
+Worker processes pay for themselves only when there is real work to do, so the
+pool starts only when the files add up to more than `PARALLEL_THRESHOLD_BYTES`.
 Biggest files go first, one per task, so the last task to finish is a small one.
 Output order is the caller's business (findings are sorted at the end), so
 which worker checked what never shows.
@@ -19,7 +17,6 @@ from contextlib import contextmanager
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
 from guardrails.engine.runner import FileJob, FileResult, check_job
-from guardrails.engine.source import Unreadable, read_source
 
 # About half a second of LibCST parsing on one core: less is done in-process.
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
@@ -46,13 +43,6 @@ def _check_in_worker(job: FileJob) -> FileResult:
     return check_job(job, config, rules)
 
 
-def _needs_parse(job: FileJob, rules: RuleSet) -> tuple[bool, int]:
-    source = read_source(job.path)
-    if isinstance(source, Unreadable):
-        return False, 0
-    return rules.may_need_parse(source), len(source)
-
-
 @contextmanager
 def _few_collections() -> Iterator[None]:
     """Syntax trees are millions of short-lived objects, freed by reference
@@ -77,36 +67,38 @@ def check_jobs(
         yield from _check_jobs(jobs, config, rules, workers)
 
 
+def _size(job: FileJob) -> int:
+    try:
+        return job.path.stat().st_size
+    except OSError:
+        return 0  # reading it will say what is wrong, wherever that happens
+
+
 def _check_jobs(
     jobs: Sequence[FileJob], config: Config, rules: RuleSet, workers: int | None
 ) -> Iterator[tuple[FileJob, FileResult]]:
-    heavy: list[tuple[int, FileJob]] = []
-    light: list[FileJob] = []
-    for job in jobs:
-        parse, size = _needs_parse(job, rules)
-        if parse:
-            heavy.append((size, job))
-        else:
-            light.append(job)
-    heavy.sort(key=lambda item: (-item[0], item[1].shown))
-    heavy_bytes = sum(size for size, _ in heavy)
+    # Sizes from `stat`: reading every file here first, to pre-scan it, would
+    # keep the workers waiting for as long as the reading took.
+    sized = sorted(
+        ((_size(job), job) for job in jobs), key=lambda item: (-item[0], item[1].shown)
+    )
     if workers is None:
+        total = sum(size for size, _ in sized)
         workers = (
-            min(available_cores(), len(heavy))
-            if heavy_bytes > PARALLEL_THRESHOLD_BYTES
+            min(available_cores(), len(sized))
+            if total > PARALLEL_THRESHOLD_BYTES
             else 1
         )
-    to_parse = [job for _, job in heavy]
-    if workers <= 1 or len(to_parse) <= 1:
-        for job in [*to_parse, *light]:
+    ordered = [job for _, job in sized]
+    if workers <= 1 or len(ordered) <= 1:
+        for job in ordered:
             yield job, check_job(job, config, rules)
         return
-    yield from _check_in_pool(to_parse, light, config, rules, workers)
+    yield from _check_in_pool(ordered, config, rules, workers)
 
 
 def _check_in_pool(
-    to_parse: Sequence[FileJob],
-    light: Sequence[FileJob],
+    ordered: Sequence[FileJob],
     config: Config,
     rules: RuleSet,
     workers: int,
@@ -128,16 +120,12 @@ def _check_in_pool(
             initializer=_start_worker,
             initargs=(config, rules),
         ) as pool:
-            futures = pool.map(_check_in_worker, to_parse, chunksize=1)
-            # The pool parses; meanwhile this process syntax-checks the rest.
-            for job in light:
-                done.add(job)
-                yield job, check_job(job, config, rules)
-            for job, result in zip(to_parse, futures, strict=True):
+            futures = pool.map(_check_in_worker, ordered, chunksize=1)
+            for job, result in zip(ordered, futures, strict=True):
                 done.add(job)
                 yield job, result
     except (BrokenProcessPool, OSError):
         # A worker died (out of memory, killed): finish here rather than fail.
-        for job in [*to_parse, *light]:
+        for job in ordered:
             if job not in done:
                 yield job, check_job(job, config, rules)
