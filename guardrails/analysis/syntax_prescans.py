@@ -46,8 +46,9 @@ class SyntaxIndex:
     # Local name -> the name it was imported as (`jr` -> `jax.random`), as
     # `ImportMap` binds them: absolute imports only, file-wide.
     imported: dict[str, str] = field(default_factory=dict)
-    # Names called bare somewhere (`helper(...)`), and the module's classes.
-    called_names: set[str] = field(default_factory=set)
+    # Each call by bare name (`helper(...)`): its line and the name.
+    bare_calls: list[tuple[int, str]] = field(default_factory=list)
+    # The module's classes.
     module_classes: set[str] = field(default_factory=set)
     # `key_body_lines` per `key-names` setting.
     key_lines: dict[tuple[str, ...], tuple[list[int] | None]] = field(
@@ -63,7 +64,7 @@ class SyntaxIndex:
                 assert isinstance(node, ast.Call)
                 index.calls.append(node)
                 if isinstance(node.func, ast.Name):
-                    index.called_names.add(node.func.id)
+                    index.bare_calls.append((node.lineno, node.func.id))
             elif kind is ast.Dict:
                 assert isinstance(node, ast.Dict)
                 index.dicts.append(node)

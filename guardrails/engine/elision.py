@@ -12,15 +12,16 @@ A rule says which bodies it needs (`body_prescan`, a pattern over their text,
 and `needs_body`): any body an active rule needs is kept, and a rule without a
 `body_prescan` keeps them all. Kept too: bodies that import (bindings are
 file-wide, so an import in any body can change what a name elsewhere resolves
-to), and bodies of functions called by bare name somewhere (the testcase
-evaluator resolves those).
+to), and bodies of functions called by bare name from code that stays (the
+testcase evaluator follows such calls).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 
 # Characters `str.splitlines` breaks on that CPython's tokenizer does not: with
 # any of them, line numbers would disagree, so nothing is left out.
@@ -32,38 +33,63 @@ def elide_function_bodies(
     source: str,
     tree: ast.Module,
     needed: Callable[[ast.FunctionDef | ast.AsyncFunctionDef, str], bool],
-    called: set[str],
+    calls: Sequence[tuple[int, str]],
 ) -> str:
     """`source` with the bodies of module-level functions and methods that no
-    rule needs replaced by `...`; `source` itself if none can be."""
+    rule needs replaced by `...`; `source` itself if none can be. `calls`: the
+    line and name of every call by bare name (`helper(...)`) in the source."""
     if _OTHER_LINE_BREAKS.search(source):
         return source
     lines = source.splitlines(keepends=True)
-    changed = False
-    for method in _functions_and_methods(tree):
-        if method.name in called or method.end_lineno is None:
+    # (first line, last line, name, indentation) of each body that could go.
+    spare: list[tuple[int, int, str, str]] = []
+    for function in _functions_and_methods(tree):
+        if function.end_lineno is None:
             continue
-        first, last = method.body[0].lineno, method.end_lineno
-        indent = lines[first - 1][: method.body[0].col_offset]
-        if indent.strip() or first <= method.lineno:
+        first, last = function.body[0].lineno, function.end_lineno
+        indent = lines[first - 1][: function.body[0].col_offset]
+        if indent.strip() or first <= function.lineno:
             continue  # the body starts on the `def` line
         body = "".join(lines[first - 1 : last])
-        if _IMPORTS.search(body) or needed(method, body):
+        if _IMPORTS.search(body) or needed(function, body):
             continue
+        spare.append((first, last, function.name, indent))
+    spare = _not_called(spare, calls)
+    for first, last, _, indent in spare:
         endings = [text[len(text.rstrip("\r\n")) :] for text in lines[first - 1 : last]]
         if first == last:
             lines[first - 1] = indent + "..." + endings[0]
-        else:
-            # One string spanning the lines: a single token for LibCST, where
-            # blank lines would each be a node to build and walk.
-            lines[first - 1 : last] = [
-                (indent + '"""' if n == 0 else "")
-                + ('"""' if n == len(endings) - 1 else "")
-                + ending
-                for n, ending in enumerate(endings)
-            ]
-        changed = True
-    return "".join(lines) if changed else source
+            continue
+        # One string spanning the lines: a single token for LibCST, where
+        # blank lines would each be a node to build and walk.
+        lines[first - 1 : last] = [
+            (indent + '"""' if n == 0 else "")
+            + ('"""' if n == len(endings) - 1 else "")
+            + ending
+            for n, ending in enumerate(endings)
+        ]
+    return "".join(lines) if spare else source
+
+
+def _not_called(
+    spare: list[tuple[int, int, str, str]], calls: Sequence[tuple[int, str]]
+) -> list[tuple[int, int, str, str]]:
+    """The spare bodies no call from code that stays names. A function called by
+    bare name from there keeps its body, and then the calls in that body count
+    too: repeated until nothing changes."""
+    spare = sorted(spare)
+    while True:
+        called = {name for line, name in calls if not _within(spare, line)}
+        still = [span for span in spare if span[2] not in called]
+        if len(still) == len(spare):
+            return spare
+        spare = still
+
+
+def _within(spans: Sequence[tuple[int, int, str, str]], line: int) -> bool:
+    """Whether `line` is in one of `spans` (sorted, never overlapping)."""
+    at = bisect_right(spans, (line, float("inf"))) - 1
+    return at >= 0 and line <= spans[at][1]
 
 
 def _functions_and_methods(

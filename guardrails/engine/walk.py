@@ -121,7 +121,7 @@ def analyse(
             )
 
         parsed_source = elide_function_bodies(
-            source, verdict.tree, needed, known.index.called_names
+            source, verdict.tree, needed, known.index.bare_calls
         )
     module = parse(
         source, file.display_path, rules.names, verdict, parsed_source=parsed_source
