@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from guardrails.analysis.imports import dotted_name, module_name
 from guardrails.rules.base import FileContext, FileInfo, Rule, Sample
@@ -181,9 +180,15 @@ _IMPORT_FUNCTIONS = {
     "importlib.__import__",
     "builtins.__import__",
 }
-_LITERAL_ARGUMENT = m.Arg(
-    value=m.SimpleString() | m.ConcatenatedString(), keyword=None
-) | m.Arg(value=m.SimpleString() | m.ConcatenatedString(), keyword=m.Name("name"))
+
+
+def _is_literal_name(argument: cst.Arg) -> bool:
+    """A string literal passed positionally or as `name=`. (Not a matcher:
+    importing `libcst.matchers` alone costs a third of LibCST's import.)"""
+    keyword = argument.keyword
+    return isinstance(argument.value, cst.SimpleString | cst.ConcatenatedString) and (
+        keyword is None or keyword.value == "name"
+    )
 
 
 class DynamicOnnxImport(_IROnlyRule):
@@ -235,7 +240,7 @@ class DynamicOnnxImport(_IROnlyRule):
         target = self.context.imports.qualify(node.func)
         if target not in _IMPORT_FUNCTIONS and dotted_name(node.func) != "__import__":
             return
-        argument = next((a for a in node.args if m.matches(a, _LITERAL_ARGUMENT)), None)
+        argument = next((a for a in node.args if _is_literal_name(a)), None)
         if argument is None:
             return
         assert isinstance(argument.value, cst.SimpleString | cst.ConcatenatedString)
