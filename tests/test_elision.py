@@ -4,6 +4,7 @@ and positions placed from CPython's tree equal the engine's own."""
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.analysis.testcases import TestcaseScanner as Scanner
 from guardrails.cli import package_source
-from guardrails.engine.elision import elide_function_bodies
+from guardrails.engine.elision import ValuesNeeded, elide_function_bodies
 from guardrails.engine.positions import anchored_ranges, positions_of
 from guardrails.rules.testcase_metadata import FLAG_PRESCAN, _flag_anchors
 
@@ -138,3 +139,63 @@ def test_calls_count_only_from_code_that_stays() -> None:
     assert "return 1" in elided
     assert "return 2" not in elided
     assert "return only_from_dropped()" not in elided
+
+
+VALUES = ValuesNeeded(
+    keys=frozenset({"testcase", "run_only_f32_variant"}),
+    calls=frozenset({"register_example"}),
+    keep=re.compile("run_only_f32_variant"),
+)
+
+
+def _elide_values(source: str) -> str:
+    tree = ast.parse(source)
+    index = SyntaxIndex.of(tree)
+    return elide_function_bodies(
+        source, tree, lambda _, body: True, index.bare_calls, VALUES
+    )
+
+
+def test_values_no_rule_reads_become_ellipses_in_place() -> None:
+    source = textwrap.dedent("""\
+        register_example(
+            component="Mlp", since="0.1",
+            testcases=[
+                {
+                    "testcase": "mlp",
+                    "callable": lambda x: x + 1, "input_shapes": [(3,), (
+                        4,
+                    )],
+                    "run_only_f32_variant": True,
+                    "post": [cases.append(1)],
+                    "extra": {"run_only_f32_variant": True},
+                },
+            ],
+        )
+        """)
+    elided = _elide_values(source)
+    before, after = source.splitlines(), elided.splitlines()
+    assert len(before) == len(after)
+    cst.parse_module(elided)
+    assert after[1] == "    component=...  , since=...  ,"
+    assert after[2] == source.splitlines()[2]  # `testcases` is read
+    assert after[4] == before[4]  # "testcase"
+    assert after[5] == '            "callable": ...            , "input_shapes": ...'
+    assert after[6] == ""
+    assert after[7] == "              ,"
+    # Read, binding, or holding a flag: kept.
+    assert after[8:11] == before[8:11]
+
+
+@pytest.mark.parametrize(
+    "reader",
+    ['x = CASE["input_shapes"]', "x = CASE[key]", "x = list(CASE.values())"],
+)
+def test_no_value_goes_when_the_code_could_read_one(reader: str) -> None:
+    source = f'CASE = {{"testcase": "a", "input_shapes": [(3,)]}}\n{reader}\n'
+    assert _elide_values(source) == source
+
+
+def test_numbers_and_slices_read_no_dict_value() -> None:
+    source = 'CASE = {"testcase": "a", "input_shapes": [(3,)]}\nx = [1][0:1]\n'
+    assert '"input_shapes": ...' in _elide_values(source)

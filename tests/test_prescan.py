@@ -146,3 +146,47 @@ def test_real_code_bases_find_the_same_with_and_without_prescans(package: str) -
         source.parent, source.parent, target=source
     )
     assert scanned.files_checked == len(list(source.rglob("*.py")))
+
+
+_REGISTER = "from jax2onnx.plugins.plugin_system import register_example\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A helper called only from a method that is left out, and one called
+        # from the registration: the second's body is evaluated.
+        _REGISTER + "def name():\n    return 'from_helper'\n"
+        "class P:\n    def lower(self):\n        return other()\n"
+        "def other():\n    return 'x'\n"
+        "register_example(context='c', component='k', testcases=[\n"
+        "    {'testcase': name(), 'run_only_f32_variant': True}])\n",
+        # Names read out of a dict by subscript, or through `.items()`.
+        _REGISTER + "CFG = {'label': 'sub', 'input_shapes': [(3,)]}\n"
+        "register_example(context='c', component='k', testcases=[\n"
+        "    {'testcase': CFG['label'], 'run_only_f32_variant': True}])\n",
+        _REGISTER + "CFG = {'a': 'one', 'b': 'two'}\n"
+        "register_example(context='c', component='k', testcases=[\n"
+        "    {'testcase': v, 'run_only_f32_variant': True} for k, v in CFG.items()])\n",
+        # A flag under a key no rule reads, a spread, a walrus, and a list grown
+        # from inside a value.
+        _REGISTER + "BASE = {'run_only_f32_variant': True, 'input_shapes': [(2,)]}\n"
+        "CASES = []\n"
+        "register_example(context='c', component='k', doc=(n := 'w'), testcases=[\n"
+        "    {'testcase': 'spread', **BASE},\n"
+        "    {'testcase': n, 'extra': {'run_only_f32_variant': True}},\n"
+        "    {'testcase': 'grow', 'post': [CASES.append(1)]},\n"
+        "] + CASES)\n",
+        # Keyword arguments of a local helper decide the testcase's name.
+        _REGISTER + "def make(prefix, suffix):\n"
+        "    return {'testcase': prefix + suffix, 'run_only_f32_variant': True}\n"
+        "register_example(context='c', component='k',\n"
+        "    testcases=[make(prefix='p_', suffix='s')])\n",
+    ],
+)
+def test_left_out_bodies_and_values_change_no_testcase(
+    tmp_path: Path, text: str
+) -> None:
+    _write(tmp_path, "pkg/plugins/cases.py", text)
+    scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+    assert any(f.code == "GR301" for f in scanned.findings)

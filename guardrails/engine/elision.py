@@ -22,11 +22,27 @@ import ast
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 # Characters `str.splitlines` breaks on that CPython's tokenizer does not: with
 # any of them, line numbers would disagree, so nothing is left out.
 _OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _IMPORTS = re.compile(r"\bimport\b")
+# A value that binds a name (`:=`) or grows a list (`.append`, `.extend`) changes
+# what other code reads, so it stays.
+_BINDS = re.compile(r":=|\.(?:append|extend)\b")
+
+
+@dataclass(frozen=True)
+class ValuesNeeded:
+    """The dict values the active rules read: those under `keys`, in dict
+    displays and in the keyword arguments of calls to `calls` (a name or an
+    attribute's last name), and any whose text `keep` matches. Others are
+    parsed as `...`."""
+
+    keys: frozenset[str]
+    calls: frozenset[str]
+    keep: re.Pattern[str]
 
 
 def elide_function_bodies(
@@ -34,15 +50,18 @@ def elide_function_bodies(
     tree: ast.Module,
     needed: Callable[[ast.FunctionDef | ast.AsyncFunctionDef, str], bool],
     calls: Sequence[tuple[int, str]],
+    values: ValuesNeeded | None = None,
 ) -> str:
     """`source` with the bodies of module-level functions and methods that no
-    rule needs replaced by `...`; `source` itself if none can be. `calls`: the
-    line and name of every call by bare name (`helper(...)`) in the source."""
+    rule needs replaced by `...`, and with `values` the dict values none reads;
+    `source` itself if nothing can go. `calls`: the line and name of every call
+    by bare name (`helper(...)`) in the source."""
     if _OTHER_LINE_BREAKS.search(source):
         return source
     lines = source.splitlines(keepends=True)
     # (first line, last line, name, indentation) of each body that could go.
     spare: list[tuple[int, int, str, str]] = []
+    functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     for function in _functions_and_methods(tree):
         if function.end_lineno is None:
             continue
@@ -54,7 +73,17 @@ def elide_function_bodies(
         if _IMPORTS.search(body) or needed(function, body):
             continue
         spare.append((first, last, function.name, indent))
+        functions[first] = function
     spare = _not_called(spare, calls)
+    dropped = {id(functions[first]) for first, _, _, _ in spare}
+    value_spans = (
+        _droppable_values(tree, lines, dropped, values) if values is not None else []
+    )
+    reached = (0, 0)
+    for start, end in value_spans:
+        if start >= reached:  # never one inside another
+            _blank(lines, *start, *end)
+            reached = end
     for first, last, _, indent in spare:
         endings = [text[len(text.rstrip("\r\n")) :] for text in lines[first - 1 : last]]
         if first == last:
@@ -68,7 +97,149 @@ def elide_function_bodies(
             + ending
             for n, ending in enumerate(endings)
         ]
-    return "".join(lines) if spare else source
+    return "".join(lines) if spare or value_spans else source
+
+
+Place = tuple[int, int]  # line, character column
+
+
+def _droppable_values(
+    tree: ast.Module,
+    lines: Sequence[str],
+    dropped: set[int],
+    values: ValuesNeeded,
+) -> list[tuple[Place, Place]]:
+    """Where the values no rule reads are, outside dropped bodies; none at all
+    if the code that stays could read one anyway: by a subscript other than a
+    plain number or slice, or through `.values()` / `.items()`."""
+    found: list[tuple[Place, Place]] = []
+    spared: set[int] = set()  # values found droppable: not looked into
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Lambda):
+            continue  # its body runs later, if ever: no rule here evaluates it
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            id(node) in dropped
+        ):
+            stack += node.decorator_list
+            stack += node.args.defaults
+            stack += [default for default in node.args.kw_defaults if default]
+            continue
+        if isinstance(node, ast.Subscript) and not _plain_index(node.slice):
+            return []
+        entries: list[tuple[str | None, ast.expr]] = []
+        if isinstance(node, ast.Dict):
+            entries = [
+                (_string(key), value)
+                for key, value in zip(node.keys, node.values, strict=True)
+            ]
+        elif isinstance(node, ast.Call):
+            callee = node.func
+            if isinstance(callee, ast.Attribute) and callee.attr in ("values", "items"):
+                return []
+            name = (
+                callee.id
+                if isinstance(callee, ast.Name)
+                else callee.attr
+                if isinstance(callee, ast.Attribute)
+                else None
+            )
+            if name in values.calls:
+                entries = [(keyword.arg, keyword.value) for keyword in node.keywords]
+        for key, value in entries:
+            if not isinstance(key, str) or key in values.keys:
+                continue
+            span = _span(lines, value)
+            if span is None:
+                continue
+            text = _text(lines, *span)
+            if values.keep.search(text) or _BINDS.search(text):
+                continue
+            found.append(span)
+            spared.add(id(value))
+        for name in node._fields:
+            if name in ("annotation", "returns"):
+                continue  # annotations are never evaluated
+            child = getattr(node, name, None)
+            if isinstance(child, list):
+                stack += [
+                    item
+                    for item in child
+                    if isinstance(item, ast.AST) and id(item) not in spared
+                ]
+            elif isinstance(child, ast.AST) and id(child) not in spared:
+                stack.append(child)
+    return sorted(found)
+
+
+def _string(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _plain_index(index: ast.expr) -> bool:
+    """A subscript that can only pick list items: a number, a slice of numbers."""
+    if isinstance(index, ast.Constant):
+        return not isinstance(index.value, str | bytes)
+    if isinstance(index, ast.UnaryOp):
+        return _plain_index(index.operand)
+    if isinstance(index, ast.Slice):
+        parts = (index.lower, index.upper, index.step)
+        return all(part is None or _plain_index(part) for part in parts)
+    if isinstance(index, ast.Tuple):
+        return all(_plain_index(element) for element in index.elts)
+    return False
+
+
+def _span(lines: Sequence[str], node: ast.expr) -> tuple[Place, Place] | None:
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    try:
+        start = _column(lines[node.lineno - 1], node.col_offset)
+        end = _column(lines[node.end_lineno - 1], node.end_col_offset)
+    except (IndexError, UnicodeDecodeError):
+        return None
+    return (node.lineno, start), (node.end_lineno, end)
+
+
+def _column(line: str, byte_offset: int) -> int:
+    if line.isascii():
+        return byte_offset
+    return len(line.encode()[:byte_offset].decode())
+
+
+def _text(lines: Sequence[str], start: Place, end: Place) -> str:
+    (first, first_column), (last, last_column) = start, end
+    if first == last:
+        return lines[first - 1][first_column:last_column]
+    return (
+        lines[first - 1][first_column:]
+        + "".join(lines[first : last - 1])
+        + lines[last - 1][:last_column]
+    )
+
+
+def _blank(
+    lines: list[str], first: int, first_column: int, last: int, last_column: int
+) -> None:
+    """`...` where the value was; every other character keeps its place."""
+    if first == last:
+        line = lines[first - 1]
+        width = last_column - first_column
+        if width >= 3:
+            lines[first - 1] = (
+                line[:first_column] + "..." + " " * (width - 3) + line[last_column:]
+            )
+        return
+    head = lines[first - 1]
+    lines[first - 1] = head[:first_column] + "..." + head[len(head.rstrip("\r\n")) :]
+    for number in range(first, last - 1):
+        text = lines[number]
+        lines[number] = text[len(text.rstrip("\r\n")) :]
+    tail = lines[last - 1]
+    lines[last - 1] = " " * last_column + tail[last_column:]
 
 
 def _not_called(

@@ -6,13 +6,14 @@ whose pre-scan says a rule could match, so a cache-warm run never does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
 from guardrails.engine.catalogue import Candidate, FileSyntax, RuleSet
-from guardrails.engine.elision import elide_function_bodies
+from guardrails.engine.elision import ValuesNeeded, elide_function_bodies
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.positions import positions_of
 from guardrails.engine.runner import (
@@ -121,7 +122,11 @@ def analyse(
             )
 
         parsed_source = elide_function_bodies(
-            source, verdict.tree, needed, known.index.bare_calls
+            source,
+            verdict.tree,
+            needed,
+            known.index.bare_calls,
+            _values_needed(walkers),
         )
     module = parse(
         source, file.display_path, rules.names, verdict, parsed_source=parsed_source
@@ -161,6 +166,26 @@ def analyse(
         return
     result.facts = context.facts
     result.findings += located
+
+
+def _values_needed(
+    walkers: Sequence[type[Rule] | type[FactCollector]],
+) -> ValuesNeeded | None:
+    """What the walkers read of dict values, if every one of them says."""
+    keys: set[str] = set()
+    calls: set[str] = set()
+    for walker in walkers:
+        if walker.value_keys is None:
+            return None
+        keys |= walker.value_keys
+        calls |= walker.value_calls
+    patterns = sorted(
+        walker.body_prescan.pattern
+        for walker in walkers
+        if walker.body_prescan is not None
+    )
+    keep = re.compile("|".join(f"(?:{pattern})" for pattern in patterns) or "(?!)")
+    return ValuesNeeded(frozenset(keys), frozenset(calls), keep)
 
 
 def _locate(

@@ -86,8 +86,10 @@ class FactCollector(cst.BatchableCSTVisitor):
 
     name: ClassVar[str]
     prescan: ClassVar[re.Pattern[str] | None] = None
-    # As `Rule.body_prescan` and `Rule.needs_body`.
+    # As `Rule.body_prescan`, `Rule.needs_body`, `Rule.value_keys`, `Rule.value_calls`.
     body_prescan: ClassVar[re.Pattern[str] | None] = None
+    value_keys: ClassVar[frozenset[str] | None] = None
+    value_calls: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def needs_body(
@@ -132,6 +134,12 @@ class Rule(cst.BatchableCSTVisitor):
     # that `needs_body` asks for). Others are parsed as `...` when no active rule
     # needs them (see `engine.elision`); None: the rule needs every body.
     body_prescan: ClassVar[re.Pattern[str] | None] = None
+    # The dict keys whose values the rule reads, in dict displays and in keyword
+    # arguments of calls to `value_calls`; other values (unless `body_prescan`
+    # matches them) are parsed as `...` when no active rule reads them. None:
+    # the rule reads every value.
+    value_keys: ClassVar[frozenset[str] | None] = None
+    value_calls: ClassVar[frozenset[str]] = frozenset()
     # Project-level rules name the collector whose facts they read.
     collector: ClassVar[type[FactCollector] | None] = None
     VALID: ClassVar[Sequence[Sample]] = ()

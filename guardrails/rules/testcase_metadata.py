@@ -45,6 +45,9 @@ class TestcaseFlagsCollector(FactCollector):
     prescan = FLAG_PRESCAN
     # Flags and registrations inside a method are spelled out there.
     body_prescan = re.compile(FLAG_PRESCAN.pattern + "|" + "|".join(REGISTER_FUNCTIONS))
+    # What the testcase evaluator reads of registrations and testcase dicts.
+    value_keys = frozenset({"testcase", "testcases", "context", "component", *FLAGS})
+    value_calls = frozenset({"dict", *REGISTER_FUNCTIONS})
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
