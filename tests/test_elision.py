@@ -14,7 +14,7 @@ import pytest
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.analysis.testcases import TestcaseScanner as Scanner
 from guardrails.cli import package_source
-from guardrails.engine.elision import ValuesNeeded, elide_function_bodies
+from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.positions import anchored_ranges, positions_of
 from guardrails.rules.testcase_metadata import FLAG_PRESCAN, _flag_anchors
 
@@ -47,9 +47,7 @@ SOURCE = textwrap.dedent("""\
 def _elide(source: str) -> str:
     tree = ast.parse(source)
     index = SyntaxIndex.of(tree)
-    return elide_function_bodies(
-        source, tree, lambda _, body: "run_only" in body, index.bare_calls
-    )
+    return elide(source, tree, lambda _, body: "run_only" in body, index.bare_calls)
 
 
 def test_bodies_no_rule_needs_become_ellipses_on_the_same_lines() -> None:
@@ -71,7 +69,7 @@ def test_bodies_no_rule_needs_become_ellipses_on_the_same_lines() -> None:
 def test_a_one_line_body_becomes_an_ellipsis() -> None:
     source = "class P:\n    def f(self):\n        return 1\n"
     tree = ast.parse(source)
-    elided = elide_function_bodies(source, tree, lambda _, body: False, [])
+    elided = elide(source, tree, lambda _, body: False, [])
     assert elided == "class P:\n    def f(self):\n        ...\n"
 
 
@@ -151,9 +149,7 @@ VALUES = ValuesNeeded(
 def _elide_values(source: str) -> str:
     tree = ast.parse(source)
     index = SyntaxIndex.of(tree)
-    return elide_function_bodies(
-        source, tree, lambda _, body: True, index.bare_calls, VALUES
-    )
+    return elide(source, tree, lambda _, body: True, index.bare_calls, VALUES)
 
 
 def test_values_no_rule_reads_become_ellipses_in_place() -> None:

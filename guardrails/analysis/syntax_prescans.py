@@ -51,9 +51,7 @@ class SyntaxIndex:
     # The module's classes.
     module_classes: set[str] = field(default_factory=set)
     # `key_body_lines` per `key-names` setting.
-    key_lines: dict[tuple[str, ...], tuple[list[int] | None]] = field(
-        default_factory=dict
-    )
+    key_lines: dict[tuple[str, ...], list[int] | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, tree: ast.Module) -> SyntaxIndex:
@@ -89,6 +87,21 @@ class SyntaxIndex:
             node.name for node in tree.body if isinstance(node, ast.ClassDef)
         }
         return index
+
+
+class FileSyntax:
+    """A file's CPython syntax tree, indexed on first use (a run that asks no
+    syntax pre-scan and leaves nothing out never walks it)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self._index: SyntaxIndex | None = None
+
+    @property
+    def index(self) -> SyntaxIndex:
+        if self._index is None:
+            self._index = SyntaxIndex.of(self.tree)
+        return self._index
 
 
 def _nodes(tree: ast.AST) -> list[ast.AST]:
@@ -163,9 +176,8 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
     each function or lambda with a key-named parameter. None when a producer
     may run outside every function (GR203 then follows the module's top level,
     into any function it calls: every body may matter)."""
-    cached = index.key_lines.get(config.key_names)
-    if cached is not None:
-        return cached[0]
+    if config.key_names in index.key_lines:
+        return index.key_lines[config.key_names]
     lines = [
         call.lineno
         for call in index.calls
@@ -187,7 +199,7 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
         )
     ]
     found = None if at_top else sorted(lines)
-    index.key_lines[config.key_names] = (found,)
+    index.key_lines[config.key_names] = found
     return found
 
 

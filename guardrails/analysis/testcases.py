@@ -273,20 +273,31 @@ class _Evaluator:
         scope, loops = self.scopes.where.get(node, (self.module, ()))
         envs = [_Env(scope, dict(base or {}))]
         for loop in loops:
-            expanded: list[_Env] = []
-            for env in envs:
-                values = self.iterate(self.evaluate(loop.iter, env))
-                if values is None or len(envs) * len(values) > _MAX_BINDINGS:
-                    bound = dict(env.bindings)
-                    bound.update(_unknown_targets(loop.target))
-                    expanded.append(_Env(scope, bound))
-                    continue
-                for value in values:
-                    bound = dict(env.bindings)
-                    bound.update(_bind_target(loop.target, value))
-                    expanded.append(_Env(scope, bound))
-            envs = expanded
+            envs = self._unroll(envs, loop.target, loop.iter)
         return envs
+
+    def _unroll(
+        self,
+        envs: list[_Env],
+        target: cst.BaseExpression,
+        iterable: cst.BaseExpression,
+    ) -> list[_Env]:
+        """Each environment once per item of `iterable` in it, with `target`
+        bound to the item; once, with `target` unknown, when the items are
+        unknown or too many."""
+        expanded: list[_Env] = []
+        for env in envs:
+            values = self.iterate(self.evaluate(iterable, env))
+            if values is None or len(envs) * len(values) > _MAX_BINDINGS:
+                bound = dict(env.bindings)
+                bound.update(_unknown_targets(target))
+                expanded.append(_Env(env.scope, bound))
+                continue
+            for value in values:
+                bound = dict(env.bindings)
+                bound.update(_bind_target(target, value))
+                expanded.append(_Env(env.scope, bound))
+        return expanded
 
     def function_env(
         self, function: cst.FunctionDef, call: cst.Call | None, caller: _Env | None
@@ -609,19 +620,7 @@ class _Evaluator:
         envs = [env]
         clause: cst.CompFor | None = node.for_in
         while clause is not None:
-            expanded: list[_Env] = []
-            for current in envs:
-                values = self.iterate(self.evaluate(clause.iter, current))
-                if values is None or len(envs) * len(values) > _MAX_BINDINGS:
-                    bound = dict(current.bindings)
-                    bound.update(_unknown_targets(clause.target))
-                    expanded.append(_Env(current.scope, bound))
-                    continue
-                for value in values:
-                    bound = dict(current.bindings)
-                    bound.update(_bind_target(clause.target, value))
-                    expanded.append(_Env(current.scope, bound))
-            envs = expanded
+            envs = self._unroll(envs, clause.target, clause.iter)
             clause = clause.inner_for_in
         return ListValue(tuple(self.evaluate(node.elt, inner) for inner in envs))
 

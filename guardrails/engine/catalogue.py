@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from guardrails import __version__
 
 if TYPE_CHECKING:
-    import ast
-
-    from guardrails.analysis.syntax_prescans import SyntaxIndex
+    from guardrails.analysis.syntax_prescans import FileSyntax
     from guardrails.config import Config
     from guardrails.rules.base import FactCollector, Rule, SyntaxPrescan
 
@@ -324,22 +322,6 @@ class RuleSet:
             if walks or candidate.collects:
                 found.append(Candidate(candidate.info, walks, candidate.collects))
         return tuple(found)
-
-
-class FileSyntax:
-    """A file's CPython syntax tree, indexed for the syntax pre-scans on first use."""
-
-    def __init__(self, tree: ast.Module) -> None:
-        self.tree = tree
-        self._index: SyntaxIndex | None = None
-
-    @property
-    def index(self) -> SyntaxIndex:
-        if self._index is None:
-            from guardrails.analysis.syntax_prescans import SyntaxIndex
-
-            self._index = SyntaxIndex.of(self.tree)
-        return self._index
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Leave out of LibCST's parse the function bodies no active rule has a use for.
+"""Leave out of LibCST's parse the code no active rule reads.
 
 Most of a jax2onnx plugin is the bodies of its plugin class's methods
 (`abstract_eval`, `to_onnx`, ...) and of its helper functions; the testcase
@@ -14,6 +14,13 @@ and `needs_body`): any body an active rule needs is kept, and a rule without a
 file-wide, so an import in any body can change what a name elsewhere resolves
 to), and bodies of functions called by bare name from code that stays (the
 testcase evaluator follows such calls).
+
+When every active rule says which dict values it reads (`value_keys`: the GR3
+collector reads `testcase`, `context`, `component`, `testcases` and the flags),
+the other values of dict displays and of keyword arguments to the calls they
+name are parsed as `...` too, padded so that nothing after them moves; unless
+the code that stays could read them (a subscript by name or string, `.items()`,
+`.values()`), or they bind a name or grow a list.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ class ValuesNeeded:
     keep: re.Pattern[str]
 
 
-def elide_function_bodies(
+def elide(
     source: str,
     tree: ast.Module,
     needed: Callable[[ast.FunctionDef | ast.AsyncFunctionDef, str], bool],

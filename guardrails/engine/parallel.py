@@ -21,6 +21,10 @@ from guardrails.engine.runner import FileJob, FileResult, check_job
 # About half a second of LibCST parsing on one core: less is done in-process.
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
 
+# Cyclic-GC thresholds while checking: a young-generation pass every 50,000
+# allocations instead of 700, an oldest-generation pass almost never.
+_FEW_COLLECTIONS = (50_000, 50, 1000)
+
 _worker_state: tuple[Config, RuleSet] | None = None
 
 
@@ -34,7 +38,7 @@ def available_cores() -> int:
 def _start_worker(config: Config, rules: RuleSet) -> None:
     global _worker_state
     _worker_state = (config, rules)
-    gc.set_threshold(50_000, 50, 1000)  # as `_few_collections`, if not forked
+    gc.set_threshold(*_FEW_COLLECTIONS)  # as `_few_collections`, if not forked
 
 
 def _check_in_worker(job: FileJob) -> FileResult:
@@ -51,7 +55,7 @@ def _few_collections() -> Iterator[None]:
     inherit the setting."""
     thresholds = gc.get_threshold()
     gc.freeze()  # what is loaded by now is never garbage: stop scanning it
-    gc.set_threshold(50_000, 50, 1000)
+    gc.set_threshold(*_FEW_COLLECTIONS)
     try:
         yield
     finally:

@@ -88,13 +88,11 @@ class NodePositions(Mapping[cst.CSTNode, CodeRange]):
         self._spans = state.spans
         self._line_starts = state.line_starts
 
-    def _position(self, offset: int) -> CodePosition:
-        line = bisect_right(self._line_starts, offset)
-        return CodePosition(line, offset - self._line_starts[line - 1])
-
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         start, end = self._spans[node]
-        return CodeRange(self._position(start), self._position(end))
+        return CodeRange(
+            _position(self._line_starts, start), _position(self._line_starts, end)
+        )
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
         return iter(self._spans)

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
-from guardrails.engine.catalogue import FileSyntax, RuleInfo, RuleSet
+from guardrails.engine.catalogue import RuleInfo, RuleSet
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.paths import display_path, matches_any, relative_posix
 from guardrails.engine.source import Unreadable, read_source

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
-from guardrails.engine.catalogue import Candidate, FileSyntax, RuleSet
-from guardrails.engine.elision import ValuesNeeded, elide_function_bodies
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.engine.catalogue import Candidate, RuleSet
+from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.positions import positions_of
 from guardrails.engine.runner import (
@@ -25,6 +26,7 @@ from guardrails.engine.runner import (
 from guardrails.engine.traverse import visit_batched
 from guardrails.findings import Finding
 from guardrails.rules.base import (
+    NO_BODIES,
     FactCollector,
     FileContext,
     FileInfo,
@@ -106,28 +108,11 @@ def analyse(
 
     if verdict is None:
         verdict = cpython_verdict(source)
+    if syntax is None and verdict.tree is not None:
+        syntax = FileSyntax(verdict.tree)
     parsed_source = source
-    walkers: list[type[Rule] | type[FactCollector]] = [*active, *collectors]
-    if (
-        rules.use_prescan
-        and verdict.tree is not None
-        and all(walker.body_prescan is not None for walker in walkers)
-    ):
-        known = syntax = syntax or FileSyntax(verdict.tree)
-
-        def needed(function: FunctionNode, body: str) -> bool:
-            return any(
-                walker.needs_body(function, body, known, file.config)
-                for walker in walkers
-            )
-
-        parsed_source = elide_function_bodies(
-            source,
-            verdict.tree,
-            needed,
-            known.index.bare_calls,
-            _values_needed(walkers),
-        )
+    if rules.use_prescan and syntax is not None:
+        parsed_source = _what_to_parse(source, syntax, [*active, *collectors], file)
     module = parse(
         source, file.display_path, rules.names, verdict, parsed_source=parsed_source
     )
@@ -138,8 +123,6 @@ def analyse(
     # Parsed is not walkable: the walk, and locating findings (code generation,
     # deeper still per level), can exhaust Python's recursion on what parsed.
     try:
-        if syntax is None and verdict.tree is not None:
-            syntax = FileSyntax(verdict.tree)
         context = FileContext(file, source, module, imports_of(module), syntax=syntax)
         visitors: list[cst.BatchableCSTVisitor] = [ImportTracker(context.imports)]
         visitors += [
@@ -168,6 +151,27 @@ def analyse(
     result.findings += located
 
 
+def _what_to_parse(
+    source: str,
+    syntax: FileSyntax,
+    walkers: Sequence[type[Rule] | type[FactCollector]],
+    file: FileInfo,
+) -> str:
+    """`source` without the function bodies and dict values no walker reads
+    (see `engine.elision`); all of it if one of them reads every body."""
+    if any(walker.body_prescan is None for walker in walkers):
+        return source
+
+    def needed(function: FunctionNode, body: str) -> bool:
+        return any(
+            walker.needs_body(function, body, syntax, file.config) for walker in walkers
+        )
+
+    return elide(
+        source, syntax.tree, needed, syntax.index.bare_calls, _values_needed(walkers)
+    )
+
+
 def _values_needed(
     walkers: Sequence[type[Rule] | type[FactCollector]],
 ) -> ValuesNeeded | None:
@@ -184,7 +188,11 @@ def _values_needed(
         for walker in walkers
         if walker.body_prescan is not None
     )
-    keep = re.compile("|".join(f"(?:{pattern})" for pattern in patterns) or "(?!)")
+    keep = (
+        re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+        if patterns
+        else NO_BODIES
+    )
     return ValuesNeeded(frozenset(keys), frozenset(calls), keep)
 
 

@@ -24,13 +24,14 @@ import libcst as cst
 from guardrails.analysis.imports import ImportMap
 
 if TYPE_CHECKING:
-    from guardrails.analysis.syntax_prescans import SyntaxIndex
+    from guardrails.analysis.syntax_prescans import FileSyntax, SyntaxIndex
     from guardrails.config import Config
-    from guardrails.engine.catalogue import FileSyntax
     from guardrails.findings import Finding
 
 JSON = Any  # a value json.dumps accepts
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+# A `body_prescan` for rules that read no function body (it matches nothing).
+NO_BODIES = re.compile(r"(?!)")
 
 
 class SyntaxPrescan(Protocol):

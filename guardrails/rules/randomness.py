@@ -22,14 +22,14 @@ from guardrails.analysis.keyflow import (
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, imports_jax
 from guardrails.analysis.syntax_prescans import (
+    FileSyntax,
     key_body_lines,
     may_build_eagerly,
     may_reuse_keys,
     may_seed,
 )
 from guardrails.config import Config
-from guardrails.engine.catalogue import FileSyntax
-from guardrails.rules.base import FileContext, FunctionNode, Rule, Sample
+from guardrails.rules.base import NO_BODIES, FileContext, FunctionNode, Rule, Sample
 
 
 def _code(text: str) -> str:
@@ -200,7 +200,7 @@ class ImportTimeSeeding(Rule):
     syntax_prescan = staticmethod(may_seed)
     # What runs at import is outside function bodies (decorators and defaults
     # stay when a body is left out), so the rule needs none of them.
-    body_prescan = re.compile(r"(?!)")
+    body_prescan = NO_BODIES
     VALID = (
         Sample(
             _code("""
@@ -763,7 +763,7 @@ class PrngKeyReuse(Rule):
     # Past the text, the tree: is there a key-named parameter or a producer call?
     syntax_prescan = staticmethod(may_reuse_keys)
     # Keys are followed from producers and key-named parameters (`needs_body`).
-    body_prescan = re.compile(r"(?!)")
+    body_prescan = NO_BODIES
 
     @classmethod
     def needs_body(
