@@ -188,15 +188,24 @@ def real_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return root, expected
 
 
-@pytest.mark.parametrize("shift", [0, 1])
-def test_cache_survives_corrupt_entries(
-    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path, shift: int
-) -> None:
-    """Every entry spoilt (each corruption on a share of them, the shares shifted
-    between the two runs): the report is the cache-free one, every time."""
+@pytest.fixture
+def tree_copy(
+    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> tuple[Path, dict[str, Any]]:
+    """A fresh copy of the real tree, with its cache-free report."""
     source, expected = real_tree
     root = tmp_path / "tree"
     shutil.copytree(source, root, symlinks=True)
+    return root, expected
+
+
+@pytest.mark.parametrize("shift", [0, 1])
+def test_cache_survives_corrupt_entries(
+    tree_copy: tuple[Path, dict[str, Any]], shift: int
+) -> None:
+    """Every entry spoilt (each corruption on a share of them, the shares shifted
+    between the two runs): the report is the cache-free one, every time."""
+    root, expected = tree_copy
     assert report(root) == expected  # cold: writes every entry
     entries = _entries(root)
     assert len(entries) > len(CORRUPTIONS)
@@ -209,13 +218,11 @@ def test_cache_survives_corrupt_entries(
 
 
 def test_cache_entry_altered_in_place_is_not_trusted(
-    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path
+    tree_copy: tuple[Path, dict[str, Any]],
 ) -> None:
     """Entries still naming the right file but with their findings, facts and
     positions edited (a flagged testcase moved to line -11): not used."""
-    source, expected = real_tree
-    root = tmp_path / "tree"
-    shutil.copytree(source, root, symlinks=True)
+    root, expected = tree_copy
     report(root)
     altered = 0
     for entry in _entries(root):
@@ -229,11 +236,9 @@ def test_cache_entry_altered_in_place_is_not_trusted(
 
 
 def test_cache_entries_swapped_between_files_are_not_trusted(
-    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path
+    tree_copy: tuple[Path, dict[str, Any]],
 ) -> None:
-    source, expected = real_tree
-    root = tmp_path / "tree"
-    shutil.copytree(source, root, symlinks=True)
+    root, expected = tree_copy
     report(root)
     entries = _entries(root)
     contents = [entry.read_bytes() for entry in entries]
@@ -243,11 +248,9 @@ def test_cache_entries_swapped_between_files_are_not_trusted(
 
 
 def test_cache_entries_that_are_not_files_are_ignored(
-    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path
+    tree_copy: tuple[Path, dict[str, Any]],
 ) -> None:
-    source, expected = real_tree
-    root = tmp_path / "tree"
-    shutil.copytree(source, root, symlinks=True)
+    root, expected = tree_copy
     report(root)
     entries = _entries(root)
     for index, entry in enumerate(entries):
@@ -262,22 +265,18 @@ def test_cache_entries_that_are_not_files_are_ignored(
 
 
 def test_cache_folder_that_is_a_file_is_not_used(
-    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path
+    tree_copy: tuple[Path, dict[str, Any]],
 ) -> None:
-    source, expected = real_tree
-    root = tmp_path / "tree"
-    shutil.copytree(source, root, symlinks=True)
+    root, expected = tree_copy
     (root / CACHE).write_text("not a folder\n", encoding="utf-8")
     assert report(root) == expected
     assert (root / CACHE).read_text(encoding="utf-8") == "not a folder\n"
 
 
 def test_concurrent_runs_share_the_cache_safely(
-    real_tree: tuple[Path, dict[str, Any]], tmp_path: Path
+    tree_copy: tuple[Path, dict[str, Any]],
 ) -> None:
-    source, expected = real_tree
-    root = tmp_path / "tree"
-    shutil.copytree(source, root, symlinks=True)
+    root, expected = tree_copy
     for round_ in range(2):  # cold cache, then warm
         runs = [
             subprocess.Popen(

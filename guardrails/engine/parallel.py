@@ -18,7 +18,7 @@ from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
 from guardrails.engine.runner import FileJob, FileResult, check_job
 
-# About half a second of LibCST parsing on one core: less is done in-process.
+# Fewer bytes than this are checked in-process: starting workers would cost more.
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
 
 # Cyclic-GC thresholds while checking: a young-generation pass every 50,000
