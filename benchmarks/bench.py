@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-DEFAULT_FIXIT = Path("/work/venv-fixit/bin/fixit")
+# Fixit's own environment, made on first use and kept between runs.
+DEFAULT_FIXIT = Path(tempfile.gettempdir()) / "guardrails-bench-fixit" / "bin" / "fixit"
 DEFAULT_ONE_FILE = "plugins/jax/lax/add.py"
 PARSE_PROGRAM = """\
 import pathlib, sys

@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from guardrails.cli import main
+from guardrails.cli import main, package_source
 
-RELEASE = Path("/work/src/jax2onnx-0.17.1/jax2onnx")
+# The installed release (the `gate` extra pins it), found as `--package` finds it.
+RELEASE = package_source("jax2onnx")
 FLAG_LINE = '"run_only_f32_variant": True,'
 
 

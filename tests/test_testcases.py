@@ -12,9 +12,11 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 # Imported under another name: pytest would take `Test...` classes for tests.
 from guardrails.analysis import testcases as analysis
 from guardrails.analysis.testcases import extract_testcases
+from guardrails.cli import package_source
 from tests.conftest import check_tree
 
-RELEASE = Path("/work/src/jax2onnx-0.17.1/jax2onnx")
+# The installed release (the `gate` extra pins it), found as `--package` finds it.
+RELEASE = package_source("jax2onnx")
 
 
 def registered(code: str) -> list[analysis.Testcase]:
