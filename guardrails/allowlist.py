@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from guardrails import atomic
 from guardrails.analysis.testcases import FLAGS, WILDCARD
 from guardrails.engine.paths import display_path, relative_posix
 from guardrails.findings import UsageError
@@ -390,31 +389,13 @@ def append_entries(text: str, blocks: Sequence[str]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, then rename over `path`:
+    """Replace the file (a link's target, the link kept) via a temporary file:
     a reader sees the old file or the new one, never half of one."""
-    shown = display_path(path, Path.cwd())
     try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else None
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
+        atomic.write_atomically(path, text)
     except OSError as error:
-        raise UsageError(f"{shown}: cannot write: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if mode is None:
-            # mkstemp makes the file private; a new allowlist gets the usual mode.
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"{shown}: cannot write: {error.strerror}") from None
+        shown = display_path(path, Path.cwd())
+        raise UsageError(f"{shown}: cannot write: {error.strerror or error}") from None
 
 
 # -------------------------------------------------------------------------- sync

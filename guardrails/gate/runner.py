@@ -47,6 +47,7 @@ from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
     import_all_plugins,
 )
 
+from guardrails import atomic
 from guardrails.config import Config
 from guardrails.findings import UsageError
 from guardrails.gate.diff import diff_specs
@@ -396,24 +397,9 @@ def _compare_spec(
     return spec, committed, problems, diff
 
 
-def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else _default_file_mode()
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.chmod(temporary, mode)  # mkstemp makes it private; specs are shared files
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic.write_atomically(path, text)
 
 
 def _run_float32(
