@@ -80,9 +80,7 @@ def test_sync_writes_through_a_linked_allowlist_and_keeps_the_link(
 
     assert run.exit_code == 0, run.stderr
     assert link.is_symlink()
-    assert os.readlink(link) == str(
-        Path("shared/allow.toml") if relative else shared
-    )
+    assert os.readlink(link) == str(Path("shared/allow.toml") if relative else shared)
     text = shared.read_text(encoding="utf-8")
     assert text.startswith(KEPT_ENTRY)
     assert [entry["context"] for entry in tomllib.loads(text)["allow"]] == [
