@@ -14,7 +14,7 @@ from typing import Any
 
 from guardrails.findings import UsageError
 
-DEFAULT_IR_ONLY_PATHS = ("**/converter/**", "**/plugins/**")
+DEFAULT_IR_ONLY_PATHS = ("**/jax2onnx/converter/**", "**/jax2onnx/plugins/**")
 DEFAULT_EXCLUDE = (
     "**/.git",
     "**/.hg",

@@ -54,7 +54,7 @@ flag = "run_only_f32_variant"
 context = "primitives.lax"
 component = "add"
 testcase = "add_const"
-file = "pkg/plugins/add.py"
+file = "jax2onnx/plugins/add.py"
 reason = "ORT lacks a float64 Add for constants"
 """
 ENTRY_ADD_RANDOM = """\
@@ -94,7 +94,7 @@ def sync(root: Path, *arguments: str) -> int:
 
 
 def test_without_an_allowlist_every_flag_is_a_finding(tmp_path: Path) -> None:
-    write(tmp_path, {"pkg/plugins/add.py": PLUGIN})
+    write(tmp_path, {"jax2onnx/plugins/add.py": PLUGIN})
     findings = gr3(tmp_path)
     assert [(f.code, f.line) for f in findings] == [
         ("GR301", RUN_ONLY_LINE),
@@ -112,7 +112,7 @@ def test_covered_flags_and_used_entries_are_quiet(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN,
+            "jax2onnx/plugins/add.py": PLUGIN,
             "guardrails-allowlist.toml": "# reviewed\n\n"
             + ENTRY_ADD_CONST
             + "\n"
@@ -130,7 +130,7 @@ def test_a_whole_context_may_be_allowed(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN,
+            "jax2onnx/plugins/add.py": PLUGIN,
             "guardrails-allowlist.toml": ENTRY_ADD_CONST + "\n" + context_wide,
         },
     )
@@ -143,7 +143,7 @@ def test_an_entry_for_the_other_flag_does_not_cover(tmp_path: Path) -> None:
     ).replace('"add_const"', '"add_*"')
     write(
         tmp_path,
-        {"pkg/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": other_flag},
+        {"jax2onnx/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": other_flag},
     )
     assert [(f.code, f.line) for f in gr3(tmp_path)] == [("GR301", RUN_ONLY_LINE)]
 
@@ -153,14 +153,18 @@ def test_a_stale_entry_is_reported_at_its_line(tmp_path: Path) -> None:
     allowlist = "# header\n\n" + ENTRY_ADD_CONST + "\n" + ENTRY_ADD_RANDOM + "\n"
     allowlist += "# removed in 0.18\n" + stale
     write(
-        tmp_path, {"pkg/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": allowlist}
+        tmp_path,
+        {"jax2onnx/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": allowlist},
     )
     findings = gr3(tmp_path)
     stale_line = allowlist.splitlines().index("# removed in 0.18") + 2
     assert [(f.path, f.code, f.line, f.column) for f in findings] == [
         ("guardrails-allowlist.toml", "GR302", stale_line, 1)
     ]
-    assert "primitives.lax::add::add_gone in pkg/plugins/add.py" in findings[0].message
+    assert (
+        "primitives.lax::add::add_gone in jax2onnx/plugins/add.py"
+        in findings[0].message
+    )
 
 
 def test_entries_of_unchecked_files_are_not_judged(tmp_path: Path) -> None:
@@ -176,8 +180,8 @@ def test_entries_of_unchecked_files_are_not_judged(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN,
-            "pkg/plugins/mul.py": other,
+            "jax2onnx/plugins/add.py": PLUGIN,
+            "jax2onnx/plugins/mul.py": other,
             "guardrails-allowlist.toml": entries + "\n" + ENTRY_ADD_RANDOM,
         },
     )
@@ -188,21 +192,23 @@ def test_entries_of_unchecked_files_are_not_judged(tmp_path: Path) -> None:
         files = collect_files([tmp_path / name for name in names], tmp_path, ())
         return check_project(files, config, rules, tmp_path)
 
-    assert run("pkg/plugins/add.py").findings == []
+    assert run("jax2onnx/plugins/add.py").findings == []
     # mul.py's own stale entry shows once mul.py is checked, beside its flags.
-    assert [(f.code, f.path) for f in run("pkg/plugins/mul.py").findings] == [
+    assert [(f.code, f.path) for f in run("jax2onnx/plugins/mul.py").findings] == [
         ("GR302", "guardrails-allowlist.toml"),
-        ("GR301", "pkg/plugins/mul.py"),
-        ("GR303", "pkg/plugins/mul.py"),
+        ("GR301", "jax2onnx/plugins/mul.py"),
+        ("GR303", "jax2onnx/plugins/mul.py"),
     ]
 
 
 def test_an_entry_file_is_compared_as_a_normalised_path(tmp_path: Path) -> None:
-    spelled = ENTRY_ADD_CONST.replace('"pkg/plugins/add.py"', '"./pkg//plugins/add.py"')
+    spelled = ENTRY_ADD_CONST.replace(
+        '"jax2onnx/plugins/add.py"', '"./pkg//plugins/add.py"'
+    )
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
+            "jax2onnx/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
             "guardrails-allowlist.toml": spelled,
         },
     )
@@ -214,7 +220,7 @@ def test_entries_of_deleted_files_are_stale(tmp_path: Path) -> None:
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
+            "jax2onnx/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
             "guardrails-allowlist.toml": gone,
         },
     )
@@ -222,12 +228,12 @@ def test_entries_of_deleted_files_are_stale(tmp_path: Path) -> None:
 
 
 def test_an_entry_without_file_is_judged_by_its_component(tmp_path: Path) -> None:
-    no_file = ENTRY_ADD_CONST.replace('file = "pkg/plugins/add.py"\n', "")
+    no_file = ENTRY_ADD_CONST.replace('file = "jax2onnx/plugins/add.py"\n', "")
     unrelated = no_file.replace('"add"', '"sub"')
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
+            "jax2onnx/plugins/add.py": PLUGIN.replace('"add_const"', '"other"'),
             "guardrails-allowlist.toml": no_file + "\n" + unrelated,
         },
     )
@@ -242,7 +248,7 @@ def test_entries_of_a_file_that_cannot_be_parsed_are_not_judged(
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN + "\ndef broken(:\n",
+            "jax2onnx/plugins/add.py": PLUGIN + "\ndef broken(:\n",
             "guardrails-allowlist.toml": ENTRY_ADD_CONST,
         },
     )
@@ -255,14 +261,14 @@ def test_suppressing_a_flag_in_the_source(tmp_path: Path) -> None:
         '"run_only_f32_variant": True,',
         '"run_only_f32_variant": True,  # guardrails: ignore[GR301]',
     )
-    write(tmp_path, {"pkg/plugins/add.py": suppressed})
+    write(tmp_path, {"jax2onnx/plugins/add.py": suppressed})
     assert [f.code for f in gr3(tmp_path)] == ["GR303"]
 
 
 def test_positions_when_ast_cannot_read_the_file(tmp_path: Path) -> None:
     # Python 3.12 syntax: LibCST parses it, this interpreter's ast does not, so
     # the collector falls back to LibCST positions.
-    write(tmp_path, {"pkg/plugins/add.py": "type Alias = int\n" + PLUGIN})
+    write(tmp_path, {"jax2onnx/plugins/add.py": "type Alias = int\n" + PLUGIN})
     assert [(f.code, f.line) for f in gr3(tmp_path)] == [
         ("GR301", RUN_ONLY_LINE + 1),
         ("GR303", SKIP_LINE + 1),
@@ -334,7 +340,7 @@ def test_a_bad_allowlist_is_one_line_naming_the_entry_and_exit_2(
 ) -> None:
     write(
         tmp_path,
-        {"pkg/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": text},
+        {"jax2onnx/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": text},
     )
     with pytest.raises(UsageError) as raised:
         check_tree(tmp_path, ["GR3"])
@@ -346,7 +352,7 @@ def test_a_bad_allowlist_is_one_line_naming_the_entry_and_exit_2(
     previous = Path.cwd()
     os.chdir(tmp_path)
     try:
-        status = main(["check", "--select", "GR3", "--no-cache", "pkg"])
+        status = main(["check", "--select", "GR3", "--no-cache", "jax2onnx"])
     finally:
         os.chdir(previous)
     error = capsys.readouterr().err
@@ -355,7 +361,7 @@ def test_a_bad_allowlist_is_one_line_naming_the_entry_and_exit_2(
 
 
 def test_an_unreadable_allowlist_is_a_usage_error(tmp_path: Path) -> None:
-    write(tmp_path, {"pkg/plugins/add.py": PLUGIN})
+    write(tmp_path, {"jax2onnx/plugins/add.py": PLUGIN})
     (tmp_path / "guardrails-allowlist.toml").mkdir()
     with pytest.raises(UsageError, match="allowlist is not a file"):
         check_tree(tmp_path, ["GR3"])
@@ -416,14 +422,14 @@ def test_removing_an_entry_keeps_everything_else_byte_for_byte() -> None:
 def test_sync_writes_a_baseline_that_makes_the_check_pass(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(tmp_path, {"pkg/plugins/add.py": PLUGIN})
+    write(tmp_path, {"jax2onnx/plugins/add.py": PLUGIN})
     assert sync(tmp_path) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == [
         "+ run_only_f32_variant primitives.lax::add::add_const "
-        f"(pkg/plugins/add.py:{RUN_ONLY_LINE})",
+        f"(jax2onnx/plugins/add.py:{RUN_ONLY_LINE})",
         "+ skip_numeric_validation primitives.lax::add::add_random "
-        f"(pkg/plugins/add.py:{SKIP_LINE})",
+        f"(jax2onnx/plugins/add.py:{SKIP_LINE})",
         "guardrails-allowlist.toml: added 2, removed 0, 2 entries",
     ]
     data = tomllib.loads((tmp_path / "guardrails-allowlist.toml").read_text())
@@ -432,7 +438,7 @@ def test_sync_writes_a_baseline_that_makes_the_check_pass(
         "context": "primitives.lax",
         "component": "add",
         "testcase": "add_const",
-        "file": "pkg/plugins/add.py",
+        "file": "jax2onnx/plugins/add.py",
         "reason": "baseline",
     }
     assert gr3(tmp_path) == []
@@ -442,7 +448,7 @@ def test_sync_writes_a_baseline_that_makes_the_check_pass(
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "guardrails-allowlist.toml",
-        "pkg",
+        "jax2onnx",
         "pyproject.toml",
     ]
     # Written through a temporary file, yet with a new file's usual mode.
@@ -465,7 +471,7 @@ def test_sync_keeps_entries_reasons_order_and_comments(
     )
     write(
         tmp_path,
-        {"pkg/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": existing},
+        {"jax2onnx/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": existing},
     )
     assert sync(tmp_path) == 0
     out = capsys.readouterr().out.splitlines()
@@ -482,7 +488,7 @@ def test_sync_keeps_entries_reasons_order_and_comments(
     out = capsys.readouterr().out.splitlines()
     stale_line = existing.splitlines().index("# gone since 0.18") + 2
     assert out == [
-        "- run_only_f32_variant primitives.lax::add::add_gone in pkg/plugins/add.py "
+        "- run_only_f32_variant primitives.lax::add::add_gone in jax2onnx/plugins/add.py "
         f"(guardrails-allowlist.toml:{stale_line})",
         "guardrails-allowlist.toml: added 0, removed 1, 2 entries",
     ]
@@ -508,12 +514,12 @@ def test_sync_on_some_files_prunes_only_their_entries(
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN,
-            "pkg/plugins/mul.py": other,
+            "jax2onnx/plugins/add.py": PLUGIN,
+            "jax2onnx/plugins/mul.py": other,
             "guardrails-allowlist.toml": mul_stale,
         },
     )
-    assert sync(tmp_path, "--prune", "pkg/plugins/add.py") == 0
+    assert sync(tmp_path, "--prune", "jax2onnx/plugins/add.py") == 0
     capsys.readouterr()
     text = (tmp_path / "guardrails-allowlist.toml").read_text()
     assert text.startswith(mul_stale)
@@ -526,13 +532,13 @@ def test_sync_leaves_entries_of_unparsable_files(
     write(
         tmp_path,
         {
-            "pkg/plugins/add.py": PLUGIN + "\ndef broken(:\n",
+            "jax2onnx/plugins/add.py": PLUGIN + "\ndef broken(:\n",
             "guardrails-allowlist.toml": ENTRY_ADD_CONST,
         },
     )
     assert sync(tmp_path, "--prune") == 0
     captured = capsys.readouterr()
-    assert "pkg/plugins/add.py:" in captured.err
+    assert "jax2onnx/plugins/add.py:" in captured.err
     assert "its flags are not synced" in captured.err
     assert (tmp_path / "guardrails-allowlist.toml").read_text() == ENTRY_ADD_CONST
 
@@ -541,7 +547,9 @@ def test_sync_refuses_a_bad_allowlist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = ENTRY_ADD_CONST.replace('"ORT lacks a float64 Add for constants"', '""')
-    write(tmp_path, {"pkg/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": bad})
+    write(
+        tmp_path, {"jax2onnx/plugins/add.py": PLUGIN, "guardrails-allowlist.toml": bad}
+    )
     assert sync(tmp_path) == 2
     assert capsys.readouterr().err == (
         "guardrails: error: guardrails-allowlist.toml:1: allowlist entry 1: "

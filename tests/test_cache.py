@@ -130,7 +130,7 @@ def _entries(root: Path) -> list[Path]:
 def tree(tmp_path: Path) -> Path:
     return _tree(
         tmp_path,
-        {"pkg/plugins/bad.py": ONNX_IMPORT, "pkg/plugins/clean.py": CLEAN},
+        {"jax2onnx/plugins/bad.py": ONNX_IMPORT, "jax2onnx/plugins/clean.py": CLEAN},
     )
 
 
@@ -154,7 +154,9 @@ def test_without_project_rules_a_warm_run_imports_no_libcst(tree: Path) -> None:
 def test_a_changed_file_is_checked_again_and_only_it(tree: Path) -> None:
     _run(tree)
     before = set(_entries(tree))
-    (tree / "pkg/plugins/clean.py").write_text(CLEAN + ONNX_IMPORT, encoding="utf-8")
+    (tree / "jax2onnx/plugins/clean.py").write_text(
+        CLEAN + ONNX_IMPORT, encoding="utf-8"
+    )
     changed = _run(tree)
     assert changed.analysed
     assert changed.output.count("GR101") == 2
@@ -162,7 +164,7 @@ def test_a_changed_file_is_checked_again_and_only_it(tree: Path) -> None:
     added = set(_entries(tree)) - before
     assert len(added) == 1  # one new entry: the changed file's new content
     # Back to the old content: its old entry is still valid.
-    (tree / "pkg/plugins/clean.py").write_text(CLEAN, encoding="utf-8")
+    (tree / "jax2onnx/plugins/clean.py").write_text(CLEAN, encoding="utf-8")
     assert not _run(tree).analysed
 
 
@@ -199,7 +201,8 @@ def test_a_different_rule_selection_is_cached_apart(tree: Path) -> None:
             id="wrong-types",
         ),
         pytest.param(
-            lambda text: text.replace("pkg/plugins/", "elsewhere/"), id="other-file"
+            lambda text: text.replace("jax2onnx/plugins/", "elsewhere/"),
+            id="other-file",
         ),
     ],
 )
@@ -261,15 +264,19 @@ def test_stale_allowlist_entries_stay_right_with_part_of_the_tree_cached(
     root = _tree(
         tmp_path,
         {
-            "pkg/plugins/a.py": EXAMPLE.format(component="A", testcase="a1", flag=FLAG),
-            "pkg/plugins/b.py": EXAMPLE.format(component="B", testcase="b1", flag=FLAG),
-            "guardrails-allowlist.toml": _allow("A", "a1", "pkg/plugins/a.py")
-            + _allow("B", "b1", "pkg/plugins/b.py"),
+            "jax2onnx/plugins/a.py": EXAMPLE.format(
+                component="A", testcase="a1", flag=FLAG
+            ),
+            "jax2onnx/plugins/b.py": EXAMPLE.format(
+                component="B", testcase="b1", flag=FLAG
+            ),
+            "guardrails-allowlist.toml": _allow("A", "a1", "jax2onnx/plugins/a.py")
+            + _allow("B", "b1", "jax2onnx/plugins/b.py"),
         },
     )
     assert _run(root).exit_code == 0
     # a.py drops its flag; b.py's result comes from the cache, a.py's is new.
-    (root / "pkg/plugins/a.py").write_text(
+    (root / "jax2onnx/plugins/a.py").write_text(
         EXAMPLE.format(component="A", testcase="a1", flag=""), encoding="utf-8"
     )
     partial = _run(root)
@@ -278,15 +285,16 @@ def test_stale_allowlist_entries_stay_right_with_part_of_the_tree_cached(
     assert len(stale) == 1 and stale[0].startswith("guardrails-allowlist.toml:1:")
     # Only the allowlist changes: every file is cached, the project rule is not.
     (root / "guardrails-allowlist.toml").write_text(
-        _allow("B", "b1", "pkg/plugins/b.py"), encoding="utf-8"
+        _allow("B", "b1", "jax2onnx/plugins/b.py"), encoding="utf-8"
     )
     fixed = _run(root)
     assert fixed.exit_code == 0 and "GR302" not in fixed.output
     # A pre-commit style run of b.py alone judges no entry of a.py.
     (root / "guardrails-allowlist.toml").write_text(
-        _allow("A", "a1", "pkg/plugins/a.py") + _allow("B", "b1", "pkg/plugins/b.py"),
+        _allow("A", "a1", "jax2onnx/plugins/a.py")
+        + _allow("B", "b1", "jax2onnx/plugins/b.py"),
         encoding="utf-8",
     )
-    only_b = _run(root, "pkg/plugins/b.py")
+    only_b = _run(root, "jax2onnx/plugins/b.py")
     assert only_b.exit_code == 0, only_b.output
     assert "GR302" in _run(root).output

@@ -40,22 +40,28 @@ def test_syntax_error_is_gr001_at_its_position_and_the_rest_is_checked(
     write_files(
         tmp_path,
         {
-            "pkg/plugins/a_broken.py": "x = 1\ndef broken(:\n    pass\n",
-            "pkg/plugins/b_unclosed.py": "values = [1, 2,\n",
-            "pkg/plugins/c_fine.py": VIOLATION,
+            "jax2onnx/plugins/a_broken.py": "x = 1\ndef broken(:\n    pass\n",
+            "jax2onnx/plugins/b_unclosed.py": "values = [1, 2,\n",
+            "jax2onnx/plugins/c_fine.py": VIOLATION,
         },
     )
     assert check_json(tmp_path) == [
-        ("pkg/plugins/a_broken.py", 2, 12, "GR001", "syntax error: invalid syntax"),
         (
-            "pkg/plugins/b_unclosed.py",
+            "jax2onnx/plugins/a_broken.py",
+            2,
+            12,
+            "GR001",
+            "syntax error: invalid syntax",
+        ),
+        (
+            "jax2onnx/plugins/b_unclosed.py",
             1,
             10,
             "GR001",
             "syntax error: '[' was never closed",
         ),
         (
-            "pkg/plugins/c_fine.py",
+            "jax2onnx/plugins/c_fine.py",
             1,
             8,
             "GR101",
@@ -67,7 +73,7 @@ def test_syntax_error_is_gr001_at_its_position_and_the_rest_is_checked(
 def test_bad_input_is_reported_whatever_is_selected_unless_ignored(
     tmp_path: Path,
 ) -> None:
-    write_files(tmp_path, {"pkg/broken.py": "def broken(:\n"})
+    write_files(tmp_path, {"jax2onnx/broken.py": "def broken(:\n"})
     assert [f[3] for f in check_json(tmp_path, "--select", "GR104")] == ["GR001"]
     assert check_json(tmp_path, "--ignore", "GR001") == []
 
@@ -93,12 +99,13 @@ def test_undecodable_file_is_gr002(
     tmp_path: Path, content: bytes, line: int, message: str
 ) -> None:
     write_files(
-        tmp_path, {"pkg/plugins/bad.py": content, "pkg/plugins/good.py": VIOLATION}
+        tmp_path,
+        {"jax2onnx/plugins/bad.py": content, "jax2onnx/plugins/good.py": VIOLATION},
     )
     assert check_json(tmp_path) == [
-        ("pkg/plugins/bad.py", line, 1, "GR002", message),
+        ("jax2onnx/plugins/bad.py", line, 1, "GR002", message),
         (
-            "pkg/plugins/good.py",
+            "jax2onnx/plugins/good.py",
             1,
             8,
             "GR101",
@@ -110,23 +117,23 @@ def test_undecodable_file_is_gr002(
 def test_a_coding_cookie_is_honoured(tmp_path: Path) -> None:
     write_files(
         tmp_path,
-        {"pkg/plugins/latin.py": b"# -*- coding: latin-1 -*-\nname = '\xe9'\n"},
+        {"jax2onnx/plugins/latin.py": b"# -*- coding: latin-1 -*-\nname = '\xe9'\n"},
     )
     assert check_json(tmp_path) == []
 
 
 def test_dangling_symlink_is_gr002_walked_or_named(tmp_path: Path) -> None:
-    write_files(tmp_path, {"pkg/plugins/good.py": VIOLATION})
-    (tmp_path / "pkg/plugins/gone.py").symlink_to("no_such_target.py")
+    write_files(tmp_path, {"jax2onnx/plugins/good.py": VIOLATION})
+    (tmp_path / "jax2onnx/plugins/gone.py").symlink_to("no_such_target.py")
     expected = (
-        "pkg/plugins/gone.py",
+        "jax2onnx/plugins/gone.py",
         1,
         1,
         "GR002",
         "cannot read file: No such file or directory",
     )
     assert check_json(tmp_path)[0] == expected
-    assert check_json(tmp_path, "pkg/plugins/gone.py") == [expected]
+    assert check_json(tmp_path, "jax2onnx/plugins/gone.py") == [expected]
 
 
 def test_a_fifo_named_on_the_command_line_is_gr002_not_a_hang(
@@ -155,9 +162,12 @@ def drop_file_permission_override() -> None:
 def test_permission_denied_is_gr002(tmp_path: Path) -> None:
     write_files(
         tmp_path,
-        {"pkg/plugins/secret.py": VIOLATION, "pkg/plugins/open.py": VIOLATION},
+        {
+            "jax2onnx/plugins/secret.py": VIOLATION,
+            "jax2onnx/plugins/open.py": VIOLATION,
+        },
     )
-    (tmp_path / "pkg/plugins/secret.py").chmod(0o000)
+    (tmp_path / "jax2onnx/plugins/secret.py").chmod(0o000)
     as_root = os.geteuid() == 0
     completed = subprocess.run(
         [sys.executable, "-m", "guardrails", "check", "--format", "json"],
@@ -171,38 +181,44 @@ def test_permission_denied_is_gr002(tmp_path: Path) -> None:
     assert completed.stderr == ""
     assert findings(completed.stdout) == [
         (
-            "pkg/plugins/open.py",
+            "jax2onnx/plugins/open.py",
             1,
             8,
             "GR101",
             "ONNX protobuf import `onnx` in IR-only code",
         ),
-        ("pkg/plugins/secret.py", 1, 1, "GR002", "cannot read file: Permission denied"),
+        (
+            "jax2onnx/plugins/secret.py",
+            1,
+            1,
+            "GR002",
+            "cannot read file: Permission denied",
+        ),
     ]
 
 
 def test_symlink_loops_end_and_each_file_is_checked_once(tmp_path: Path) -> None:
-    write_files(tmp_path, {"pkg/plugins/a.py": VIOLATION})
-    (tmp_path / "pkg/plugins/back_to_pkg").symlink_to(tmp_path / "pkg")
-    (tmp_path / "pkg/self_loop.py").symlink_to("self_loop.py")
+    write_files(tmp_path, {"jax2onnx/plugins/a.py": VIOLATION})
+    (tmp_path / "jax2onnx/plugins/back_to_pkg").symlink_to(tmp_path / "jax2onnx")
+    (tmp_path / "jax2onnx/self_loop.py").symlink_to("self_loop.py")
     run = run_main("check", "--format", "json", cwd=tmp_path)
     report = json.loads(run.stdout)
     assert [(f["path"], f["code"]) for f in report["findings"]] == [
-        ("pkg/plugins/a.py", "GR101"),
-        ("pkg/self_loop.py", "GR002"),
+        ("jax2onnx/plugins/a.py", "GR101"),
+        ("jax2onnx/self_loop.py", "GR002"),
     ]
     assert report["files_checked"] == 2
-    named = check_json(tmp_path, "pkg/self_loop.py")
+    named = check_json(tmp_path, "jax2onnx/self_loop.py")
     assert [(path, code) for path, _, _, code, _ in named] == [
-        ("pkg/self_loop.py", "GR002")
+        ("jax2onnx/self_loop.py", "GR002")
     ]
 
 
 def test_missing_path_is_a_one_line_error_even_among_good_ones(
     tmp_path: Path,
 ) -> None:
-    write_files(tmp_path, {"pkg/plugins/a.py": VIOLATION})
-    run = run_process("check", "pkg", "pkg/nope", cwd=tmp_path)
+    write_files(tmp_path, {"jax2onnx/plugins/a.py": VIOLATION})
+    run = run_process("check", "jax2onnx", "jax2onnx/nope", cwd=tmp_path)
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == "guardrails: error: pkg/nope: no such file or directory\n"
 
@@ -213,19 +229,19 @@ def test_checking_never_imports_or_runs_the_checked_code(tmp_path: Path) -> None
     write_files(
         tmp_path,
         {
-            "sidefx/__init__.py": side_effect,
-            "sidefx/plugins/__init__.py": side_effect,
-            "sidefx/plugins/hook.py": side_effect + "import onnx\n",
+            "jax2onnx/__init__.py": side_effect,
+            "jax2onnx/plugins/__init__.py": side_effect,
+            "jax2onnx/plugins/hook.py": side_effect + "import onnx\n",
             "conftest.py": side_effect,
             "setup.py": side_effect,
         },
     )
     walked = run_process("check", "--select", "GR101", cwd=tmp_path)
     assert walked.exit_code == 1
-    assert "sidefx/plugins/hook.py:2:8: GR101" in walked.stdout
+    assert "jax2onnx/plugins/hook.py:2:8: GR101" in walked.stdout
     # `--package` finds the package's folder without importing it.
     completed = subprocess.run(
-        [sys.executable, "-m", "guardrails", "check", "--package", "sidefx"],
+        [sys.executable, "-m", "guardrails", "check", "--package", "jax2onnx"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
         capture_output=True,

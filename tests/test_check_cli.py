@@ -14,7 +14,7 @@ import pytest
 from tests.check_support import run_main, run_process, write_files
 
 VIOLATIONS = {
-    "pkg/plugins/imports.py": (
+    "jax2onnx/plugins/imports.py": (
         "import onnx\n"  # GR101 at 1:8
         "from onnx_ir import tape, _tape\n"  # GR102 at 2:27
         "import importlib\n"
@@ -25,12 +25,12 @@ VIOLATIONS = {
     "pkg/serde/io.py": "import onnx\nonnx.helper.make_node\n",  # outside IR-only
 }
 EXPECTED_LINES = [
-    "pkg/plugins/imports.py:1:8: GR101 ONNX protobuf import `onnx` in IR-only code",
-    "pkg/plugins/imports.py:2:27: GR102 private onnx_ir module `onnx_ir._tape` "
+    "jax2onnx/plugins/imports.py:1:8: GR101 ONNX protobuf import `onnx` in IR-only code",
+    "jax2onnx/plugins/imports.py:2:27: GR102 private onnx_ir module `onnx_ir._tape` "
     "imported",
-    "pkg/plugins/imports.py:4:10: GR103 dynamic import of ONNX protobuf module "
+    "jax2onnx/plugins/imports.py:4:10: GR103 dynamic import of ONNX protobuf module "
     "`onnx.helper`",
-    "pkg/plugins/imports.py:6:12: GR104 ONNX protobuf API "
+    "jax2onnx/plugins/imports.py:6:12: GR104 ONNX protobuf API "
     "`onnx.shape_inference` used in IR-only code",
 ]
 
@@ -138,10 +138,10 @@ def test_statistics_counts_per_rule_then_the_summary(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "pkg/converter/a.py": (
+            "jax2onnx/converter/a.py": (
                 "import onnx\nimport onnx.helper\nimport onnx_ir._core\n"
             ),
-            "pkg/converter/b.py": "import onnx\n",
+            "jax2onnx/converter/b.py": "import onnx\n",
         },
     )
     run = run_main("check", "--statistics", cwd=tmp_path)
@@ -189,7 +189,7 @@ def test_suppression_needs_the_code(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "pkg/plugins/x.py": (
+            "jax2onnx/plugins/x.py": (
                 "import onnx  # guardrails: ignore[GR101]\n"
                 "import onnx.helper  # guardrails: ignore\n"
                 "import onnx.numpy_helper  # guardrails: ignore[GR102]\n"
@@ -212,7 +212,7 @@ def test_a_suppression_in_a_string_is_only_text_on_that_line(tmp_path: Path) -> 
     # Line-based, like ruff's suppression comments: the marker is what counts.
     write_files(
         tmp_path,
-        {"pkg/plugins/x.py": 'import onnx; note = "guardrails: ignore[GR101]"\n'},
+        {"jax2onnx/plugins/x.py": 'import onnx; note = "guardrails: ignore[GR101]"\n'},
     )
     assert codes(run_main("check", cwd=tmp_path).stdout) == ["GR101"]
 

@@ -17,23 +17,35 @@ def reported(cwd: Path, *args: str) -> list[str]:
     return [line.split(":")[0] for line in run.stdout.splitlines()[:-1]]
 
 
-def test_defaults_cover_converter_and_plugins_at_any_depth(tmp_path: Path) -> None:
+def test_defaults_cover_jax2onnx_own_converter_and_plugins(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
             "jax2onnx/converter/a.py": VIOLATION,
             "jax2onnx/plugins/jax/lax/b.py": VIOLATION,
-            "deep/er/plugins/c.py": VIOLATION,
+            "src/jax2onnx/plugins/c.py": VIOLATION,
+            # The upstream repository's tests mirror the package's folder names.
+            "tests/extra_tests/converter/t.py": VIOLATION,
+            "tests/plugins/u.py": VIOLATION,
+            "deep/er/plugins/v.py": VIOLATION,
             "jax2onnx/serde/d.py": VIOLATION,
             "jax2onnx/plugins_extra/e.py": VIOLATION,
             "jax2onnx/converter.py": VIOLATION,
         },
     )
     assert reported(tmp_path) == [
-        "deep/er/plugins/c.py",
         "jax2onnx/converter/a.py",
         "jax2onnx/plugins/jax/lax/b.py",
+        "src/jax2onnx/plugins/c.py",
     ]
+
+
+def test_defaults_find_the_package_checked_from_inside_it(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {"jax2onnx/plugins/a.py": VIOLATION, "jax2onnx/serde/b.py": VIOLATION},
+    )
+    assert reported(tmp_path / "jax2onnx") == ["plugins/a.py"]
 
 
 def test_default_excludes_skip_vcs_environments_build_output_and_caches(
@@ -41,17 +53,19 @@ def test_default_excludes_skip_vcs_environments_build_output_and_caches(
 ) -> None:
     skipped = [
         ".git/plugins/x.py",
-        ".venv/lib/python3.11/site-packages/pkg/plugins/x.py",
+        ".venv/lib/python3.11/site-packages/jax2onnx/plugins/x.py",
         "venv/plugins/x.py",
         ".tox/py311/plugins/x.py",
-        "build/lib/pkg/plugins/x.py",
+        "build/lib/jax2onnx/plugins/x.py",
         "dist/plugins/x.py",
-        "pkg/plugins/__pycache__/x.py",
+        "jax2onnx/plugins/__pycache__/x.py",
         ".mypy_cache/plugins/x.py",
         "pkg.egg-info/plugins/x.py",
     ]
-    write_files(tmp_path, {name: VIOLATION for name in [*skipped, "pkg/plugins/x.py"]})
-    assert reported(tmp_path) == ["pkg/plugins/x.py"]
+    write_files(
+        tmp_path, {name: VIOLATION for name in [*skipped, "jax2onnx/plugins/x.py"]}
+    )
+    assert reported(tmp_path) == ["jax2onnx/plugins/x.py"]
 
 
 def test_nearest_pyproject_is_found_upward_and_anchors_the_globs(
@@ -80,13 +94,13 @@ def test_a_pyproject_without_the_section_keeps_the_defaults(tmp_path: Path) -> N
         {
             "pyproject.toml": "[tool.guardrails]\nir-only-paths = ['nothing/**']\n",
             "inner/pyproject.toml": "[project]\nname = 'inner'\n",
-            "inner/pkg/plugins/a.py": VIOLATION,
+            "inner/jax2onnx/plugins/a.py": VIOLATION,
         },
     )
     # The inner project has no section, so the search goes on to the outer one.
     assert reported(tmp_path / "inner") == []
     assert reported(tmp_path / "inner", "--config", "pyproject.toml") == [
-        "pkg/plugins/a.py"
+        "jax2onnx/plugins/a.py"
     ]
 
 
@@ -109,7 +123,7 @@ def test_select_and_ignore_from_the_configuration(tmp_path: Path) -> None:
             "pyproject.toml": (
                 '[tool.guardrails]\nselect = ["GR10"]\nignore = ["GR102"]\n'
             ),
-            "pkg/plugins/a.py": "import onnx\nimport onnx_ir._core\n",
+            "jax2onnx/plugins/a.py": "import onnx\nimport onnx_ir._core\n",
         },
     )
 
@@ -131,11 +145,11 @@ def test_config_option_reads_a_dedicated_file_with_top_level_keys(
         {
             "guardrails.toml": 'ir-only-paths = ["lib/**"]\n',
             "lib/a.py": VIOLATION,
-            "pkg/plugins/b.py": VIOLATION,
+            "jax2onnx/plugins/b.py": VIOLATION,
         },
     )
     assert reported(tmp_path, "--config", "guardrails.toml") == ["lib/a.py"]
-    assert reported(tmp_path) == ["pkg/plugins/b.py"]
+    assert reported(tmp_path) == ["jax2onnx/plugins/b.py"]
 
 
 @pytest.mark.parametrize(
@@ -197,7 +211,7 @@ def test_config_option_reads_a_dedicated_file_with_top_level_keys(
 def test_configuration_errors_are_one_line_exit_2(
     tmp_path: Path, toml: str, message: str
 ) -> None:
-    write_files(tmp_path, {"pyproject.toml": toml, "pkg/plugins/a.py": VIOLATION})
+    write_files(tmp_path, {"pyproject.toml": toml, "jax2onnx/plugins/a.py": VIOLATION})
     run = run_main("check", cwd=tmp_path)
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == f"guardrails: error: {message}\n"

@@ -109,11 +109,12 @@ def test_check_never_runs_checked_code_and_writes_only_its_cache(
         "sitecustomize.py": side_effect,
         "usercustomize.py": side_effect,
         "guardrails_plugins.py": side_effect,
-        "src/pkg/__init__.py": side_effect,
-        "src/pkg/__main__.py": side_effect,
-        "src/pkg/plugins/__init__.py": side_effect,
-        "src/pkg/plugins/hook.py": side_effect + "import onnx\n",
-        "src/pkg/plugins/examples.py": side_effect + FLAGGED_EXAMPLE.format(index=1),
+        "src/jax2onnx/__init__.py": side_effect,
+        "src/jax2onnx/__main__.py": side_effect,
+        "src/jax2onnx/plugins/__init__.py": side_effect,
+        "src/jax2onnx/plugins/hook.py": side_effect + "import onnx\n",
+        "src/jax2onnx/plugins/examples.py": side_effect
+        + FLAGGED_EXAMPLE.format(index=1),
     }
     for name, text in files.items():
         target = tree / name
@@ -139,7 +140,7 @@ def test_check_never_runs_checked_code_and_writes_only_its_cache(
         completed = guardrails(tree, "check", *options, ".", env=env)
         assert completed.returncode == 1, completed.stderr
         assert "GR101" in completed.stdout
-    completed = guardrails(tree, "check", "--package", "pkg", env=env)
+    completed = guardrails(tree, "check", "--package", "jax2onnx", env=env)
     assert completed.returncode == 1
     assert not marker.exists()
     assert snapshot(tree) == before
@@ -302,7 +303,7 @@ def _sync_tree(root: Path, flagged: int) -> None:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(PROJECT, encoding="utf-8")
     for index in range(flagged):
-        target = root / f"pkg/plugins/examples/example_{index:03d}.py"
+        target = root / f"jax2onnx/plugins/examples/example_{index:03d}.py"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(FLAGGED_EXAMPLE.format(index=index), encoding="utf-8")
 

@@ -66,7 +66,7 @@ def test_ir_only_prescans_skip_urls_and_metadata_keywords(tmp_path: Path) -> Non
     # What most jax2onnx plugin files say about onnx: nothing a GR1 rule can flag.
     _write(
         tmp_path,
-        "pkg/plugins/relu.py",
+        "jax2onnx/plugins/relu.py",
         '"""See https://onnx.ai/onnx/operators/onnx__Relu.html."""\n'
         'register_primitive(onnx=[{"component": "Relu"}], since="0.1")\n',
     )
@@ -74,7 +74,8 @@ def test_ir_only_prescans_skip_urls_and_metadata_keywords(tmp_path: Path) -> Non
         rule = next(rule for rule in all_rules() if rule.code == code)
         assert rule.prescan is not None
         assert (
-            rule.prescan.search((tmp_path / "pkg/plugins/relu.py").read_text()) is None
+            rule.prescan.search((tmp_path / "jax2onnx/plugins/relu.py").read_text())
+            is None
         )
 
 
@@ -92,7 +93,7 @@ def test_ir_only_prescans_skip_urls_and_metadata_keywords(tmp_path: Path) -> Non
 def test_ir_only_prescans_keep_odd_but_valid_spellings(
     tmp_path: Path, text: str
 ) -> None:
-    _write(tmp_path, "pkg/plugins/odd.py", text)
+    _write(tmp_path, "jax2onnx/plugins/odd.py", text)
     _assert_same_with_and_without_prescans(tmp_path, tmp_path)
     rule = next(rule for rule in all_rules() if rule.code == "GR104")
     assert rule.prescan is not None and rule.prescan.search(text) is not None
@@ -109,7 +110,7 @@ def test_ir_only_prescans_keep_odd_but_valid_spellings(
 def test_private_onnx_ir_prescan_keeps_spaced_and_continued_imports(
     tmp_path: Path, text: str
 ) -> None:
-    _write(tmp_path, "pkg/plugins/private.py", text)
+    _write(tmp_path, "jax2onnx/plugins/private.py", text)
     scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
     assert [f.code for f in scanned.findings] == ["GR102"]
 
@@ -187,6 +188,6 @@ _REGISTER = "from jax2onnx.plugins.plugin_system import register_example\n"
 def test_left_out_bodies_and_values_change_no_testcase(
     tmp_path: Path, text: str
 ) -> None:
-    _write(tmp_path, "pkg/plugins/cases.py", text)
+    _write(tmp_path, "jax2onnx/plugins/cases.py", text)
     scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
     assert any(f.code == "GR301" for f in scanned.findings)

@@ -40,11 +40,11 @@ FORMAT_CHECKER.checks("uri")(_is_uri)
 FORMAT_CHECKER.checks("uri-reference")(_is_uri_reference)
 
 FILES = {
-    "work/pkg/plugins/imports.py": "import os\nimport onnx.helper as oh\n",
-    "work/pkg/plugins/odd name #1.py": "from onnx_ir import _tape\n",
-    "work/pkg/plugins/comma,colon:.py": "import onnx\n",
-    "work/pkg/plugins/broken.py": "def broken(:\n",
-    "elsewhere/plugins/outside.py": (
+    "work/jax2onnx/plugins/imports.py": "import os\nimport onnx.helper as oh\n",
+    "work/jax2onnx/plugins/odd name #1.py": "from onnx_ir import _tape\n",
+    "work/jax2onnx/plugins/comma,colon:.py": "import onnx\n",
+    "work/jax2onnx/plugins/broken.py": "def broken(:\n",
+    "elsewhere/jax2onnx/plugins/outside.py": (
         "import importlib\nimportlib.import_module('onnx')\n"
     ),
 }
@@ -69,16 +69,16 @@ def test_json_shape_and_paths(work: Path) -> None:
     payload = json.loads(report(work, "json"))
     assert set(payload) == {"findings", "files_checked"}
     assert payload["files_checked"] == 5
-    outside = (work.parent / "elsewhere/plugins/outside.py").as_posix()
+    outside = (work.parent / "elsewhere/jax2onnx/plugins/outside.py").as_posix()
     assert [(f["path"], f["code"]) for f in payload["findings"]] == [
         (outside, "GR103"),
-        ("pkg/plugins/broken.py", "GR001"),
-        ("pkg/plugins/comma,colon:.py", "GR101"),
-        ("pkg/plugins/imports.py", "GR101"),
-        ("pkg/plugins/odd name #1.py", "GR102"),
+        ("jax2onnx/plugins/broken.py", "GR001"),
+        ("jax2onnx/plugins/comma,colon:.py", "GR101"),
+        ("jax2onnx/plugins/imports.py", "GR101"),
+        ("jax2onnx/plugins/odd name #1.py", "GR102"),
     ]
     assert payload["findings"][3] == {
-        "path": "pkg/plugins/imports.py",
+        "path": "jax2onnx/plugins/imports.py",
         "line": 2,
         "column": 8,
         "end_line": 2,
@@ -101,18 +101,18 @@ def test_text_and_json_agree(work: Path) -> None:
 
 def test_github_annotations(work: Path) -> None:
     lines = report(work, "github").splitlines()
-    outside = (work.parent / "elsewhere/plugins/outside.py").as_posix()
+    outside = (work.parent / "elsewhere/jax2onnx/plugins/outside.py").as_posix()
     assert lines == [
         f"::error file={outside},line=2,col=1,title=GR103::"
         "dynamic import of ONNX protobuf module `onnx`",
-        "::error file=pkg/plugins/broken.py,line=1,col=12,title=GR001::"
+        "::error file=jax2onnx/plugins/broken.py,line=1,col=12,title=GR001::"
         "syntax error: invalid syntax",
         # `,` and `:` would end a property; GitHub's escapes keep the name whole.
-        "::error file=pkg/plugins/comma%2Ccolon%3A.py,line=1,col=8,title=GR101::"
+        "::error file=jax2onnx/plugins/comma%2Ccolon%3A.py,line=1,col=8,title=GR101::"
         "ONNX protobuf import `onnx` in IR-only code",
-        "::error file=pkg/plugins/imports.py,line=2,col=8,title=GR101::"
+        "::error file=jax2onnx/plugins/imports.py,line=2,col=8,title=GR101::"
         "ONNX protobuf import `onnx.helper` in IR-only code",
-        "::error file=pkg/plugins/odd name #1.py,line=1,col=21,title=GR102::"
+        "::error file=jax2onnx/plugins/odd name #1.py,line=1,col=21,title=GR102::"
         "private onnx_ir module `onnx_ir._tape` imported",
     ]
 
@@ -120,7 +120,7 @@ def test_github_annotations(work: Path) -> None:
 def test_github_prints_nothing_when_clean(work: Path) -> None:
     run = run_main(
         "check",
-        "pkg/plugins/imports.py",
+        "jax2onnx/plugins/imports.py",
         "--format",
         "github",
         "--select",
@@ -179,7 +179,7 @@ def test_sarif_validates_and_points_at_the_real_files(work: Path) -> None:
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in results]
     assert uris[0]["uri"].startswith("file:///")
     assert uris[4] == {
-        "uri": "pkg/plugins/odd%20name%20%231.py",
+        "uri": "jax2onnx/plugins/odd%20name%20%231.py",
         "uriBaseId": "%SRCROOT%",
     }
 
@@ -204,7 +204,7 @@ def test_sarif_lists_the_selected_rules_and_any_bad_input_rule(work: Path) -> No
 def test_sarif_without_findings_validates(work: Path) -> None:
     run = run_main(
         "check",
-        "pkg/plugins/imports.py",
+        "jax2onnx/plugins/imports.py",
         "--format",
         "sarif",
         "--select",

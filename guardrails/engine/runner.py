@@ -137,7 +137,10 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
                 job.shown,
                 job.relative,
                 config,
-                matches_any(job.relative, config.ir_only_paths),
+                # The absolute path too: `**/jax2onnx/plugins/**` must find the
+                # installed package checked from inside it, with no configuration.
+                matches_any(job.relative, config.ir_only_paths)
+                or matches_any(job.path.as_posix(), config.ir_only_paths),
             )
             analyse(source, file, rules, candidates, result, verdict, syntax)
         else:

@@ -50,7 +50,7 @@ class Sample:
     where an INVALID sample's finding must be (None: anywhere)."""
 
     code: str
-    path: str = "pkg/plugins/sample.py"
+    path: str = "jax2onnx/plugins/sample.py"
     line: int | None = None
     # Extra files written beside the sample: (relative path, text) pairs.
     files: tuple[tuple[str, str], ...] = ()

@@ -36,9 +36,10 @@ class OnnxProtobufImport(_IROnlyRule):
 
     ## What it does
     Flags `import onnx`, `import onnx.helper as oh`, `from onnx import helper` and
-    `from onnx.numpy_helper import to_array` under the IR-only paths (every
-    `converter/` and `plugins/` folder by default), at any nesting level: inside
-    functions, `try` blocks and `if TYPE_CHECKING:` too.
+    `from onnx.numpy_helper import to_array` under the IR-only paths (the
+    `jax2onnx/converter/` and `jax2onnx/plugins/` folders by default, wherever the
+    package lies), at any nesting level: inside functions, `try` blocks and
+    `if TYPE_CHECKING:` too.
 
     ## Why is this bad?
     jax2onnx's converter and plugins build graphs with onnx_ir only; protobuf

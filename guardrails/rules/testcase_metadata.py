@@ -200,7 +200,7 @@ def _covering_allowlist(flag: str) -> tuple[tuple[str, str], ...]:
             'context = "examples.eqx"\n'
             'component = "MlpExample"\n'
             'testcase = "mlp_*"\n'
-            'file = "pkg/plugins/sample.py"\n'
+            'file = "jax2onnx/plugins/sample.py"\n'
             'reason = "ORT has no float64 kernel for this graph"\n',
         ),
     )
@@ -409,7 +409,7 @@ class StaleAllowlistEntry(Rule):
                     'context = "examples.eqx"\n'
                     'component = "MlpExample"\n'
                     'testcase = "mlp_batched"\n'
-                    'file = "pkg/plugins/sample.py"\n'
+                    'file = "jax2onnx/plugins/sample.py"\n'
                     'reason = "baseline"\n',
                 ),
             ),
