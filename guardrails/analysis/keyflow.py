@@ -25,6 +25,7 @@ from functools import lru_cache
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
+from guardrails.analysis.path_conditions import keys_ignored
 from guardrails.analysis.prng import (
     DERIVING,
     KEY_PRODUCERS,
@@ -358,9 +359,14 @@ class KeyFlow:
     """Runs one scope (a function body or the module's top level)."""
 
     def __init__(
-        self, imports: ImportMap, conditional_lines: frozenset[int] | None = None
+        self,
+        imports: ImportMap,
+        conditional_lines: frozenset[int] | None = None,
+        key_names: tuple[str, ...] = (),
     ) -> None:
         self.imports = imports
+        # Keywords that pass a key (`key=`): what a call in inference mode ignores.
+        self.key_names = key_names
         # `id`s of the statement lines holding a conditional expression, when the
         # caller already knows them (a walk of the whole tree); None: look.
         self.conditional_lines = conditional_lines
@@ -801,7 +807,12 @@ class KeyFlow:
                 for location in state.env.get(captured, frozenset()):
                     self.consume(location, Use(node, node, captured), state)
         if name not in NON_CONSUMING_CALLS and name not in _PASS_THROUGH:
+            ignored = keys_ignored(
+                node, lambda test: known_truth(test, state.facts), self.key_names
+            )
             for arg, refs in arguments:
+                if id(arg) in ignored:
+                    continue  # e.g. dropout in inference mode never draws
                 for location in refs:
                     self.consume(location, Use(arg.value, node), state)
         elif name in _PASS_THROUGH:

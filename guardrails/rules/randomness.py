@@ -717,6 +717,15 @@ class PrngKeyReuse(Rule):
     `len(keys)`, `jax.random.key_data(key)`. As in JAX's own checker, `fold_in`
     and `clone` derive a new key and leave the parent usable; folding the same
     literal data into one key twice gives the same key, and is reported.
+    A key passed by keyword (`key=k`) to a call in inference mode is not consumed
+    either: Equinox's and Flax's dropout layers ignore their key when given
+    `inference=True` or `deterministic=True` (or `training=False`, `train=False`,
+    `is_training=False`), literally or as a condition the path took. So
+    `if inference: k1 = k2 = key` followed by `drop(x, inference=inference,
+    key=k1)` and `drop(y, inference=inference, key=k2)` is not reported. A class
+    being built (`eqx.nn.MultiheadAttention(..., inference=True, key=k)` draws its
+    weights) and a positional key (`model.init(rng, x, deterministic=True)`) are
+    still consumed.
     Reported: two draws from one key; the parent used after `split`; one element
     (`keys[0]`) used twice; an alias (`k = key`) used with the original; a use in a
     loop body, comprehension or `while` loop that does not re-split each round; a use
@@ -846,6 +855,19 @@ class PrngKeyReuse(Rule):
                 return table.get(key) or table.pop(key)
             """)
         ),
+        Sample(
+            _code("""
+            import jax
+
+            def attention(self, x, key, inference=False):
+                if inference:
+                    k1 = k2 = key
+                else:
+                    k1, k2 = jax.random.split(key)
+                x = self.attn_drop(x, inference=inference, key=k1)
+                return self.proj_drop(x, inference=inference, key=k2)
+            """)
+        ),
     )
     INVALID = (
         Sample(
@@ -910,6 +932,21 @@ class PrngKeyReuse(Rule):
             """),
             line=5,
         ),
+        Sample(
+            _code("""
+            import jax
+
+            def chunk(self, x, key, inference=False):
+                if inference:
+                    keys = [key] * len(self.blocks)
+                else:
+                    keys = jax.random.split(key, len(self.blocks))
+                for block, block_key in zip(self.blocks, keys):
+                    x = block(x, inference=inference, key=block_key)
+                return self.downsample(x, inference=inference, key=key)
+            """),
+            line=10,
+        ),
     )
 
     def __init__(self, context: FileContext) -> None:
@@ -960,7 +997,9 @@ class PrngKeyReuse(Rule):
                 self.module_makes_keys = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
-        flow = KeyFlow(self.context.imports, frozenset(self.conditional_lines))
+        flow = KeyFlow(
+            self.context.imports, frozenset(self.conditional_lines), self.key_names
+        )
         for function in self.scopes.values():
             flow.run_function(function, self.key_names)
         if self.module_makes_keys:

@@ -1,0 +1,78 @@
+"""Calls that ignore the key they are given, on the path being followed.
+
+Equinox's and Flax's dropout-like layers take a key and an inference switch:
+`dropout(x, inference=True, key=k)` returns `x` without drawing from `k`. Code
+written for export leans on this and hands one key to every layer when
+inferring:
+
+    if inference:
+        key1 = key2 = key
+    else:
+        key1, key2 = jax.random.split(key)
+    x = self.attn_drop(x, inference=inference, key=key1)
+    x = self.proj_drop(x, inference=inference, key=key2)
+
+On the path where `inference` is true both calls ignore their keys, so nothing
+is reused; on the other the keys were split. The key flow asks this module
+whether a call, on the path it follows, is in such a mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+
+import libcst as cst
+
+# Keyword switches that turn randomness off: when true, or when false.
+OFF_WHEN_TRUE = frozenset({"inference", "deterministic"})
+OFF_WHEN_FALSE = frozenset({"training", "train", "is_training"})
+
+Truth = Callable[[cst.BaseExpression], bool | None]
+
+
+def keys_ignored(
+    call: cst.Call, truth: Truth, key_names: tuple[str, ...]
+) -> frozenset[int]:
+    """`id`s of the arguments of `call` that it ignores on this path: those passed
+    by a key-named keyword (`key=k`) to a call whose inference switch is known
+    to be on (a literal, or a condition the path took: `truth`).
+
+    Only a call of a function or module counts, not a class being built:
+    `eqx.nn.MultiheadAttention(..., inference=True, key=k)` still draws its
+    weights from `k`. A key passed positionally is not covered either
+    (`model.init(rng, x, deterministic=True)` draws parameters from `rng`)."""
+    if _builds_class(call.func) or not _randomness_off(call, truth):
+        return frozenset()
+    return frozenset(
+        id(arg)
+        for arg in call.args
+        if arg.keyword is not None
+        and any(fnmatchcase(arg.keyword.value, pattern) for pattern in key_names)
+    )
+
+
+def _randomness_off(call: cst.Call, truth: Truth) -> bool:
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        switch = arg.keyword.value
+        if switch in OFF_WHEN_TRUE:
+            return _truth_of(arg.value, truth) is True
+        if switch in OFF_WHEN_FALSE:
+            return _truth_of(arg.value, truth) is False
+    return False
+
+
+def _truth_of(value: cst.BaseExpression, truth: Truth) -> bool | None:
+    if isinstance(value, cst.Name) and value.value in {"True", "False"}:
+        return value.value == "True"
+    return truth(value)
+
+
+def _builds_class(func: cst.BaseExpression) -> bool:
+    """A CapWords callee (`Dropout`, `eqx.nn.Linear`) is a class being built."""
+    name = func.attr.value if isinstance(func, cst.Attribute) else None
+    if isinstance(func, cst.Name):
+        name = func.value
+    return name is not None and name[:1].isupper()
