@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails import atomic
 from guardrails.analysis.testcases import FLAGS, WILDCARD
-from guardrails.engine.paths import display_path, relative_posix
+from guardrails.engine.paths import display_path
 from guardrails.findings import UsageError
 
 if TYPE_CHECKING:
@@ -275,9 +275,33 @@ def load_allowlist(path: Path, *, required: bool = False) -> Allowlist:
 class CheckedFile:
     """One file of a check as the allowlist sees it."""
 
-    relative_path: str  # posix, against the config root (what `file` holds)
+    relative_path: str  # posix, against `anchor` (what `file` holds)
     flagged: tuple[FlaggedTestcase, ...]
     analysed: bool  # False when its flags could not be read (syntax error)
+    anchor: Path | None = None  # the folder `relative_path` starts from
+
+
+@lru_cache(maxsize=4096)
+def _package_parent(folder: Path) -> Path | None:
+    """The folder holding the top-level package `folder` belongs to, or None
+    when `folder` is no package (no `__init__.py`)."""
+    if not (folder / "__init__.py").is_file():
+        return None
+    return _package_parent(folder.parent) or folder.parent
+
+
+def allowlist_name(path: Path, root: Path) -> tuple[str, Path]:
+    """How the allowlist's `file` names `path`, and the folder that name starts
+    from: relative to the configuration's root when under it; otherwise relative
+    to the folder holding its top-level package, so an installed package's files
+    are named as in its source tree (`jax2onnx/plugins/...`), never by one
+    machine's site-packages path."""
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix(), root
+    parent = _package_parent(path.parent)
+    if parent is None:
+        return path.as_posix(), Path(path.anchor)
+    return path.relative_to(parent).as_posix(), parent
 
 
 def stale_entries(
@@ -286,11 +310,13 @@ def stale_entries(
     """Entries that cover no flagged testcase, among those the check can judge."""
     every_flag = [flagged for file in checked for flagged in file.flagged]
     by_path = {file.relative_path: file for file in checked}
+    # Where an entry's `file` may lie: the root, or beside a checked package.
+    anchors = [root, *dict.fromkeys(f.anchor for f in checked if f.anchor)]
     stale = []
     for entry in allowlist.entries:
         if any(entry.covers(flagged) for flagged in every_flag):
             continue
-        if _judged(entry, by_path, every_flag, root):
+        if _judged(entry, by_path, every_flag, anchors):
             stale.append(entry)
     return stale
 
@@ -299,7 +325,7 @@ def _judged(
     entry: Entry,
     by_path: Mapping[str, CheckedFile],
     every_flag: Sequence[FlaggedTestcase],
-    root: Path,
+    anchors: Sequence[Path],
 ) -> bool:
     if entry.file is not None:
         # `./pkg/x.py` and `pkg//x.py` name the same file as `pkg/x.py`.
@@ -307,7 +333,9 @@ def _judged(
         if file is not None:
             return file.analysed
         target = Path(entry.file)
-        return not (target if target.is_absolute() else root / target).exists()
+        if target.is_absolute():
+            return not target.exists()
+        return not any((anchor / target).exists() for anchor in anchors)
     return any(
         fnmatchcase(flagged.context, entry.context)
         and fnmatchcase(flagged.component, entry.component)
@@ -468,11 +496,13 @@ def scan(
             f"{finding.path}:{finding.line}: {finding.message}"
             for finding in result.findings
         ]
+        name, anchor = allowlist_name(path, config.root)
         checked.append(
             CheckedFile(
-                relative_path=relative_posix(path, config.root),
+                relative_path=name,
                 flagged=tuple(FlaggedTestcase.from_json(fact) for fact in facts or ()),
                 analysed=facts is not None or not result.findings,
+                anchor=anchor,
             )
         )
     return checked, problems

@@ -15,12 +15,13 @@ from libcst.metadata import CodeRange
 from guardrails.allowlist import (
     CheckedFile,
     FlaggedTestcase,
+    allowlist_name,
     load_allowlist,
     stale_entries,
 )
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.analysis.testcases import FLAGS, REGISTER_FUNCTIONS, TestcaseScanner
-from guardrails.engine.paths import display_path, relative_posix
+from guardrails.engine.paths import display_path
 from guardrails.engine.positions import anchored_ranges, positions_of
 from guardrails.findings import Finding
 from guardrails.rules.base import (
@@ -429,9 +430,11 @@ class StaleAllowlistEntry(Rule):
         checked = []
         for path in project.checked_files:
             facts = project.facts.get(shown_paths[path], {}).get(COLLECTOR_NAME)
+            name, anchor = allowlist_name(path, config.root)
             checked.append(
                 CheckedFile(
-                    relative_path=relative_posix(path, config.root),
+                    relative_path=name,
+                    anchor=anchor,
                     flagged=tuple(
                         FlaggedTestcase.from_json(fact) for fact in facts or ()
                     ),
