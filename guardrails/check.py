@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +19,24 @@ from guardrails.findings import UsageError
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS
 
 
+def _refuse_output_over_checked_file(output: Path, files: Sequence[Path]) -> None:
+    """`--output` naming a checked file (through a link too) would replace source
+    code by a report; refused before anything is written."""
+    if output.is_dir():
+        raise UsageError(f"--output {output}: is a directory")
+    try:
+        target = output.stat()
+    except OSError:
+        return  # a new file, or one that cannot be written (reported when writing)
+    for file in files:
+        try:
+            same = os.path.samestat(target, file.stat())
+        except OSError:
+            continue
+        if same:
+            raise UsageError(f"--output {output}: is one of the checked files")
+
+
 def run_check(args: argparse.Namespace) -> int:
     """Exit status: 0 no findings (or `--exit-zero`), 1 findings; usage errors raise."""
     if args.statistics and args.format not in STATISTICS_FORMATTERS:
@@ -24,20 +44,24 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--statistics works with --format {supported} only")
     cwd = Path.cwd()
     config = load_config(args.config)
-    # The command line's --select replaces the configured one; ignores add up.
-    # The rule catalogue comes from the cache when it can: no rule is imported
-    # (nor LibCST) unless some file has to be parsed.
-    cache = None if args.no_cache else Cache.at(config.root)
-    rules = selected_rules(
-        cache.catalogue() if cache is not None else build_catalogue(),
-        args.select if args.select is not None else config.select,
-        [*config.ignore, *(args.ignore or [])],
-    )
     files = collect_files(
         target_paths(args.paths, args.package),
         config.root,
         config.all_excludes,
         force_exclude=args.force_exclude,
+    )
+    if args.output is not None:
+        _refuse_output_over_checked_file(args.output, files)
+    # The command line's --select replaces the configured one; ignores add up.
+    # The rule catalogue comes from the cache when it can: no rule is imported
+    # (nor LibCST) unless some file has to be parsed.
+    cache = None if args.no_cache else Cache.at(config.root)
+    catalogue = cache.catalogue() if cache is not None else build_catalogue()
+    config.check_codes([info.code for info in catalogue])
+    rules = selected_rules(
+        catalogue,
+        args.select if args.select is not None else config.select,
+        [*config.ignore, *(args.ignore or [])],
     )
     run_cache = (
         cache.for_run(config, [rule.code for rule in rules])

@@ -7,6 +7,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from guardrails import __version__
 from guardrails.findings import UsageError
@@ -15,18 +16,32 @@ FORMATS = ("text", "json", "sarif", "github")
 
 
 def _codes(value: str) -> list[str]:
-    return [code.strip().upper() for code in value.split(",") if code.strip()]
+    codes = [code.strip().upper() for code in value.split(",")]
+    if not all(codes):
+        # An empty code would be a prefix of every code: select everything.
+        raise argparse.ArgumentTypeError(f"empty rule code in {value!r}")
+    return codes
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors as the README promises: one line on stderr, exit 2, no usage dump.
+    Subcommand parsers are of this class too (`add_subparsers` uses the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"guardrails: error: {' '.join(message.split())}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="guardrails",
         description="Policy checker and export gate for the jax2onnx code base.",
     )
     parser.add_argument(
         "--version", action="version", version=f"guardrails {__version__}"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     check = commands.add_parser(
         "check", help="check Python files against the guardrails"
@@ -41,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--ignore", type=_codes, metavar="CODES", help="codes or prefixes"
     )
-    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument(
+        "--format", "--output-format", dest="format", choices=FORMATS, default="text"
+    )
     check.add_argument(
         "--output", type=Path, metavar="FILE", help="write the report here"
     )
@@ -74,7 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--only", metavar="PATTERN", help="testcase ids matching this glob"
     )
-    gate.add_argument("--format", choices=("text", "json"), default="text")
+    gate.add_argument(
+        "--format",
+        "--output-format",
+        dest="format",
+        choices=("text", "json"),
+        default="text",
+    )
     gate.add_argument(
         "--summary", type=Path, metavar="FILE", help="markdown summary here"
     )
@@ -82,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
     allowlist = commands.add_parser("allowlist", help="maintain the testcase allowlist")
     allowlist_commands = allowlist.add_subparsers(
-        dest="allowlist_command", required=True
+        dest="allowlist_command", required=True, metavar="COMMAND", parser_class=_Parser
     )
     sync = allowlist_commands.add_parser("sync", help="add new entries, keep the rest")
     sync.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="default: .")
@@ -94,40 +117,61 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def package_source(name: str) -> Path:
-    """Where an installed package's source lives, found without importing it.
+def package_sources(name: str) -> list[Path]:
+    """Where an installed package's source lives, found without importing it: one
+    folder or file, or every folder of a namespace package spread over several.
 
     Only the top-level name goes through the import system (`find_spec` of a dotted
-    name would import its parents, jax2onnx and all); subpackages are looked up as
-    folders or files below it.
+    name would import its parents, jax2onnx and all); subpackages are looked up
+    below it as the import system would: a regular package or a module in the
+    first folder that has one, else the namespace portions of every folder.
     """
-    top, *subpackages = name.split(".")
+    parts = name.split(".")
+    if not all(part.isidentifier() for part in parts):
+        raise UsageError(f"--package {name!r}: not a dotted module name")
+    top, *subpackages = parts
     try:
-        spec = importlib.util.find_spec(top) if top else None
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         spec = None
     if spec is None:
         raise UsageError(f"package {name!r} is not installed")
     if spec.submodule_search_locations:
-        location = Path(next(iter(spec.submodule_search_locations)))
+        locations = [Path(folder) for folder in spec.submodule_search_locations]
     elif spec.origin is not None and not subpackages:
-        return Path(spec.origin)
+        return [Path(spec.origin)]
     else:
         raise UsageError(f"package {name!r} has no source files")
-    for part in subpackages:
-        if (location / part).is_dir():
-            location = location / part
-        elif (location / f"{part}.py").is_file() and part == subpackages[-1]:
-            return location / f"{part}.py"
-        else:
+    for depth, part in enumerate(subpackages, 1):
+        portions = []
+        for location in locations:
+            if (location / part / "__init__.py").is_file():
+                portions = [location / part]
+                break
+            if (location / f"{part}.py").is_file():
+                if depth < len(subpackages):
+                    raise UsageError(f"package {name!r} is not installed")
+                return [location / f"{part}.py"]
+            if (location / part).is_dir():
+                portions.append(location / part)
+        if not portions:
             raise UsageError(f"package {name!r} is not installed")
-    return location
+        locations = portions
+    return locations
+
+
+def package_source(name: str) -> Path:
+    """`package_sources` of a package that lives in one place."""
+    sources = package_sources(name)
+    if len(sources) != 1:
+        raise UsageError(f"package {name!r} is spread over {len(sources)} folders")
+    return sources[0]
 
 
 def target_paths(paths: Sequence[Path], package: str | None) -> list[Path]:
     targets = list(paths)
-    if package:
-        targets.append(package_source(package))
+    if package is not None:
+        targets += package_sources(package)
     if not targets:
         targets = [Path(".")]
     for path in targets:
@@ -169,7 +213,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a bad command line
+        return int(done.code or 0)
     try:
         return _run(args)
     except UsageError as error:

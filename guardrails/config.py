@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guardrails.engine.paths import glob_problem
 from guardrails.findings import UsageError
 
 DEFAULT_IR_ONLY_PATHS = ("**/jax2onnx/converter/**", "**/jax2onnx/plugins/**")
@@ -51,6 +52,8 @@ class Config:
 
     root: Path
     source: Path | None = None
+    # The dotted key holding the settings in `source`; "" when they are top-level.
+    section: str = "tool.guardrails"
     ir_only_paths: tuple[str, ...] = DEFAULT_IR_ONLY_PATHS
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
@@ -74,11 +77,49 @@ class Config:
     def all_excludes(self) -> tuple[str, ...]:
         return self.exclude + self.extend_exclude
 
+    def key_location(self, key: str) -> str:
+        """Where `key` is set, as errors name it:
+        `pyproject.toml: tool.guardrails.select`."""
+        dotted = _key(self.section, key)
+        return f"{_shown(self.source)}: {dotted}" if self.source else dotted
+
+    def check_codes(self, known: Sequence[str]) -> None:
+        """A configured code or prefix that names no rule in `known` is an error
+        naming the file and the key (the rules are not known when reading it)."""
+        from guardrails.rules import check_codes
+
+        for key, codes in (("select", self.select), ("ignore", self.ignore)):
+            try:
+                check_codes(known, codes)
+            except UsageError as error:
+                raise UsageError(f"{self.key_location(key)}: {error}") from None
+
 
 def _string_list(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UsageError(f"{where} must be a list of strings")
     return tuple(value)
+
+
+def _glob_list(where: str, value: Any, *, paths: bool = True) -> tuple[str, ...]:
+    globs = _string_list(where, value)
+    for glob in globs:
+        problem = glob_problem(glob, paths=paths)
+        if problem is not None:
+            raise UsageError(f"{where}: {problem}")
+    return globs
+
+
+def _pattern_list(where: str, value: Any) -> tuple[str, ...]:
+    return _glob_list(where, value, paths=False)
+
+
+def _code_list(where: str, value: Any) -> tuple[str, ...]:
+    codes = _string_list(where, value)
+    if not all(code.strip() for code in codes):
+        # An empty code would be a prefix of every code: select everything.
+        raise UsageError(f"{where}: empty rule code")
+    return codes
 
 
 def _string(where: str, value: Any) -> str:
@@ -96,12 +137,12 @@ def _string_table(where: str, value: Any) -> dict[str, str]:
 
 
 _KEYS = {
-    "ir-only-paths": ("ir_only_paths", _string_list),
-    "exclude": ("exclude", _string_list),
-    "extend-exclude": ("extend_exclude", _string_list),
-    "select": ("select", _string_list),
-    "ignore": ("ignore", _string_list),
-    "key-names": ("key_names", _string_list),
+    "ir-only-paths": ("ir_only_paths", _glob_list),
+    "exclude": ("exclude", _glob_list),
+    "extend-exclude": ("extend_exclude", _glob_list),
+    "select": ("select", _code_list),
+    "ignore": ("ignore", _code_list),
+    "key-names": ("key_names", _pattern_list),
     "allowlist": ("allowlist", _string),
 }
 _GATE_KEYS = {
@@ -170,7 +211,7 @@ def config_from_table(
         raise UsageError(f"{gate_where} must be a table")
     values = _parse_table(where, table, _KEYS, tables=("gate",))
     gate = GateConfig(**_parse_table(gate_where, gate_table, _GATE_KEYS))
-    return Config(root=root, source=source, gate=gate, **values)
+    return Config(root=root, source=source, section=where, gate=gate, **values)
 
 
 def _shown(path: Path) -> str:
@@ -197,6 +238,8 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Conf
     (a jax2onnx checkout) or else the working directory.
     """
     if explicit is not None:
+        if explicit.is_dir():
+            raise UsageError(f"--config {explicit}: is a directory, not a file")
         data = _read_toml(explicit)
         # A pyproject.toml carries the section under [tool.guardrails]; a dedicated
         # file (guardrails.toml) holds the keys at top level.

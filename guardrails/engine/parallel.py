@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -25,6 +27,9 @@ PARALLEL_THRESHOLD_BYTES = 256 * 1024
 # allocations instead of 700, an oldest-generation pass almost never.
 _FEW_COLLECTIONS = (50_000, 50, 1000)
 
+# How often a worker looks whether its parent is still there.
+_PARENT_POLL_SECONDS = 0.2
+
 _worker_state: tuple[Config, RuleSet] | None = None
 
 
@@ -35,10 +40,23 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _start_worker(config: Config, rules: RuleSet) -> None:
+def _start_worker(config: Config, rules: RuleSet, parent: int) -> None:
     global _worker_state
     _worker_state = (config, rules)
     gc.set_threshold(*_FEW_COLLECTIONS)  # as `_few_collections`, if not forked
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True
+    ).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A parent killed outright (SIGKILL, out of memory) never closes the task
+    queue, which every forked worker holds open too: its workers would wait for
+    work for ever. An orphan is adopted by another process, so a new parent id
+    means there is no one left to work for."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _check_in_worker(job: FileJob) -> FileResult:
@@ -122,7 +140,7 @@ def _check_in_pool(
             max_workers=workers,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(config, rules),
+            initargs=(config, rules, os.getpid()),
         ) as pool:
             futures = pool.map(_check_in_worker, ordered, chunksize=1)
             for job, result in zip(ordered, futures, strict=True):

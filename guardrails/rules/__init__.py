@@ -51,13 +51,21 @@ def select_rules(
     return tuple(rule for rule in all_rules() if rule.code in chosen)
 
 
+def check_codes(known: Sequence[str], prefixes: Sequence[str]) -> None:
+    """Each of `prefixes` must start some code in `known`; an empty one, which
+    starts every code, is refused too."""
+    for prefix in prefixes:
+        if not prefix.strip():
+            raise UsageError("empty rule code")
+        if not any(code.startswith(prefix.upper()) for code in known):
+            raise UsageError(f"unknown rule code or prefix: {prefix}")
+
+
 def select_codes(
     known: Sequence[str], select: Sequence[str], ignore: Sequence[str]
 ) -> tuple[str, ...]:
     """`select_rules` over rule codes alone (the engine's rule catalogue)."""
-    for prefix in (*select, *ignore):
-        if not any(code.startswith(prefix.upper()) for code in known):
-            raise UsageError(f"unknown rule code or prefix: {prefix}")
+    check_codes(known, (*select, *ignore))
 
     def longest(code: str, prefixes: Sequence[str]) -> int:
         return max((len(p) for p in prefixes if code.startswith(p.upper())), default=-1)
