@@ -13,10 +13,11 @@ from guardrails.cli import target_paths
 from guardrails.config import load_config
 from guardrails.engine.cache import Cache
 from guardrails.engine.catalogue import build_catalogue, selected_rules
-from guardrails.engine.paths import collect_files
+from guardrails.engine.paths import collect_files, display_path
 from guardrails.engine.runner import check_project
 from guardrails.findings import UsageError
-from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS
+from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
+from guardrails.report.next_steps import next_steps, sync_command
 
 
 def _refuse_output_over_checked_file(output: Path, files: Sequence[Path]) -> None:
@@ -35,6 +36,14 @@ def _refuse_output_over_checked_file(output: Path, files: Sequence[Path]) -> Non
             continue
         if same:
             raise UsageError(f"--output {output}: is one of the checked files")
+
+
+def _colour_wanted() -> bool:
+    """Colour on a terminal only, unless NO_COLOR (no-color.org) says otherwise;
+    FORCE_COLOR asks for it anywhere."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -76,7 +85,22 @@ def run_check(args: argparse.Namespace) -> int:
     )
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
-    report = formatters[args.format](result, rules, cwd)
+    if args.format == "text" and args.output is None and _colour_wanted():
+        coloured = text.render_statistics if args.statistics else text.render
+        report = coloured(result, rules, cwd, colour=True)
+    else:
+        report = formatters[args.format](result, rules, cwd)
+    if args.format == "text":
+        report += "".join(
+            f"{step}\n"
+            for step in next_steps(
+                result.findings,
+                allowlist=config.allowlist_path,
+                allowlist_shown=display_path(config.allowlist_path, cwd),
+                sync=sync_command(args.paths, args.package),
+                statistics=args.statistics,
+            )
+        )
     if args.output is not None:
         try:
             args.output.write_text(report, encoding="utf-8")

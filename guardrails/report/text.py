@@ -7,6 +7,7 @@ from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
+from guardrails.findings import Finding
 from guardrails.report.statistics import count_by_rule
 
 
@@ -21,19 +22,36 @@ def summary(result: CheckResult) -> str:
     return f"All checks passed ({files} checked)."
 
 
-def render(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
-    lines = [
-        f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings
-    ]
+# ANSI styles as ruff uses them: bold paths, red codes. Only on a terminal.
+_BOLD, _RED, _CYAN, _RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[36m", "\x1b[0m"
+
+
+def _finding_line(f: Finding, colour: bool) -> str:
+    if not colour:
+        return f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
+    return (
+        f"{_BOLD}{f.path}{_RESET}{_CYAN}:{_RESET}{f.line}{_CYAN}:{_RESET}"
+        f"{f.column}{_CYAN}:{_RESET} {_RED}{f.code}{_RESET} {f.message}"
+    )
+
+
+def render(
+    result: CheckResult, rules: Sequence[RuleDoc], base: Path, *, colour: bool = False
+) -> str:
+    lines = [_finding_line(f, colour) for f in result.findings]
     return "".join(line + "\n" for line in [*lines, summary(result)])
 
 
-def render_statistics(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
+def render_statistics(
+    result: CheckResult, rules: Sequence[RuleDoc], base: Path, *, colour: bool = False
+) -> str:
     """A ruff-like table: count, code, rule name; most frequent first."""
     counts = count_by_rule(result.findings)
     count_width = max((len(str(c.count)) for c in counts), default=1)
     code_width = max((len(c.code) for c in counts), default=1)
+    red, reset = (_RED, _RESET) if colour else ("", "")
     lines = [
-        f"{c.count:>{count_width}}  {c.code:<{code_width}}  {c.rule}" for c in counts
+        f"{c.count:>{count_width}}  {red}{c.code:<{code_width}}{reset}  {c.rule}"
+        for c in counts
     ]
     return "".join(line + "\n" for line in [*lines, summary(result)])

@@ -157,22 +157,15 @@ class _UncoveredFlag(Rule):
                 line=flagged.line,
                 column=flagged.column,
                 code=cls.code,
+                # The identity names the entry; `allowlist sync` writes it.
                 message=(
-                    f"{cls.flag} on {flagged.identity} is not in the allowlist; "
-                    f"add [[allow]] flag = {_quoted(cls.flag)}, "
-                    f"context = {_quoted(flagged.context)}, "
-                    f"component = {_quoted(flagged.component)}, "
-                    f"testcase = {_quoted(flagged.testcase)}, reason = ... "
-                    f"to {project.config.allowlist_path.name}"
+                    f"{cls.flag} on {flagged.identity} is not in "
+                    f"{project.config.allowlist_path.name}"
                 ),
                 end_line=flagged.end_line,
                 end_column=flagged.end_column,
                 rule=cls.name,
             )
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 _EXAMPLE = """\
@@ -216,7 +209,8 @@ class UncoveredRunOnlyF32Variant(_UncoveredFlag):
     `"run_only_f32_variant": True`, directly, through `dict(...)` or through a
     module-level dict merged in with `**`, and reports it at the flag unless an
     entry of the allowlist (`guardrails-allowlist.toml`) covers its
-    `(context, component, testcase)`. The message names the entry to add;
+    `(context, component, testcase)`. The message names the testcase as
+    `context::component::testcase`;
     `guardrails allowlist sync` adds it with reason `baseline`. Names built in
     loops are folded where the loop runs over literals, else globbed
     (`maxtext_*`); a flag no registration accounts for (a testcase defined in
