@@ -109,11 +109,11 @@ def test_exclude_replaces_the_defaults(tmp_path: Path) -> None:
         tmp_path,
         {
             "pyproject.toml": '[tool.guardrails]\nexclude = ["**/legacy"]\n',
-            "legacy/plugins/a.py": VIOLATION,
-            "build/plugins/b.py": VIOLATION,
+            "legacy/jax2onnx/plugins/a.py": VIOLATION,
+            "build/jax2onnx/plugins/b.py": VIOLATION,
         },
     )
-    assert reported(tmp_path) == ["build/plugins/b.py"]
+    assert reported(tmp_path) == ["build/jax2onnx/plugins/b.py"]
 
 
 def test_select_and_ignore_from_the_configuration(tmp_path: Path) -> None:
