@@ -139,8 +139,8 @@ class Location:
     origin: tuple[str, int | str]
     path: tuple[Index, ...] = ()
 
-    def child(self, index: Index) -> Location:
-        return Location(self.origin, (*self.path, index))
+    def child(self, *indices: Index) -> Location:
+        return Location(self.origin, (*self.path, *indices))
 
 
 def _normalise(index: int, length: int | None) -> int | None:
@@ -352,6 +352,12 @@ class Reuse:
         return self.first.argument is self.second.argument
 
 
+# What a call does to the keys it is given: for each argument (by `id`) the parts
+# of it consumed, `()` meaning all of it, an argument left out consuming nothing;
+# None when unknown, and then every key argument is consumed.
+Effects = dict[int, frozenset[tuple[Index, ...]]]
+CallEffects = Callable[[cst.Call, "KeyFlow"], Effects | None]
+
 # --- The interpreter -----------------------------------------------------------
 
 
@@ -363,8 +369,10 @@ class KeyFlow:
         imports: ImportMap,
         conditional_lines: frozenset[int] | None = None,
         key_names: tuple[str, ...] = (),
+        callee_effects: CallEffects | None = None,
     ) -> None:
         self.imports = imports
+        self.callee_effects = callee_effects
         # Keywords that pass a key (`key=`): what a call in inference mode ignores.
         self.key_names = key_names
         # `id`s of the statement lines holding a conditional expression, when the
@@ -376,6 +384,9 @@ class KeyFlow:
         # Local functions of the scope being run -> the names they pass to calls
         # from the enclosing scope: calling one consumes what those hold then.
         self.closures: dict[str, frozenset[str]] = {}
+        # Names the scope binds to a call (`step = jax.jit(train_step)`), so that
+        # `callee_effects` can tell what calling them does.
+        self.bound_calls: dict[str, cst.Call] = {}
 
     # Entry points
 
@@ -386,14 +397,14 @@ class KeyFlow:
         state = State()
         for name in key_parameters(node, key_names, self.jax_file):
             state.env[name] = frozenset({Location(("param", name))})
-        self.closures = {}
+        self.closures, self.bound_calls = {}, {}
         if isinstance(node, cst.Lambda):
             self.expr(node.body, state)
         else:
             self.block(node.body, [state])
 
     def run_module(self, node: cst.Module) -> None:
-        self.closures = {}
+        self.closures, self.bound_calls = {}, {}
         self.block(node.body, [State()])
 
     # Statements
@@ -457,6 +468,8 @@ class KeyFlow:
             if isinstance(target, cst.Name) and isinstance(node.value, cst.Lambda):
                 captured = _captured_arguments(node.value.params, node.value.body)
                 self.closures[target.value] = captured
+            elif isinstance(target, cst.Name) and isinstance(node.value, cst.Call):
+                self.bound_calls[target.value] = node.value
         return Flow([state])
 
     def _stmt_AnnAssign(self, node: cst.AnnAssign, state: State) -> Flow:
@@ -810,11 +823,19 @@ class KeyFlow:
             ignored = keys_ignored(
                 node, lambda test: known_truth(test, state.facts), self.key_names
             )
+            effects = (
+                self.callee_effects(node, self)
+                if self.callee_effects is not None
+                and any(refs for _, refs in arguments)
+                else None
+            )
             for arg, refs in arguments:
                 if id(arg) in ignored:
                     continue  # e.g. dropout in inference mode never draws
+                parts = {()} if effects is None else effects.get(id(arg), set())
                 for location in refs:
-                    self.consume(location, Use(arg.value, node), state)
+                    for part in parts:
+                        self.consume(location.child(*part), Use(arg.value, node), state)
         elif name in _PASS_THROUGH:
             return frozenset().union(*(refs for _, refs in arguments))
         if name not in KEY_PRODUCERS:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
+from guardrails.analysis.callees import FileCallees
 from guardrails.analysis.imports import ImportMap, dotted_name
 from guardrails.analysis.keyflow import (
     KeyFlow,
@@ -997,8 +998,12 @@ class PrngKeyReuse(Rule):
                 self.module_makes_keys = True
 
     def leave_Module(self, original_node: cst.Module) -> None:
+        imports = self.context.imports
         flow = KeyFlow(
-            self.context.imports, frozenset(self.conditional_lines), self.key_names
+            imports,
+            frozenset(self.conditional_lines),
+            self.key_names,
+            FileCallees(original_node, imports, self.key_names),
         )
         for function in self.scopes.values():
             flow.run_function(function, self.key_names)
