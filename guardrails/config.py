@@ -36,6 +36,33 @@ DEFAULT_EXCLUDE = (
 # Parameter names that GR203 treats as PRNG keys (fnmatch patterns).
 DEFAULT_KEY_NAMES = ("key", "rng", "rng_key", "prng_key", "*_key", "subkey", "k[0-9]*")
 DEFAULT_ALLOWLIST = "guardrails-allowlist.toml"
+# GR401, as jax2onnx's scripts/check_forbidden_reflection.py: where reflection on
+# IR internals is banned, the attributes it may not probe, the types it may not test.
+DEFAULT_REFLECTION_PATHS = ("**/jax2onnx/converter/**",)
+DEFAULT_REFLECTION_ATTRIBUTES = (
+    "node",
+    "_nodes",
+    "nodes",
+    "input",
+    "inputs",
+    "output",
+    "outputs",
+    "initializer",
+    "initializers",
+)
+DEFAULT_REFLECTION_TYPES = ("ir.Graph", "Graph", "onnx_ir.Graph")
+# GR406: what JAX 0.11 removed from `jax.core` (AGENTS.md, "JAX 0.11 specifics"),
+# and the module that resolves it on both supported JAX stacks.
+DEFAULT_JAX_COMPAT_APIS = (
+    "jax.core.concrete_or_error",
+    "jax.core.new_jaxpr_eqn",
+    "jax.core.Literal",
+    "jax.core.ClosedJaxpr",
+    "jax.core.JaxprEqn",
+    "jax.core.AbstractToken",
+    "jax.core.InconclusiveDimensionOperation",
+)
+DEFAULT_COMPAT_MODULE = "jax2onnx._compat.jax"
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,11 @@ class Config:
     # None: the default file, which may be absent (nothing allowed yet); a
     # configured allowlist must exist, so a typo cannot silently allow nothing.
     allowlist: str | None = None
+    reflection_paths: tuple[str, ...] = DEFAULT_REFLECTION_PATHS
+    reflection_attributes: tuple[str, ...] = DEFAULT_REFLECTION_ATTRIBUTES
+    reflection_types: tuple[str, ...] = DEFAULT_REFLECTION_TYPES
+    jax_compat_apis: tuple[str, ...] = DEFAULT_JAX_COMPAT_APIS
+    compat_module: str = DEFAULT_COMPAT_MODULE
     gate: GateConfig = field(default_factory=GateConfig)
 
     @property
@@ -128,6 +160,18 @@ def _string(where: str, value: Any) -> str:
     return value
 
 
+def _dotted_names(where: str, value: Any) -> tuple[str, ...]:
+    names = _string_list(where, value)
+    for name in names:
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise UsageError(f"{where}: {name!r} is not a dotted name")
+    return names
+
+
+def _dotted_name(where: str, value: Any) -> str:
+    return _dotted_names(where, [_string(where, value)])[0]
+
+
 def _string_table(where: str, value: Any) -> dict[str, str]:
     if not isinstance(value, dict) or not all(
         isinstance(v, str) for v in value.values()
@@ -144,6 +188,11 @@ _KEYS = {
     "ignore": ("ignore", _code_list),
     "key-names": ("key_names", _pattern_list),
     "allowlist": ("allowlist", _string),
+    "reflection-paths": ("reflection_paths", _glob_list),
+    "reflection-attributes": ("reflection_attributes", _string_list),
+    "reflection-types": ("reflection_types", _dotted_names),
+    "jax-compat-apis": ("jax_compat_apis", _dotted_names),
+    "compat-module": ("compat_module", _dotted_name),
 }
 _GATE_KEYS = {
     "examples": ("examples", _string_list),

@@ -43,9 +43,13 @@ class SyntaxIndex:
     dicts: list[ast.Dict] = field(default_factory=list)
     functions: list[Function] = field(default_factory=list)
     keywords: list[ast.keyword] = field(default_factory=list)
+    # Every `.name` read or written (`jax_core.Literal` gives `Literal`).
+    attributes: set[str] = field(default_factory=set)
     # Local name -> the name it was imported as (`jr` -> `jax.random`), as
     # `ImportMap` binds them: absolute imports only, file-wide.
     imported: dict[str, str] = field(default_factory=dict)
+    # Every name an import binds, also those a later import rebinds.
+    import_targets: set[str] = field(default_factory=set)
     # Each call by bare name (`helper(...)`): its line and the name.
     bare_calls: list[tuple[int, str]] = field(default_factory=list)
     # The module's classes.
@@ -63,6 +67,9 @@ class SyntaxIndex:
                 index.calls.append(node)
                 if isinstance(node.func, ast.Name):
                     index.bare_calls.append((node.lineno, node.func.id))
+            elif kind is ast.Attribute:
+                assert isinstance(node, ast.Attribute)
+                index.attributes.add(node.attr)
             elif kind is ast.Dict:
                 assert isinstance(node, ast.Dict)
                 index.dicts.append(node)
@@ -75,14 +82,17 @@ class SyntaxIndex:
                 for alias in node.names:
                     if alias.asname is not None:
                         index.imported[alias.asname] = alias.name
+                        index.import_targets.add(alias.name)
                     else:
                         top = alias.name.split(".", 1)[0]
                         index.imported[top] = top
+                        index.import_targets.add(top)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 for alias in node.names:
                     if alias.name != "*":
                         local = alias.asname or alias.name
                         index.imported[local] = f"{node.module}.{alias.name}"
+                        index.import_targets.add(index.imported[local])
         index.module_classes = {
             node.name for node in tree.body if isinstance(node, ast.ClassDef)
         }

@@ -1,0 +1,280 @@
+"""What the GR4 rules (jax2onnx's own policy scripts) look for, asked of
+CPython's syntax tree: their second-stage pre-scans, and what GR403 judges.
+
+jax2onnx enforces these with `ast` scripts of its own (scripts/
+check_forbidden_reflection.py, check_ir_builder_usage.py,
+check_variable_annotations.py); the functions here follow their logic
+statement by statement, so a pre-scan that says "nothing" is exact, not a guess
+(tests/test_upstream_parity.py runs the scripts themselves beside the rules).
+No LibCST here: this runs before the engine decides whether to import it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from guardrails.analysis.syntax_prescans import SyntaxIndex
+from guardrails.config import Config
+
+# GR401: the calls that probe an object, by builtin name.
+ATTRIBUTE_PROBES = frozenset({"getattr", "hasattr"})
+
+
+def type_names(node: ast.expr) -> list[str | None]:
+    """How check_forbidden_reflection.py spells an `isinstance` type (`ir.Graph`,
+    `Graph`, a string, None when it cannot), for each type of a tuple too."""
+    if isinstance(node, ast.Tuple):
+        return [name for element in node.elts for name in type_names(element)]
+    return [_type_name(node)]
+
+
+def _type_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute):
+        prefix = _type_name(node.value)
+        return f"{prefix}.{node.attr}" if prefix else node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def is_reflection(call: ast.Call, config: Config) -> bool:
+    """GR401: `getattr`/`hasattr` of a banned attribute by literal name, or
+    `isinstance` against a banned type."""
+    func = call.func
+    if not isinstance(func, ast.Name):
+        return False
+    if func.id in ATTRIBUTE_PROBES:
+        if len(call.args) < 2:
+            return False
+        name = call.args[1]
+        return (
+            isinstance(name, ast.Constant)
+            and isinstance(name.value, str)
+            and name.value in config.reflection_attributes
+        )
+    if func.id == "isinstance" and len(call.args) == 2:
+        return any(name in config.reflection_types for name in type_names(call.args[1]))
+    return False
+
+
+def may_reflect(index: SyntaxIndex, config: Config) -> bool:
+    return any(is_reflection(call, config) for call in index.calls)
+
+
+# GR402, as check_ir_builder_usage.py: the `_outputs=` values it accepts.
+OUTPUTS_SEQUENCES = (
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Name,
+    ast.Call,
+    ast.Attribute,
+    ast.Subscript,
+)
+
+
+def _dotted(node: ast.expr) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def is_initializer_method(parts: Sequence[str]) -> bool:
+    """`….builder….initializer` or `….builder….add_initializer_from_*`."""
+    *base, last = parts
+    return "builder" in base and (
+        last == "initializer" or last.startswith("add_initializer_from")
+    )
+
+
+def misuses_builder(call: ast.Call) -> bool:
+    """GR402: an initializer without `name=`, or an `_outputs=` that is a
+    string or no sequence-like expression."""
+    parts = _dotted(call.func)
+    if (
+        parts is not None
+        and is_initializer_method(parts)
+        and not any(keyword.arg == "name" for keyword in call.keywords)
+    ):
+        return True
+    for keyword in call.keywords:
+        if keyword.arg != "_outputs":
+            continue
+        value = keyword.value
+        if isinstance(value, ast.Constant):
+            if isinstance(value.value, str):
+                return True
+        elif not isinstance(value, OUTPUTS_SEQUENCES):
+            return True
+    return False
+
+
+def may_misuse_builder(index: SyntaxIndex, config: Config) -> bool:
+    return any(misuses_builder(call) for call in index.calls)
+
+
+# GR403, as check_variable_annotations.py: names that need no annotation, and
+# what in a value's source text marks a type alias or a cast.
+EXEMPT_NAMES = frozenset(
+    {
+        "__all__",
+        "__annotations__",
+        "__doc__",
+        "__path__",
+        "__package__",
+        "__version__",
+    }
+)
+TYPE_ALIAS_TOKENS = tuple(
+    token.lower()
+    for token in (
+        "typing.",
+        "Union[",
+        "Optional[",
+        "Callable[",
+        "Literal[",
+        "TypeVar(",
+        "TypeAlias",
+        "tuple[",
+        "list[",
+        "set[",
+        "dict[",
+        "frozenset[",
+        "Sequence[",
+        "Mapping[",
+        "Iterable[",
+        "Protocol",
+    )
+)
+
+
+def exempt_name(name: str) -> bool:
+    """Dunders the module system sets, `_`, and CamelCase (aliases, classes)."""
+    if name in EXEMPT_NAMES:
+        return True
+    stripped = name.strip("_")
+    return not stripped or (stripped[0].isupper() and not stripped.isupper())
+
+
+def exempt_value(text: str) -> bool:
+    """A cast, or text that names a typing construct (case-insensitively, as
+    the script does: `Protocol` anywhere in the value, say)."""
+    lowered = text.strip().lower()
+    if lowered.startswith(("typing.cast(", "cast(")):
+        return True
+    return any(token in lowered for token in TYPE_ALIAS_TOKENS)
+
+
+def module_level_assignments(tree: ast.Module) -> Iterator[ast.Assign]:
+    """Every `=` statement outside functions and classes, in source order: in
+    `if`, `try`, `for`, `while`, `with` and `match` blocks too."""
+    pending: list[ast.AST] = list(reversed(tree.body))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Assign):
+            yield node
+        elif not isinstance(
+            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+        ):
+            children: list[ast.AST] = []
+            for field_name in node._fields:
+                value = getattr(node, field_name, None)
+                if isinstance(value, list):
+                    children += [
+                        child
+                        for child in value
+                        if isinstance(
+                            child, ast.stmt | ast.excepthandler | ast.match_case
+                        )
+                    ]
+            pending += reversed(children)
+
+
+def may_leave_unannotated(index: SyntaxIndex, config: Config) -> bool:
+    """Whether a module-level `name = value` with a name that needs an
+    annotation exists (its value's text, not known here, may still exempt it)."""
+    return any(
+        isinstance(target, ast.Name) and not exempt_name(target.id)
+        for assignment in module_level_assignments(index.tree)
+        for target in assignment.targets
+    )
+
+
+@dataclass(frozen=True)
+class Unannotated:
+    """The `target`-th target of the `assignment`-th module-level `=`."""
+
+    assignment: int
+    target: int
+    name: str
+
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def unannotated_variables(tree: ast.Module, source: str) -> list[Unannotated]:
+    """GR403's verdict, as check_variable_annotations.py gives it: the value's
+    text is `ast.get_source_segment`'s (lines split as it splits them)."""
+    found: list[Unannotated] = []
+    lines: list[str] | None = None
+    for number, assignment in enumerate(module_level_assignments(tree)):
+        targets = [
+            (position, target.id)
+            for position, target in enumerate(assignment.targets)
+            if isinstance(target, ast.Name) and not exempt_name(target.id)
+        ]
+        if not targets:
+            continue
+        if lines is None:
+            lines = _LINES.findall(source)
+        if exempt_value(_segment(lines, assignment.value)):
+            continue
+        found += [Unannotated(number, position, name) for position, name in targets]
+    return found
+
+
+def _segment(lines: Sequence[str], node: ast.expr) -> str:
+    """`ast.get_source_segment(source, node)` without splitting the source
+    again per call (which made the script take seconds)."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    start, end = node.col_offset, node.end_col_offset
+    if end is None or last >= len(lines):
+        return ""
+    if first == last:
+        return lines[first].encode()[start:end].decode()
+    head = lines[first].encode()[start:].decode()
+    tail = lines[last].encode()[:end].decode()
+    return head + "".join(lines[first + 1 : last]) + tail
+
+
+# GR406
+def may_use_compat_api(index: SyntaxIndex, config: Config) -> bool:
+    """Whether an import binds a version-sensitive API, or binds a prefix of
+    one whose remaining names are all attributes somewhere in the file."""
+    for target in index.import_targets:
+        for api in config.jax_compat_apis:
+            if api == target:
+                return True
+            if api.startswith(target + "."):
+                rest = api[len(target) + 1 :].split(".")
+                if all(name in index.attributes for name in rest):
+                    return True
+    return False
+
+
+@cache
+def api_names_pattern(apis: tuple[str, ...]) -> re.Pattern[str]:
+    """The last names of `apis` as words: a body without one uses none."""
+    names = sorted({api.rsplit(".", 1)[-1] for api in apis})
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")

@@ -1,0 +1,166 @@
+"""GR401: no reflection shims on IR internals in the converter (jax2onnx's
+scripts/check_forbidden_reflection.py, as a rule)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+
+from guardrails.analysis.policy_scans import (
+    ATTRIBUTE_PROBES,
+    is_reflection,
+    may_reflect,
+)
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.config import Config
+from guardrails.engine.paths import matches_any
+from guardrails.rules.base import NO_BODIES, FileInfo, FunctionNode, Rule, Sample
+
+_CONVERTER = "jax2onnx/converter/sample.py"
+
+
+def _string(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _type_name(node: cst.BaseExpression) -> str | None:
+    """`policy_scans.type_names` over LibCST's tree: `ir.Graph`, `Graph`, a string."""
+    if isinstance(node, cst.Attribute):
+        prefix = _type_name(node.value)
+        return f"{prefix}.{node.attr.value}" if prefix else node.attr.value
+    if isinstance(node, cst.Name):
+        # CPython's tree makes these constants, which name no type.
+        return None if node.value in ("None", "True", "False") else node.value
+    return _string(node)
+
+
+def _type_names(node: cst.BaseExpression) -> list[str | None]:
+    if isinstance(node, cst.Tuple):
+        return [
+            name
+            for element in node.elements
+            for name in (
+                [None]
+                if isinstance(element, cst.StarredElement)
+                else _type_names(element.value)
+            )
+        ]
+    return [_type_name(node)]
+
+
+class ForbiddenReflection(Rule):
+    """Reflection on IR internals in the converter.
+
+    ## What it does
+    Flags, under `reflection-paths` (`jax2onnx/converter/` by default, as
+    jax2onnx's `scripts/check_forbidden_reflection.py`), `getattr(obj, "nodes")`
+    and `hasattr(obj, "nodes")` with a literal attribute from
+    `reflection-attributes` (`node`, `_nodes`, `nodes`, `input`, `inputs`,
+    `output`, `outputs`, `initializer`, `initializers`), and
+    `isinstance(obj, ir.Graph)` against a type from `reflection-types`
+    (`ir.Graph`, `Graph`, `onnx_ir.Graph`), also inside a tuple of types.
+
+    ## Why is this bad?
+    These are duck-typing shims that probe for whichever container an `onnx_ir`
+    release or an ONNX protobuf happens to have. jax2onnx's IR reflection
+    guidelines make `ir.Graph`, `ir.Node` and `ir.Value` the one runtime model in
+    the converter, read through typed accessors; a shim hides a typing gap and
+    silently takes the wrong branch when `onnx_ir` changes.
+
+    ## Example
+    ```python
+    def graph_nodes(graph):
+        if isinstance(graph, ir.Graph):
+            return list(graph)
+        return list(getattr(graph, "nodes", []))
+    ```
+
+    ## Use instead
+    ```python
+    def graph_nodes(graph: ir.Graph) -> list[ir.Node]:
+        return list(graph.all_nodes())
+    ```
+    """
+
+    code = "GR401"
+    name = "forbidden-reflection"
+    prescan = re.compile(r"\b(?:getattr|hasattr|isinstance)\b")
+    syntax_prescan = staticmethod(may_reflect)
+    # Bodies with such a call are kept (`needs_body`), no others.
+    body_prescan = NO_BODIES
+    VALID = (
+        Sample("value = getattr(node, 'name', None)\n", path=_CONVERTER),
+        Sample("ok = isinstance(graph, ir.Function)\n", path=_CONVERTER),
+        Sample(
+            "attribute = 'nodes'\nnodes = getattr(graph, attribute)\n", path=_CONVERTER
+        ),
+        Sample("nodes = builtins.getattr(graph, 'nodes')\n", path=_CONVERTER),
+        Sample("nodes = getattr(graph, 'nodes', [])\n", path="jax2onnx/plugins/x.py"),
+        Sample("ok = isinstance(graph, (*kinds,))\n", path=_CONVERTER),
+    )
+    INVALID = (
+        Sample("nodes = getattr(graph, 'nodes', [])\n", path=_CONVERTER, line=1),
+        Sample(
+            "def inputs(g):\n    return getattr(g, 'input', None)\n",
+            path=_CONVERTER,
+            line=2,
+        ),
+        Sample("class A:\n    ok = isinstance(g, ir.Graph)\n", path=_CONVERTER, line=2),
+        Sample("ok = isinstance(g, onnx_ir.Graph)\n", path=_CONVERTER, line=1),
+        Sample("ok = isinstance(g, 'Graph')\n", path=_CONVERTER, line=1),
+        Sample("ok = hasattr(g, '_nodes')\n", path=_CONVERTER, line=1),
+        Sample(
+            "ok = isinstance(g, (ir.Function, ir.Graph))\n", path=_CONVERTER, line=1
+        ),
+        Sample(
+            "def f(graph):\n    def inner():\n"
+            "        return getattr(graph, 'initializers')\n    return inner\n",
+            path=_CONVERTER,
+            line=3,
+        ),
+    )
+
+    @classmethod
+    def applies_to(cls, file: FileInfo) -> bool:
+        return matches_any(file.relative_path, file.config.reflection_paths)
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        return any(
+            isinstance(node, ast.Call) and is_reflection(node, config)
+            for node in ast.walk(function)
+        )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Name):
+            return
+        # As CPython's `call.args`: positional and `*` arguments, in order.
+        positional = [a for a in node.args if a.keyword is None and a.star != "**"]
+        config = self.context.file.config
+        if func.value in ATTRIBUTE_PROBES and len(positional) >= 2:
+            second = positional[1]
+            attribute = None if second.star else _string(second.value)
+            if attribute is not None and attribute in config.reflection_attributes:
+                self.report(
+                    node,
+                    f"reflection on IR internals: `{func.value}(..., {attribute!r})`;"
+                    " use the typed onnx_ir API",
+                )
+        elif func.value == "isinstance" and len(positional) == 2:
+            second = positional[1]
+            names = [None] if second.star else _type_names(second.value)
+            banned = next((n for n in names if n in config.reflection_types), None)
+            if banned is not None:
+                self.report(
+                    node,
+                    f"reflection on IR internals: `isinstance(..., {banned})`;"
+                    " type the value as the IR class instead",
+                )

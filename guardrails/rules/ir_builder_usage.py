@@ -1,0 +1,151 @@
+"""GR402: IR builder etiquette in converter and plugins (jax2onnx's
+scripts/check_ir_builder_usage.py, as a rule)."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+
+from guardrails.analysis.imports import dotted_name
+from guardrails.analysis.policy_scans import (
+    is_initializer_method,
+    may_misuse_builder,
+    misuses_builder,
+)
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.config import Config
+from guardrails.rules.base import NO_BODIES, FileInfo, FunctionNode, Rule, Sample
+
+# What the script accepts as `_outputs=`: sequence-like expressions and names
+# (CPython's tree makes `None`, numbers, bytes and `...` constants: no strings).
+_OUTPUTS_SEQUENCES = (
+    cst.List,
+    cst.Tuple,
+    cst.Dict,
+    cst.Name,
+    cst.Call,
+    cst.Attribute,
+    cst.Subscript,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.Ellipsis,
+)
+
+
+def _outputs_problem(value: cst.BaseExpression) -> str | None:
+    if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
+        evaluated = value.evaluated_value
+        if isinstance(evaluated, bytes):
+            return None
+        if isinstance(evaluated, str):
+            return "`_outputs` must be a list or tuple of names, not a string"
+        # A concatenation with an f-string: CPython's tree has an f-string too.
+        return "`_outputs` must be a list or tuple of names, not an f-string"
+    if isinstance(value, _OUTPUTS_SEQUENCES):
+        return None
+    kind = type(value).__name__
+    return f"`_outputs` must be a list or tuple of names, not a {kind} expression"
+
+
+class IRBuilderUsage(Rule):
+    """IR builder calls that break jax2onnx's builder etiquette.
+
+    ## What it does
+    Under the IR-only paths (`converter/` and `plugins/`; `__init__.py` too,
+    `*_pb2.py` never), as jax2onnx's `scripts/check_ir_builder_usage.py`:
+
+    - a call to `….builder….initializer(...)` or
+      `….builder….add_initializer_from_*(...)` without a `name=` keyword;
+    - an `_outputs=` keyword whose value is a string, or anything but a list,
+      tuple, dict, name, call, attribute, subscript or non-string constant
+      (an f-string, a conditional, a comprehension...).
+
+    ## Why is this bad?
+    jax2onnx's builder guide (docs/developer_guide/advanced_topics/
+    onnx_ir_builder.md) requires `name=` on every initializer: the builder
+    deduplicates and reuses initializers by name, and a name left to a positional
+    argument or a generated default is one a reader and an `expect_graph` spec
+    cannot rely on. A string `_outputs` makes the builder raise `TypeError`
+    (it wants a count or a sequence of names) only when that lowering runs.
+
+    ## Example
+    ```python
+    weight = ctx.builder.add_initializer_from_array("weight", array)
+    y = ctx.builder.Relu(x, _outputs="y")
+    ```
+
+    ## Use instead
+    ```python
+    weight = ctx.builder.add_initializer_from_array(name="weight", array=array)
+    y = ctx.builder.Relu(x, _outputs=["y"])
+    ```
+    """
+
+    code = "GR402"
+    name = "ir-builder-usage"
+    prescan = re.compile(r"builder|_outputs")
+    syntax_prescan = staticmethod(may_misuse_builder)
+    # Bodies with such a call are kept (`needs_body`), no others.
+    body_prescan = NO_BODIES
+    VALID = (
+        Sample("w = ctx.builder.initializer(array, name='w')\n"),
+        Sample("w = ctx.builder.add_initializer_from_scalar(1.0, name=n)\n"),
+        Sample("y = ctx.builder.Relu(x, _outputs=[name])\n"),
+        Sample("y = ctx.builder.Relu(x, _outputs=names)\n"),
+        Sample("y = ctx.builder.Relu(x, _outputs=None)\n"),
+        Sample("w = ctx._builder.initializer(array)\n"),
+        Sample("w = builder.initializer(array)\n", path="jax2onnx/other/x.py"),
+        Sample("w = builder.initializer(array)\n", path="jax2onnx/plugins/x_pb2.py"),
+    )
+    INVALID = (
+        Sample("w = ctx.builder.initializer(array)\n", line=1),
+        Sample("w = builder.add_initializer_from_array(a, **options)\n", line=1),
+        Sample("y = ctx.builder.Relu(x, _outputs='y')\n", line=1),
+        Sample("y = ctx.builder.Relu(\n    x,\n    _outputs=f'{n}_out',\n)\n", line=3),
+        Sample("y = f(x, _outputs=[a] if one else [a, b])\n", line=1),
+        Sample(
+            "def lower(ctx, x):\n"
+            "    return ctx.builder.Add(x, x, _outputs=('a' 'b'))\n",
+            line=2,
+        ),
+        Sample(
+            "w = ctx.builder.initializer(array)\n",
+            path="jax2onnx/converter/__init__.py",
+        ),
+    )
+
+    @classmethod
+    def applies_to(cls, file: FileInfo) -> bool:
+        return file.in_ir_only_paths and not file.path.name.endswith("_pb2.py")
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        return any(
+            isinstance(node, ast.Call) and misuses_builder(node)
+            for node in ast.walk(function)
+        )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = dotted_name(node.func)
+        if (
+            name is not None
+            and is_initializer_method(name.split("."))
+            and not any(
+                argument.keyword is not None and argument.keyword.value == "name"
+                for argument in node.args
+            )
+        ):
+            self.report(
+                node, f"`{name}(...)` without `name=`: initializers need stable names"
+            )
+        for argument in node.args:
+            if argument.keyword is None or argument.keyword.value != "_outputs":
+                continue
+            problem = _outputs_problem(argument.value)
+            if problem is not None:
+                self.report(argument.value, problem)

@@ -1,0 +1,158 @@
+"""GR406: version-sensitive JAX APIs only through jax2onnx's compatibility module
+(AGENTS.md, "Two supported stacks" and "JAX 0.11 specifics")."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from guardrails.analysis.imports import module_name
+from guardrails.analysis.policy_scans import api_names_pattern, may_use_compat_api
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.config import Config
+from guardrails.engine.paths import matches_any
+from guardrails.rules.base import (
+    NO_BODIES,
+    FileContext,
+    FileInfo,
+    FunctionNode,
+    Rule,
+    Sample,
+)
+
+
+def _module_globs(module: str) -> tuple[str, str]:
+    """Where the module `a.b.c` lives: `a/b/c.py`, or the package `a/b/c/`."""
+    path = module.replace(".", "/")
+    return f"**/{path}.py", f"**/{path}/**"
+
+
+class JaxCompatApi(Rule):
+    """A version-sensitive JAX API used outside jax2onnx's compatibility module.
+
+    ## What it does
+    Flags imports and attribute uses of the APIs in `jax-compat-apis`, by default
+    what JAX 0.11 removed from `jax.core` (AGENTS.md, "JAX 0.11 specifics"):
+    `concrete_or_error`, `new_jaxpr_eqn`, `Literal`, `ClosedJaxpr`, `JaxprEqn`,
+    `AbstractToken` and `InconclusiveDimensionOperation`. Names are resolved
+    through the file's imports: `from jax.core import Literal`,
+    `import jax.core as jax_core` then `jax_core.JaxprEqn`, `from jax import core`
+    then `core.ClosedJaxpr`, `jax.core.new_jaxpr_eqn(...)`. Everywhere except the
+    `compat-module` itself (`jax2onnx._compat.jax`), annotations and
+    `except ImportError:` fallbacks included.
+
+    ## Why is this bad?
+    jax2onnx supports two stacks at once: Python 3.11 resolves to JAX 0.10, 3.12+
+    to JAX 0.11, where these names are gone from `jax.core`. Code that names
+    them directly works on one stack and fails on the other (at import, at call
+    time, or in mypy against the newer stubs). AGENTS.md routes every such API
+    through `jax2onnx/_compat/jax.py`, which resolves it on both.
+
+    ## Example
+    ```python
+    import jax.core as jax_core
+
+    def lower(self, ctx, eqn: jax_core.JaxprEqn) -> None: ...
+    ```
+
+    ## Use instead
+    ```python
+    from jax2onnx._compat.jax import JaxprEqn
+
+    def lower(self, ctx, eqn: JaxprEqn) -> None: ...
+    ```
+    """
+
+    code = "GR406"
+    name = "jax-compat-api"
+    # Names are resolved through imports only, so a file without one has none.
+    prescan = re.compile(r"\bimport\b")
+    syntax_prescan = staticmethod(may_use_compat_api)
+    # Bodies that name an API are kept (`needs_body`), no others.
+    body_prescan = NO_BODIES
+    VALID = (
+        Sample("from jax2onnx._compat.jax import ClosedJaxpr, Literal\n"),
+        Sample(
+            "from jax.extend.core import ClosedJaxpr\nfrom jax.core import Tracer\n"
+        ),
+        Sample("import jax.core as jax_core\nshaped = jax_core.ShapedArray\n"),
+        Sample("from jax import core\nx = other.core.Literal\n"),
+        Sample("from . import core\nx = core.Literal\n"),
+        Sample("from jax.core import Literal\n", path="jax2onnx/_compat/jax.py"),
+        Sample("Literal = 1\nx = jax.core.Literal\n"),
+    )
+    INVALID = (
+        Sample("from jax.core import Literal as JaxLiteral\n", line=1),
+        Sample(
+            "import jax.core as jax_core\n\n"
+            "def lower(ctx, eqn: jax_core.JaxprEqn) -> None:\n    pass\n",
+            line=3,
+        ),
+        Sample(
+            "from jax import core\n\ndef f(x):\n"
+            "    return core.concrete_or_error(int, x)\n",
+            line=4,
+        ),
+        Sample("import jax\nEQN = jax.core.new_jaxpr_eqn\n", line=2),
+        Sample(
+            "try:\n    from jax.errors import InconclusiveDimensionOperation\n"
+            "except ImportError:\n"
+            "    from jax.core import InconclusiveDimensionOperation\n",
+            line=4,
+        ),
+        Sample("from jax.core import AbstractToken\n", path="tests/test_tokens.py"),
+    )
+
+    @classmethod
+    def applies_to(cls, file: FileInfo) -> bool:
+        return not matches_any(
+            file.relative_path, _module_globs(file.config.compat_module)
+        )
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        apis = config.jax_compat_apis
+        return bool(apis) and api_names_pattern(apis).search(body) is not None
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._apis = frozenset(context.file.config.jax_compat_apis)
+        self._import_depth = 0  # the module names of imports are not uses
+
+    def _flag(self, node: cst.CSTNode, api: str) -> None:
+        module = self.context.file.config.compat_module
+        self.report(
+            node,
+            f"version-sensitive JAX API `{api}`: import it from `{module}`",
+        )
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self._import_depth += 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self._import_depth -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._import_depth += 1
+        if node.relative or node.module is None:
+            return
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = module_name(node.module)
+        for alias in node.names:
+            api = f"{base}.{module_name(alias.name)}"
+            if api in self._apis:
+                self._flag(alias, api)
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self._import_depth -= 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._import_depth:
+            return
+        api = self.context.imports.qualify(node)
+        if api is not None and api in self._apis:
+            self._flag(node, api)

@@ -1,0 +1,131 @@
+"""GR403: module-level variables in converter and plugins carry a type annotation
+(jax2onnx's scripts/check_variable_annotations.py, as a rule)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from guardrails.analysis.policy_scans import (
+    exempt_name,
+    exempt_value,
+    may_leave_unannotated,
+    unannotated_variables,
+)
+from guardrails.rules.base import NO_BODIES, FileContext, FileInfo, Rule, Sample
+
+
+class UnannotatedModuleVariable(Rule):
+    """A module-level variable without a type annotation in IR-only code.
+
+    ## What it does
+    Flags `name = value` outside functions and classes (in `if`, `try`, `for`,
+    `with` and `match` blocks too) under the IR-only paths, `__init__.py` files
+    aside, as jax2onnx's `scripts/check_variable_annotations.py` does. It leaves
+    alone what the script leaves alone: annotated assignments, targets that are
+    not a plain name, CamelCase names (type aliases, class sentinels), `_`,
+    module dunders such as `__all__`, and values that are casts or whose text
+    names a typing construct (`Optional[`, `list[`, `TypeVar(`, `Protocol`...).
+
+    ## Why is this bad?
+    jax2onnx type-checks its converter and plugins with mypy, which types an
+    unannotated module variable by what its first value happens to be: a
+    registry that starts as `{}` or a placeholder that starts as `None` ends up
+    typed too narrowly or not at all, and nothing records what the name is meant
+    to hold. jax2onnx's pre-commit hook requires the annotation so the intended
+    type is written down where the variable is made.
+
+    ## Example
+    ```python
+    _SUPPORTED_DTYPES = (np.float32, np.float64)
+    logger = logging.getLogger(__name__)
+    ```
+
+    ## Use instead
+    ```python
+    _SUPPORTED_DTYPES: Final[tuple[type[np.generic], ...]] = (np.float32, np.float64)
+    logger: logging.Logger = logging.getLogger(__name__)
+    ```
+    """
+
+    code = "GR403"
+    name = "unannotated-module-variable"
+    prescan = re.compile(r"=")
+    syntax_prescan = staticmethod(may_leave_unannotated)
+    # The verdict is read off CPython's tree and the source, never LibCST's
+    # function bodies or dict values, so both may be left out of its parse.
+    body_prescan = NO_BODIES
+    value_keys = frozenset[str]()
+    VALID = (
+        Sample("_LIMIT: int = 3\n"),
+        Sample("DtypeMap = dict\n_Alias = Union[int, str]\n__all__ = ['f']\n_ = 1\n"),
+        Sample("HANDLERS = dict[str, int]\nlimit = cast(int, x)\n"),
+        Sample("shape = typing.Optional[int]\nkinds = SomeProtocol.members\n"),
+        Sample("a, b = 1, 2\nx.y = 3\nz[0] = 4\nw += 5\n"),
+        Sample("def f():\n    limit = 3\n\nclass C:\n    limit = 3\n"),
+        Sample("limit = 3\n", path="jax2onnx/plugins/__init__.py"),
+        Sample("limit = 3\n", path="jax2onnx/sandbox/x.py"),
+        Sample("mapping = {\n    'a': 1,  # list[int] in a comment counts\n}\n"),
+    )
+    INVALID = (
+        Sample("limit = 3\n", line=1),
+        Sample("import logging\nlogger = logging.getLogger(__name__)\n", line=2),
+        Sample("LIMIT = 3\n", line=1),
+        Sample("try:\n    import jax\nexcept ImportError:\n    jax = None\n", line=4),
+        Sample("if True:\n    _cache = {}\n", line=2),
+        Sample("a = b = []\n"),
+        Sample("shape = (cast(int, x), 1)\n", line=1),
+        Sample("def f():\n    return 1\n\nregistry = {'relu': f}\n", line=4),
+    )
+
+    @classmethod
+    def applies_to(cls, file: FileInfo) -> bool:
+        return file.in_ir_only_paths and file.path.name != "__init__.py"
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._scopes = 0  # functions and classes around the current node
+        self._assignments = 0  # module-level `=` statements seen so far
+        # By (assignment, target) ordinal, from CPython's tree, which lists the
+        # module-level assignments in the same order as this walk meets them.
+        self._verdict: set[tuple[int, int]] | None = None
+        if context.syntax is not None:
+            self._verdict = {
+                (found.assignment, found.target)
+                for found in unannotated_variables(context.syntax.tree, context.source)
+            }
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes -= 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._scopes:
+            return
+        number = self._assignments
+        self._assignments += 1
+        for position, target in enumerate(node.targets):
+            name = target.target
+            if not isinstance(name, cst.Name):
+                continue
+            if self._verdict is not None:
+                unannotated = (number, position) in self._verdict
+            else:
+                # Syntax this Python cannot parse: LibCST's text of the value.
+                unannotated = not exempt_name(name.value) and not exempt_value(
+                    self.context.module.code_for_node(node.value)
+                )
+            if unannotated:
+                self.report(
+                    name,
+                    f"module-level variable `{name.value}` has no type annotation",
+                )
