@@ -383,10 +383,97 @@ CASES: dict[str, str] = {
         def f(key):
             return [draw(jr.fold_in(key, i)) for i in range(3)]
     """,
+    # Dropout-like consumers that ignore their key in inference mode.
+    "inference_shares_one_key": """
+        def dropout(x, *, inference, key):
+            return x if inference else x * jr.bernoulli(key, 0.5, ())
+
+        def f(key, inference):
+            if inference:
+                k1 = k2 = key
+            else:
+                k1, k2 = jr.split(key)
+            a = dropout(1.0, inference=inference, key=k1)
+            return a, dropout(2.0, inference=inference, key=k2)
+    """,
+    "inference_literal_after_draw": """
+        def dropout(x, *, inference, key):
+            return x if inference else x * jr.bernoulli(key, 0.5, ())
+
+        def f(key):
+            return draw(key), dropout(1.0, inference=True, key=key)
+    """,
+    "training_parent_after_split": """
+        def dropout(x, *, inference, key):
+            return x if inference else x * jr.bernoulli(key, 0.5, ())
+
+        def f(key, inference):
+            if inference:
+                keys = [key, key]
+            else:
+                keys = jr.split(key)
+            out = [dropout(1.0, inference=inference, key=k) for k in keys]
+            return out, dropout(2.0, inference=inference, key=key)
+    """,
+    "inference_unknown_on_path": """
+        def dropout(x, *, inference, key):
+            return x if inference else x * jr.bernoulli(key, 0.5, ())
+
+        def f(key, inference):
+            return dropout(1.0, inference=inference, key=key), dropout(
+                2.0, inference=inference, key=key
+            )
+    """,
+    # Same-file callees: what their body does to the key is what the call does.
+    "callee_folds_in_its_step": """
+        def step(key, i):
+            return draw(jr.fold_in(key, i))
+
+        def f(key):
+            return [step(key, i) for i in range(3)]
+    """,
+    "callee_through_jit_and_partial": """
+        import functools
+
+        def step(scale, key, i):
+            return scale * draw(jr.fold_in(key, i))
+
+        def f(key):
+            run = jax.jit(functools.partial(step, 2.0))
+            return [run(key, i) for i in range(3)]
+    """,
+    "callee_draws_every_call": """
+        def step(key, i):
+            return draw(key) + i
+
+        def f(key):
+            return [step(key, i) for i in range(3)]
+    """,
+    "callee_returns_its_key": """
+        def passthrough(key):
+            return key
+
+        def f(key):
+            return draw(passthrough(key)), draw(key)
+    """,
+    "callee_folds_fixed_data": """
+        def noise(key):
+            return draw(jr.fold_in(key, 7))
+
+        def f(key):
+            return noise(key), draw(key)
+    """,
 }
 
 # Reuse the runtime checker cannot see; each returns two equal draws.
 BLIND: dict[str, str] = {
+    "callee_folds_fixed_data_twice": """
+        def noise(key):
+            return draw(jr.fold_in(key, 7))
+
+        def f(key):
+            return noise(key), noise(key)
+    """,
     "iterate_split_array_twice": """
         def f(key):
             keys = jr.split(key, 3)
