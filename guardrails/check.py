@@ -77,7 +77,14 @@ def run_check(args: argparse.Namespace) -> int:
         if cache is not None
         else None
     )
-    result = check_project(files, config, rules, cwd, cache=run_cache)
+    result = check_project(
+        files,
+        config,
+        rules,
+        cwd,
+        cache=run_cache,
+        known_codes=[info.code for info in catalogue],
+    )
     # Bad-input findings (GR0) come from the engine itself; an ignored one stays out.
     selected = {rule.code for rule in rules}
     result = replace(

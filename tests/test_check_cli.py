@@ -201,10 +201,16 @@ def test_suppression_needs_the_code(tmp_path: Path) -> None:
         },
     )
     run = run_main("check", cwd=tmp_path)
-    assert [line.split(":")[1] for line in run.stdout.splitlines()[:-1]] == [
-        "2",
-        "3",
-        "6",
+    # Bare, it is GR003; naming codes that report nothing there, GR004.
+    assert [
+        (line.split(":")[1], line.split()[1]) for line in run.stdout.splitlines()[:-1]
+    ] == [
+        ("2", "GR101"),
+        ("2", "GR003"),
+        ("3", "GR101"),
+        ("3", "GR004"),
+        ("5", "GR004"),
+        ("6", "GR101"),
     ]
 
 

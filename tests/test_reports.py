@@ -189,9 +189,15 @@ def test_sarif_lists_the_selected_rules_and_any_bad_input_rule(work: Path) -> No
     validate_sarif(log)
     (run,) = log["runs"]
     descriptors = run["tool"]["driver"]["rules"]
-    assert [d["id"] for d in descriptors] == ["GR001", "GR002", "GR102"]
+    assert [d["id"] for d in descriptors] == [
+        "GR001",
+        "GR002",
+        "GR003",
+        "GR004",
+        "GR102",
+    ]
     assert sorted(r["ruleId"] for r in run["results"]) == ["GR001", "GR102"]
-    gr102 = descriptors[2]
+    gr102 = descriptors[4]
     assert gr102["name"] == "private-onnx-ir-import"
     assert gr102["shortDescription"]["text"] == (
         "An import of a private `onnx_ir` module."

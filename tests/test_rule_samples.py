@@ -29,7 +29,9 @@ def test_sample(tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool) -
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     findings = [
-        f for f in check_tree(tmp_path, [rule.code]).findings if f.code == rule.code
+        f
+        for f in check_tree(tmp_path, [rule.code, *sample.select]).findings
+        if f.code == rule.code
     ]
     if valid:
         assert findings == [], sample.code

@@ -4,7 +4,8 @@ Layout (one JSON document per entry, so concurrent runs never share a file):
 
     .guardrails_cache/
       catalogue-<tool>.json         rule metadata for this guardrails source
-      <run>/<file key>.json         one file's findings, facts and suppressions
+      <run>/<file key>.json         one file's findings, facts, suppressions and
+                                    the codes they silenced
 
 `<tool>` fingerprints guardrails' own source, LibCST and the interpreter; `<run>`
 adds the configuration and the selected rules; a file key adds the file's
@@ -32,11 +33,12 @@ from typing import Any
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
 from guardrails.engine.runner import FileJob, FileResult
+from guardrails.engine.suppressions import Suppression
 from guardrails.findings import Finding
 
 CACHE_FOLDER = ".guardrails_cache"
 # Bumped whenever the entry format changes.
-FORMAT = "1"
+FORMAT = "2"
 _FINDING_TEXT = ("path", "code", "message", "rule")
 _FINDING_NUMBERS = ("line", "column", "end_line", "end_column")
 _temporary_names = itertools.count()
@@ -112,27 +114,56 @@ def _file_result_from_json(shown: str, data: Any) -> FileResult:
         isinstance(values, list) for values in facts.values()
     ):
         raise CorruptEntry("facts")
-    raw_suppressions = data.get("suppressions")
-    if not isinstance(raw_suppressions, dict):
-        raise CorruptEntry("suppressions")
-    suppressions: dict[int, tuple[str, ...]] = {}
-    for line, codes in raw_suppressions.items():
-        if not (
-            isinstance(line, str)
-            and line.isdigit()
-            and isinstance(codes, list)
-            and all(isinstance(code, str) for code in codes)
-        ):
-            raise CorruptEntry("suppressions")
-        suppressions[int(line)] = tuple(codes)
+    analysed = data.get("analysed")
+    if not isinstance(analysed, bool):
+        raise CorruptEntry("analysed")
     if any(finding.path != shown for finding in findings):
         raise CorruptEntry("finding for another file")
     return FileResult(
-        path=shown, findings=findings, facts=facts, suppressions=suppressions
+        path=shown,
+        findings=findings,
+        facts=facts,
+        suppressions=_suppressions_from_json(data.get("suppressions")),
+        silenced=_silenced_from_json(data.get("silenced")),
+        analysed=analysed,
     )
 
 
-_PAYLOAD = ("findings", "facts", "suppressions")
+def _is_codes(data: Any) -> bool:
+    return isinstance(data, list) and all(isinstance(code, str) for code in data)
+
+
+def _is_position(data: Any) -> bool:
+    return type(data) is int and data >= 1
+
+
+def _suppressions_from_json(data: Any) -> tuple[Suppression, ...]:
+    if not isinstance(data, list):
+        raise CorruptEntry("suppressions")
+    suppressions = []
+    for item in data:
+        if not (
+            isinstance(item, list)
+            and len(item) == 4
+            and all(_is_position(number) for number in item[:3])
+            and _is_codes(item[3])
+        ):
+            raise CorruptEntry("suppression")
+        line, column, end_column, codes = item
+        suppressions.append(Suppression(line, column, end_column, tuple(codes)))
+    return tuple(suppressions)
+
+
+def _silenced_from_json(data: Any) -> dict[int, list[str]]:
+    if not isinstance(data, dict) or not all(
+        isinstance(line, str) and line.isascii() and line.isdigit() and _is_codes(codes)
+        for line, codes in data.items()
+    ):
+        raise CorruptEntry("silenced")
+    return {int(line): codes for line, codes in data.items()}
+
+
+_PAYLOAD = ("findings", "facts", "suppressions", "silenced", "analysed")
 
 
 def _payload_digest(data: Any) -> str:
@@ -146,9 +177,11 @@ def _file_result_to_json(key: str, result: FileResult) -> str:
     payload = {
         "findings": [finding.to_json() for finding in result.findings],
         "facts": result.facts,
-        "suppressions": {
-            str(line): list(codes) for line, codes in result.suppressions.items()
-        },
+        "suppressions": [
+            [s.line, s.column, s.end_column, list(s.codes)] for s in result.suppressions
+        ],
+        "silenced": {str(line): codes for line, codes in result.silenced.items()},
+        "analysed": result.analysed,
     }
     return json.dumps(
         {"key": key, "digest": _payload_digest(payload), **payload}, sort_keys=True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,15 @@ from guardrails.engine.catalogue import RuleInfo, RuleSet
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.paths import display_path, matches_any, relative_posix
 from guardrails.engine.source import Unreadable, read_source
-from guardrails.engine.suppressions import is_suppressed, suppressions_of
+from guardrails.engine.suppressions import (
+    Suppression,
+    codes_by_line,
+    is_suppressed,
+    silenced_codes,
+    split_suppressed,
+    suppression_findings,
+    suppressions_of,
+)
 from guardrails.findings import Finding
 
 if TYPE_CHECKING:
@@ -41,7 +49,12 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, list[JSON]] = field(default_factory=dict)
-    suppressions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+    # Line -> codes of the findings suppressions silenced there: which were used.
+    silenced: dict[int, list[str]] = field(default_factory=dict)
+    # False when the file could not be read or parsed: no rule ran on it, so
+    # none of its suppressions can be called unused.
+    analysed: bool = True
 
 
 @dataclass
@@ -145,12 +158,14 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
             analyse(source, file, rules, candidates, result, verdict, syntax)
         else:
             check_syntax(source, job.shown, rules, result, verdict)
-    result.findings = [
-        f
-        for f in result.findings
-        if f.code in rules.codes
-        and not is_suppressed(f.code, f.line, result.suppressions)
-    ]
+    result.analysed = not any(
+        f.code in (SYNTAX_ERROR, UNREADABLE) for f in result.findings
+    )
+    result.findings, silenced = split_suppressed(
+        (f for f in result.findings if f.code in rules.codes),
+        codes_by_line(result.suppressions),
+    )
+    result.silenced = silenced_codes(silenced)
     # Facts go through JSON here too, so project rules see the same values
     # whether they come fresh or from the cache.
     result.facts = json.loads(json.dumps(result.facts)) if result.facts else {}
@@ -176,12 +191,14 @@ def check_project(
     cache: RunCache | None = None,
     jobs: int | None = None,
     use_prescan: bool = True,
+    known_codes: Collection[str] | None = None,
 ) -> CheckResult:
     """Every file's findings plus the project rules', sorted and deduplicated.
 
     `cache`: reuse and store per-file results; `jobs`: worker processes (None:
     decided by how much there is to parse); `use_prescan=False` walks every file
-    with every rule (the pre-scans' own test).
+    with every rule (the pre-scans' own test); `known_codes`: every rule's code,
+    selected or not, which suppressions may name (None: from the rule classes).
     """
     ruleset = RuleSet(rules, use_prescan=use_prescan)
     every_job = [job_for(path, config, cwd) for path in files]
@@ -206,9 +223,48 @@ def check_project(
 
     ordered = [results[job] for job in every_job]
     findings = [finding for result in ordered for finding in result.findings]
+    project_silenced: list[Finding] = []
     if ruleset.has_project_rules:
-        findings += _project_findings(files, config, ruleset, ordered)
+        kept, project_silenced = _project_findings(files, config, ruleset, ordered)
+        findings += kept
+    findings += _suppression_findings(ordered, project_silenced, ruleset, known_codes)
     return CheckResult(findings=sorted(set(findings)), files_checked=len(files))
+
+
+def _suppression_findings(
+    results: Sequence[FileResult],
+    project_silenced: Sequence[Finding],
+    rules: RuleSet,
+    known_codes: Collection[str] | None,
+) -> list[Finding]:
+    """GR003/GR004, once every finding is known: a suppression may be used only
+    by a project rule's finding, and a cached file's suppressions are judged
+    against this run's findings."""
+    with_suppressions = [result for result in results if result.suppressions]
+    if not with_suppressions:
+        return []
+    if known_codes is None:
+        from guardrails.rules import all_rules
+
+        known_codes = [rule.code for rule in all_rules()]
+    by_path: dict[str, list[Finding]] = {}
+    for finding in project_silenced:
+        by_path.setdefault(finding.path, []).append(finding)
+    found: list[Finding] = []
+    for result in with_suppressions:
+        silenced = {line: list(codes) for line, codes in result.silenced.items()}
+        for line, codes in silenced_codes(by_path.get(result.path, [])).items():
+            silenced.setdefault(line, []).extend(codes)
+        found += suppression_findings(
+            result.path,
+            result.suppressions,
+            silenced,
+            known=known_codes,
+            selected=rules.codes,
+            names=rules.names,
+            analysed=result.analysed,
+        )
+    return found
 
 
 def _project_findings(
@@ -216,10 +272,11 @@ def _project_findings(
     config: Config,
     rules: RuleSet,
     results: Sequence[FileResult],
-) -> list[Finding]:
+) -> tuple[list[Finding], list[Finding]]:
     """Project rules run every time, over every checked file's facts (cached or
     fresh): they may also read the checked files, the allowlist and the files it
-    names, so no cache key short of all of that would be safe."""
+    names, so no cache key short of all of that would be safe. Returns the
+    findings kept and those suppressions silenced."""
     from guardrails.rules.base import ProjectContext
 
     project = ProjectContext(
@@ -227,13 +284,20 @@ def _project_findings(
         facts={result.path: result.facts for result in results},
         checked_files=files,
     )
-    suppressions = {result.path: result.suppressions for result in results}
-    return [
-        finding
-        for rule in rules.project_rules()
-        for finding in rule.check_project(project)
-        if finding.code in rules.codes
-        and not is_suppressed(
-            finding.code, finding.line, suppressions.get(finding.path, {})
-        )
-    ]
+    suppressions = {
+        result.path: codes_by_line(result.suppressions)
+        for result in results
+        if result.suppressions
+    }
+    kept: list[Finding] = []
+    silenced: list[Finding] = []
+    for rule in rules.project_rules():
+        for finding in rule.check_project(project):
+            if finding.code not in rules.codes:
+                continue
+            here = suppressions.get(finding.path, {})
+            if is_suppressed(finding.code, finding.line, here):
+                silenced.append(finding)
+            else:
+                kept.append(finding)
+    return kept, silenced

@@ -54,6 +54,8 @@ class Sample:
     line: int | None = None
     # Extra files written beside the sample: (relative path, text) pairs.
     files: tuple[tuple[str, str], ...] = ()
+    # Codes selected beside the rule's own when the sample runs as a test.
+    select: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,13 @@ class JaxCompatApi(Rule):
     `except ImportError:` fallbacks included.
 
     ## Why is this bad?
-    jax2onnx supports two stacks at once: Python 3.11 resolves to JAX 0.10, 3.12+
-    to JAX 0.11, where these names are gone from `jax.core`. Code that names
-    them directly works on one stack and fails on the other (at import, at call
-    time, or in mypy against the newer stubs). AGENTS.md routes every such API
-    through `jax2onnx/_compat/jax.py`, which resolves it on both.
+    jax2onnx supports two stacks at once: Python 3.11 resolves to JAX 0.10,
+    3.12+ to JAX 0.11. These names are deprecated or already gone from
+    `jax.core` on JAX 0.10 and removed on 0.11, so code that names them directly
+    fails at import or call time, or in mypy against the newer stubs (an
+    annotation survives only while `from __future__ import annotations` keeps it
+    unevaluated). AGENTS.md routes every such API through
+    `jax2onnx/_compat/jax.py`, which resolves it on both stacks.
 
     ## Example
     ```python
