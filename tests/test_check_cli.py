@@ -215,7 +215,7 @@ def test_suppression_needs_the_code(tmp_path: Path) -> None:
 
 
 def test_a_suppression_in_a_string_is_only_text_on_that_line(tmp_path: Path) -> None:
-    # Line-based, like ruff's suppression comments: the marker is what counts.
+    # Only comments suppress: the same text in a string is just text.
     write_files(
         tmp_path,
         {"jax2onnx/plugins/x.py": 'import onnx; note = "guardrails: ignore[GR101]"\n'},
