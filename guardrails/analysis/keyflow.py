@@ -819,14 +819,17 @@ class KeyFlow:
             for captured in sorted(self.closures[node.func.value]):
                 for location in state.env.get(captured, frozenset()):
                     self.consume(location, Use(node, node, captured), state)
-        if name not in NON_CONSUMING_CALLS and name not in _PASS_THROUGH:
+        if (
+            name not in NON_CONSUMING_CALLS
+            and name not in _PASS_THROUGH
+            and any(refs for _, refs in arguments)
+        ):
             ignored = keys_ignored(
                 node, lambda test: known_truth(test, state.facts), self.key_names
             )
             effects = (
                 self.callee_effects(node, self)
                 if self.callee_effects is not None
-                and any(refs for _, refs in arguments)
                 else None
             )
             for arg, refs in arguments:

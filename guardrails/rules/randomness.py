@@ -718,6 +718,15 @@ class PrngKeyReuse(Rule):
     `len(keys)`, `jax.random.key_data(key)`. As in JAX's own checker, `fold_in`
     and `clone` derive a new key and leave the parent usable; folding the same
     literal data into one key twice gives the same key, and is reported.
+
+    A function defined at the top of the same file (called by name, or through
+    `jax.jit`, `jax.pmap`, `jax.vmap`, `jax.checkpoint` or `functools.partial`)
+    consumes what its body consumes, so Flax's `train_step(state, batch, rng)`,
+    which only folds the step into `rng`, can be given the same key every step.
+    A key its body returns, stores or captures in a closure counts as consumed.
+    Flax linen's `model.init(rng, ...)` derives its variables with `fold_in`:
+    `rng` stays usable after it, but `init` twice with one key is reported.
+
     A key passed by keyword (`key=k`) to a call in inference mode is not consumed
     either: Equinox's and Flax's dropout layers ignore their key when given
     `inference=True` or `deterministic=True` (or `training=False`, `train=False`,
@@ -727,6 +736,7 @@ class PrngKeyReuse(Rule):
     being built (`eqx.nn.MultiheadAttention(..., inference=True, key=k)` draws its
     weights) and a positional key (`model.init(rng, x, deterministic=True)`) are
     still consumed.
+
     Reported: two draws from one key; the parent used after `split`; one element
     (`keys[0]`) used twice; an alias (`k = key`) used with the original; a use in a
     loop body, comprehension or `while` loop that does not re-split each round; a use
@@ -742,6 +752,10 @@ class PrngKeyReuse(Rule):
     numbers, so two layers initialised from the same key get identical weights and
     dropout masks repeat. Nothing fails; the model is just quietly wrong. JAX's own
     checker (`jax.debug_key_reuse`) only sees the paths a run takes.
+
+    Reuse on purpose (a test that hands one key twice to check it arrives
+    unchanged) takes a suppression that says why:
+    `f(x, key=key)  # guardrails: ignore[GR203] the same key must reach f`.
 
     ## Example
     ```python
