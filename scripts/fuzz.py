@@ -57,7 +57,7 @@ def hypothesis_programs(source: str, count: int, seed: int) -> list[Program]:
     strategy: st.SearchStrategy[Program]
     if source == "grammar":
         strategy = hypothesmith.from_grammar().map(
-            lambda code: ("plugins/generated.py", code)
+            lambda code: ("jax2onnx/plugins/generated.py", code)
         )
     else:
         strategy = st.builds(
@@ -107,7 +107,7 @@ def byte_programs(count: int, rng: random.Random) -> list[Program]:
                 for _ in range(rng.randint(0, 3000))
             )
             content = b"import onnx\n" + text.encode("utf-8")
-        programs.append(("plugins/junk.py", content))
+        programs.append(("jax2onnx/plugins/junk.py", content))
     return programs
 
 
@@ -119,7 +119,10 @@ def programs_from(source: str, count: int, seed: int) -> list[Program]:
         return mutated_programs(count, rng)
     if source == "nesting":
         return [
-            ("plugins/deep.py", nested_program(rng, rng.choice(NESTING_DEPTHS)))
+            (
+                "jax2onnx/plugins/deep.py",
+                nested_program(rng, rng.choice(NESTING_DEPTHS)),
+            )
             for _ in range(count)
         ]
     return byte_programs(count, rng)

@@ -2,7 +2,7 @@
 
 The oracle runs the whole `guardrails check` path (command line, configuration,
 file walk, reading, parsing, every rule, project rules, JSON report) over a tree
-holding the fuzzed file and a sibling `plugins/bad.py` whose GR101 must always be
+holding the fuzzed file and a sibling `jax2onnx/plugins/bad.py` whose GR101 must always be
 found, and returns what went wrong, or None. Nothing the fuzzers make may end in
 an exception, an exit code other than 0 or 1, or a malformed report.
 """
@@ -27,7 +27,7 @@ from guardrails.cli import main, package_source
 
 # The installed release (the gate extra pins it), found without importing it.
 JAX2ONNX_SOURCE = package_source("jax2onnx")
-SIBLING_PATH = "plugins/bad.py"
+SIBLING_PATH = "jax2onnx/plugins/bad.py"
 SIBLING_SOURCE = "import onnx\n"
 PROJECT = "[project]\nname = 'fuzzed'\n\n[tool.guardrails]\n"
 CODE = re.compile(r"GR\d{3}\Z")
@@ -172,7 +172,7 @@ def rule_samples() -> tuple[tuple[str, str], ...]:
     samples = []
     for rule in all_rules():
         for sample in (*rule.VALID, *rule.INVALID):
-            samples.append((sample.path.removeprefix("pkg/"), sample.code))
+            samples.append((sample.path, sample.code))
     return tuple(sorted(set(samples)))
 
 

@@ -60,7 +60,7 @@ def assert_check_holds(files: dict[str, str | bytes]) -> None:
 @FUZZ
 @given(program=hypothesmith.from_grammar())
 def test_programs_from_the_grammar(program: str) -> None:
-    assert_check_holds({"plugins/generated.py": program})
+    assert_check_holds({"jax2onnx/plugins/generated.py": program})
 
 
 @FUZZ
@@ -98,13 +98,13 @@ def test_mutated_jax2onnx_files(relative: str, changes: list[Mutation]) -> None:
 @FUZZ
 @given(content=st.binary(max_size=4000))
 def test_arbitrary_bytes(content: bytes) -> None:
-    assert_check_holds({"plugins/junk.py": content})
+    assert_check_holds({"jax2onnx/plugins/junk.py": content})
 
 
 @FUZZ
 @given(text=st.text(st.characters(codec="utf-8"), max_size=2000))
 def test_arbitrary_text_after_a_violation(text: str) -> None:
-    assert_check_holds({"plugins/text.py": "import onnx\n" + text})
+    assert_check_holds({"jax2onnx/plugins/text.py": "import onnx\n" + text})
 
 
 def test_many_mutants_in_one_subprocess_run() -> None:
@@ -125,7 +125,7 @@ def test_mixed_deep_nesting_in_one_subprocess_run() -> None:
     separate process: an overflow of LibCST's native stack would kill it."""
     rng = random.Random(20261127)
     files: dict[str, str | bytes] = {
-        f"plugins/deep_{index:02d}.py": nested_program(rng, depth)
+        f"jax2onnx/plugins/deep_{index:02d}.py": nested_program(rng, depth)
         for index, depth in enumerate(
             [*NESTING_DEPTHS, *(rng.choice(NESTING_DEPTHS) for _ in range(8))]
         )
