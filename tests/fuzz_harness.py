@@ -2,9 +2,9 @@
 
 The oracle runs the whole `guardrails check` path (command line, configuration,
 file walk, reading, parsing, every rule, project rules, JSON report) over a tree
-holding the fuzzed file and a sibling `jax2onnx/plugins/bad.py` whose GR101 must always be
-found, and returns what went wrong, or None. Nothing the fuzzers make may end in
-an exception, an exit code other than 0 or 1, or a malformed report.
+holding the fuzzed file and a sibling `jax2onnx/plugins/bad.py` whose GR101 must
+always be found, and returns what went wrong, or None. Nothing the fuzzers make
+may end in an exception, an exit code other than 0 or 1, or a malformed report.
 """
 
 from __future__ import annotations
