@@ -13,9 +13,15 @@ from guardrails.cli import target_paths
 from guardrails.config import load_config
 from guardrails.engine.cache import Cache
 from guardrails.engine.catalogue import build_catalogue, selected_rules
-from guardrails.engine.paths import collect_files, display_path
-from guardrails.engine.runner import check_project
-from guardrails.findings import UsageError
+from guardrails.engine.fixes import apply_fixes, plan_fixes
+from guardrails.engine.paths import (
+    collect_files,
+    display_path,
+    matches_any,
+    relative_posix,
+)
+from guardrails.engine.runner import CheckResult, check_project
+from guardrails.findings import Finding, UsageError
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import next_steps, sync_command
 
@@ -46,6 +52,11 @@ def _colour_wanted() -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
+def _location(finding: Finding) -> str:
+    place = f"{finding.path}:{finding.line}:{finding.column}"
+    return f"{place}: {finding.code} {finding.message}"
+
+
 def run_check(args: argparse.Namespace) -> int:
     """Exit status: 0 no findings (or `--exit-zero`), 1 findings; usage errors raise."""
     if args.statistics and args.format not in STATISTICS_FORMATTERS:
@@ -53,12 +64,17 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--statistics works with --format {supported} only")
     cwd = Path.cwd()
     config = load_config(args.config)
+    targets = target_paths(args.paths, args.package)
     files = collect_files(
-        target_paths(args.paths, args.package),
-        config.root,
-        config.all_excludes,
-        force_exclude=args.force_exclude,
+        targets, config.root, config.all_excludes, force_exclude=args.force_exclude
     )
+    # ONNX models named on the command line (pre-commit passes staged ones) are
+    # GR405's to judge, never Python source to parse.
+    files = [
+        file
+        for file in files
+        if not matches_any(relative_posix(file, config.root), config.artifact_patterns)
+    ]
     if args.output is not None:
         _refuse_output_over_checked_file(args.output, files)
     # The command line's --select replaces the configured one; ignores add up.
@@ -71,25 +87,50 @@ def run_check(args: argparse.Namespace) -> int:
         catalogue,
         args.select if args.select is not None else config.select,
         [*config.ignore, *(args.ignore or [])],
+        extend=config.extend_select if args.select is None else (),
     )
     run_cache = (
         cache.for_run(config, [rule.code for rule in rules])
         if cache is not None
         else None
     )
-    result = check_project(
-        files,
-        config,
-        rules,
-        cwd,
-        cache=run_cache,
-        known_codes=[info.code for info in catalogue],
-    )
-    # Bad-input findings (GR0) come from the engine itself; an ignored one stays out.
-    selected = {rule.code for rule in rules}
+
+    def check() -> CheckResult:
+        result = check_project(
+            files,
+            config,
+            rules,
+            cwd,
+            cache=run_cache,
+            known_codes=[info.code for info in catalogue],
+            targets=targets,
+        )
+        # Bad-input findings (GR0) come from the engine itself; an ignored one
+        # stays out.
+        selected = {rule.code for rule in rules}
+        return replace(
+            result, findings=[f for f in result.findings if f.code in selected]
+        )
+
+    result = check()
+    if args.fix:
+        written, problems = apply_fixes(
+            plan_fixes(result.findings, files, config, cwd, rules)
+        )
+        for plan in written:
+            for finding in plan.findings:
+                print(f"Fixed {_location(finding)}", file=sys.stderr)
+        for problem in problems:
+            print(f"guardrails: warning: {problem} (not fixed)", file=sys.stderr)
+        if written:
+            result = check()  # what remains
+    fixable = plan_fixes(result.findings, files, config, cwd, rules)
     result = replace(
-        result, findings=[f for f in result.findings if f.code in selected]
+        result,
+        fixable=frozenset(finding for plan in fixable for finding in plan.findings),
     )
+    for note in result.notes:
+        print(f"guardrails: note: {note}", file=sys.stderr)
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
     if args.format == "text" and args.output is None and _colour_wanted():

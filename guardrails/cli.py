@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip excluded files even when named explicitly (for pre-commit)",
     )
+    check.add_argument(
+        "--fix", action="store_true", help="apply the safe fixes, then report the rest"
+    )
     check.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
 
     commands.add_parser("rules", help="list every rule")

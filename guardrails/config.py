@@ -63,6 +63,22 @@ DEFAULT_JAX_COMPAT_APIS = (
     "jax.core.InconclusiveDimensionOperation",
 )
 DEFAULT_COMPAT_MODULE = "jax2onnx._compat.jax"
+# GR404, as jax2onnx's scripts/ensure_path_markers.py: the files that open with
+# their path, and what that script never touches (generated tests, scratch, venvs).
+DEFAULT_PATH_MARKER_INCLUDE = ("**/*.py",)
+DEFAULT_PATH_MARKER_EXCLUDE = (
+    "tests/examples/**",
+    "tests/primitives/**",
+    "tmp/**",
+    "**/python-venv/**",
+    "**/debugvenv/**",
+)
+# GR405: ONNX models, which AGENTS.md says must never be committed.
+DEFAULT_ARTIFACT_PATTERNS = ("**/*.onnx", "**/*.onnx.data")
+# GR303 honours jax2onnx's own skip lists in this module until they are imported.
+DEFAULT_UPSTREAM_SKIP_LISTS = (
+    "tests/extra_tests/framework/test_do_not_skip_numeric_validation.py"
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,16 @@ class GateConfig:
     modules: tuple[str, ...] = ()
     specs: str = "expect_graph"
     known_failures: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PathMarkerConfig:
+    """GR404: which files carry a path marker, and the folder it is relative to
+    (None: the nearest configuration root, git work tree or site-packages)."""
+
+    root: str | None = None
+    include: tuple[str, ...] = DEFAULT_PATH_MARKER_INCLUDE
+    exclude: tuple[str, ...] = DEFAULT_PATH_MARKER_EXCLUDE
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,8 @@ class Config:
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
     select: tuple[str, ...] = ()
+    # Added to `select` (or to the default rules): how opt-in rules are enabled.
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     key_names: tuple[str, ...] = DEFAULT_KEY_NAMES
     # None: the default file, which may be absent (nothing allowed yet); a
@@ -96,6 +124,10 @@ class Config:
     jax_compat_apis: tuple[str, ...] = DEFAULT_JAX_COMPAT_APIS
     compat_module: str = DEFAULT_COMPAT_MODULE
     gate: GateConfig = field(default_factory=GateConfig)
+    path_marker: PathMarkerConfig = field(default_factory=PathMarkerConfig)
+    artifact_patterns: tuple[str, ...] = DEFAULT_ARTIFACT_PATTERNS
+    # Relative to `root`; "": none.
+    upstream_skip_lists: str = DEFAULT_UPSTREAM_SKIP_LISTS
 
     @property
     def allowlist_path(self) -> Path:
@@ -120,7 +152,11 @@ class Config:
         naming the file and the key (the rules are not known when reading it)."""
         from guardrails.rules import check_codes
 
-        for key, codes in (("select", self.select), ("ignore", self.ignore)):
+        for key, codes in (
+            ("select", self.select),
+            ("extend-select", self.extend_select),
+            ("ignore", self.ignore),
+        ):
             try:
                 check_codes(known, codes)
             except UsageError as error:
@@ -185,6 +221,7 @@ _KEYS = {
     "exclude": ("exclude", _glob_list),
     "extend-exclude": ("extend_exclude", _glob_list),
     "select": ("select", _code_list),
+    "extend-select": ("extend_select", _code_list),
     "ignore": ("ignore", _code_list),
     "key-names": ("key_names", _pattern_list),
     "allowlist": ("allowlist", _string),
@@ -193,6 +230,8 @@ _KEYS = {
     "reflection-types": ("reflection_types", _dotted_names),
     "jax-compat-apis": ("jax_compat_apis", _dotted_names),
     "compat-module": ("compat_module", _dotted_name),
+    "artifact-patterns": ("artifact_patterns", _glob_list),
+    "upstream-skip-lists": ("upstream_skip_lists", _string),
 }
 _GATE_KEYS = {
     "examples": ("examples", _string_list),
@@ -200,6 +239,12 @@ _GATE_KEYS = {
     "specs": ("specs", _string),
     "known-failures": ("known_failures", _string_table),
 }
+_PATH_MARKER_KEYS = {
+    "root": ("root", _string),
+    "include": ("include", _glob_list),
+    "exclude": ("exclude", _glob_list),
+}
+_TABLES = ("gate", "path-marker")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -254,13 +299,28 @@ def config_from_table(
 ) -> Config:
     """A `Config` from the keys of `table`; `where` names it in error messages."""
     table = dict(table)
-    gate_where = f"{where}.gate" if where else "gate"
-    gate_table = table.pop("gate", {})
-    if not isinstance(gate_table, dict):
-        raise UsageError(f"{gate_where} must be a table")
-    values = _parse_table(where, table, _KEYS, tables=("gate",))
-    gate = GateConfig(**_parse_table(gate_where, gate_table, _GATE_KEYS))
-    return Config(root=root, source=source, section=where, gate=gate, **values)
+    subtables = {}
+    for name in _TABLES:
+        subtables[name] = table.pop(name, {})
+        if not isinstance(subtables[name], dict):
+            raise UsageError(f"{_key(where, name)} must be a table")
+    values = _parse_table(where, table, _KEYS, tables=_TABLES)
+    gate = GateConfig(
+        **_parse_table(_key(where, "gate"), subtables["gate"], _GATE_KEYS)
+    )
+    path_marker = PathMarkerConfig(
+        **_parse_table(
+            _key(where, "path-marker"), subtables["path-marker"], _PATH_MARKER_KEYS
+        )
+    )
+    return Config(
+        root=root,
+        source=source,
+        section=where,
+        gate=gate,
+        path_marker=path_marker,
+        **values,
+    )
 
 
 def _shown(path: Path) -> str:

@@ -29,3 +29,15 @@ class Finding:
 
 class UsageError(Exception):
     """A bad command line, configuration or allowlist: one line for the user, exit 2."""
+
+
+@dataclass(frozen=True)
+class SourceIssue:
+    """What a rule judging the text alone reports (`Rule.source_check`); the
+    engine turns it into a `Finding` with the file's path and the rule's code."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str

@@ -158,8 +158,10 @@ def test_config_option_reads_a_dedicated_file_with_top_level_keys(
         (
             "[tool.guardrails]\nir-only-path = []\n",
             "pyproject.toml: unknown key 'tool.guardrails.ir-only-path' (known: "
-            "allowlist, exclude, extend-exclude, gate, ignore, ir-only-paths, "
-            "key-names, select)",
+            "allowlist, artifact-patterns, compat-module, exclude, extend-exclude, "
+            "extend-select, gate, ignore, ir-only-paths, jax-compat-apis, key-names, "
+            "path-marker, reflection-attributes, reflection-paths, reflection-types, "
+            "select, upstream-skip-lists)",
         ),
         (
             '[tool.guardrails]\nir-only-paths = "plugins/**"\n',

@@ -9,6 +9,7 @@ import pytest
 from guardrails.rules import all_rules
 from guardrails.rules.base import Rule, Sample
 from tests.conftest import check_tree
+from tests.readme_snippets import git
 
 CASES = [
     pytest.param(
@@ -28,6 +29,9 @@ def test_sample(tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool) -
     for name, text in sample.files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
+    if sample.git:
+        git("init", "--quiet", cwd=tmp_path)
+        git("add", "--all", cwd=tmp_path)
     findings = [
         f
         for f in check_tree(tmp_path, [rule.code, *sample.select]).findings

@@ -22,11 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails import __version__
+from guardrails.findings import Finding
 
 if TYPE_CHECKING:
     from guardrails.analysis.syntax_prescans import FileSyntax
     from guardrails.config import Config
-    from guardrails.rules.base import FactCollector, Rule, SyntaxPrescan
+    from guardrails.rules.base import (
+        FactCollector,
+        Rule,
+        SourceCheck,
+        SourceFix,
+        SyntaxPrescan,
+    )
 
 
 class RuleDoc(Protocol):
@@ -102,6 +109,11 @@ class RuleInfo:
     project: bool
     # "module:function" of the second-stage pre-scan, asked of CPython's tree.
     syntax_prescan: str | None = None
+    # "module:function" of a check on the text alone and of its safe fix.
+    source_check: str | None = None
+    source_fix: str | None = None
+    # Selected only by name (`select`, `extend-select`), never by default.
+    opt_in: bool = False
 
     @classmethod
     def of(cls, rule: type[Rule]) -> RuleInfo:
@@ -118,6 +130,9 @@ class RuleInfo:
             collector_prescan=Prescan.of(collector.prescan) if collector else None,
             project=_overrides_check_project(rule),
             syntax_prescan=_function_path(rule.syntax_prescan),
+            source_check=_function_path(rule.source_check),
+            source_fix=_function_path(rule.source_fix),
+            opt_in=rule.opt_in,
         )
 
     def load(self) -> type[Rule]:
@@ -149,6 +164,9 @@ class RuleInfo:
             "collector_prescan": scan(self.collector_prescan),
             "project": self.project,
             "syntax_prescan": self.syntax_prescan,
+            "source_check": self.source_check,
+            "source_fix": self.source_fix,
+            "opt_in": self.opt_in,
         }
 
     @classmethod
@@ -194,10 +212,15 @@ class RuleInfo:
             collector_prescan=scan("collector_prescan"),
             project=flag("project"),
             syntax_prescan=optional_text("syntax_prescan"),
+            source_check=optional_text("source_check"),
+            source_fix=optional_text("source_fix"),
+            opt_in=flag("opt_in"),
         )
 
 
-def _function_path(function: SyntaxPrescan | None) -> str | None:
+def _function_path(
+    function: SyntaxPrescan | SourceCheck | SourceFix | None,
+) -> str | None:
     if function is None:
         return None
     return f"{function.__module__}:{function.__qualname__}"
@@ -207,6 +230,20 @@ def _function_path(function: SyntaxPrescan | None) -> str | None:
 def _syntax_prescan(path: str) -> SyntaxPrescan:
     module, _, name = path.partition(":")
     function: SyntaxPrescan = getattr(importlib.import_module(module), name)
+    return function
+
+
+@cache
+def source_check(path: str) -> SourceCheck:
+    module, _, name = path.partition(":")
+    function: SourceCheck = getattr(importlib.import_module(module), name)
+    return function
+
+
+@cache
+def source_fix(path: str) -> SourceFix:
+    module, _, name = path.partition(":")
+    function: SourceFix = getattr(importlib.import_module(module), name)
     return function
 
 
@@ -264,6 +301,9 @@ class RuleSet:
         self.codes = frozenset(info.code for info in self.infos)
         self.names = {info.code: info.name for info in self.infos}
         self.has_project_rules = any(info.project for info in self.infos)
+        self.source_checks = tuple(
+            info for info in self.infos if info.source_check is not None
+        )
 
     def load(self, info: RuleInfo) -> type[Rule]:
         if info.code not in self._loaded:
@@ -275,6 +315,29 @@ class RuleSet:
 
     def project_rules(self) -> tuple[type[Rule], ...]:
         return tuple(self.load(info) for info in self.infos if info.project)
+
+    def source_findings(
+        self, source: str, path: Path, relative: str, shown: str, config: Config
+    ) -> list[Finding]:
+        """The findings of the rules judged from the text alone (no parse)."""
+        found = []
+        for info in self.source_checks:
+            assert info.source_check is not None
+            check = source_check(info.source_check)
+            for issue in check(source, path, relative, config):
+                found.append(
+                    Finding(
+                        path=shown,
+                        line=issue.line,
+                        column=issue.column,
+                        code=info.code,
+                        message=issue.message,
+                        end_line=issue.end_line,
+                        end_column=issue.end_column,
+                        rule=info.name,
+                    )
+                )
+        return found
 
     def scan(self, source: str) -> tuple[Candidate, ...]:
         """The rules that walk this source or collect facts from it, by their
@@ -334,10 +397,22 @@ class Candidate:
 
 
 def selected_rules(
-    catalogue: Sequence[RuleInfo], select: Sequence[str], ignore: Sequence[str]
+    catalogue: Sequence[RuleInfo],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    extend: Sequence[str] = (),
 ) -> tuple[RuleInfo, ...]:
-    """`--select`/`--ignore` applied to the catalogue (see `select_rules`)."""
+    """`--select`/`--ignore`/`extend-select` applied to the catalogue (see
+    `select_rules`)."""
     from guardrails.rules import select_codes
 
-    chosen = set(select_codes([info.code for info in catalogue], select, ignore))
+    chosen = set(
+        select_codes(
+            [info.code for info in catalogue],
+            select,
+            ignore,
+            extend=extend,
+            opt_in={info.code for info in catalogue if info.opt_in},
+        )
+    )
     return tuple(info for info in catalogue if info.code in chosen)

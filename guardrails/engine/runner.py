@@ -61,6 +61,10 @@ class FileResult:
 class CheckResult:
     findings: list[Finding]
     files_checked: int
+    # One-line notes for stderr (what a rule could not judge).
+    notes: list[str] = field(default_factory=list)
+    # The findings `check --fix` can fix (text output marks them `[*]`).
+    fixable: frozenset[Finding] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,9 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
         )
     else:
         result.suppressions = suppressions_of(source)
+        result.findings += rules.source_findings(
+            source, job.path, job.relative, job.shown, config
+        )
         candidates = rules.scan(source)
         verdict = syntax = None
         if candidates:
@@ -192,13 +199,16 @@ def check_project(
     jobs: int | None = None,
     use_prescan: bool = True,
     known_codes: Collection[str] | None = None,
+    targets: Sequence[Path] = (),
 ) -> CheckResult:
     """Every file's findings plus the project rules', sorted and deduplicated.
 
     `cache`: reuse and store per-file results; `jobs`: worker processes (None:
     decided by how much there is to parse); `use_prescan=False` walks every file
     with every rule (the pre-scans' own test); `known_codes`: every rule's code,
-    selected or not, which suppressions may name (None: from the rule classes).
+    selected or not, which suppressions may name (None: from the rule classes);
+    `targets`: the paths the check was asked for, where project rules that look
+    past the Python files (GR405's git index) start (empty: the config root).
     """
     ruleset = RuleSet(rules, use_prescan=use_prescan)
     every_job = [job_for(path, config, cwd) for path in files]
@@ -222,13 +232,18 @@ def check_project(
                 cache.store_file(job, result)
 
     ordered = [results[job] for job in every_job]
+    notes: list[str] = []
     findings = [finding for result in ordered for finding in result.findings]
     project_silenced: list[Finding] = []
     if ruleset.has_project_rules:
-        kept, project_silenced = _project_findings(files, config, ruleset, ordered)
+        kept, project_silenced = _project_findings(
+            files, config, ruleset, ordered, targets, cwd, notes
+        )
         findings += kept
     findings += _suppression_findings(ordered, project_silenced, ruleset, known_codes)
-    return CheckResult(findings=sorted(set(findings)), files_checked=len(files))
+    return CheckResult(
+        findings=sorted(set(findings)), files_checked=len(files), notes=notes
+    )
 
 
 def _suppression_findings(
@@ -272,17 +287,23 @@ def _project_findings(
     config: Config,
     rules: RuleSet,
     results: Sequence[FileResult],
+    targets: Sequence[Path],
+    cwd: Path,
+    notes: list[str],
 ) -> tuple[list[Finding], list[Finding]]:
     """Project rules run every time, over every checked file's facts (cached or
     fresh): they may also read the checked files, the allowlist and the files it
     names, so no cache key short of all of that would be safe. Returns the
-    findings kept and those suppressions silenced."""
+    findings kept and those suppressions silenced; a rule's notes go to `notes`."""
     from guardrails.rules.base import ProjectContext
 
     project = ProjectContext(
         config=config,
         facts={result.path: result.facts for result in results},
         checked_files=files,
+        targets=targets,
+        cwd=cwd,
+        notes=notes,
     )
     suppressions = {
         result.path: codes_by_line(result.suppressions)

@@ -18,7 +18,10 @@ def _plural(count: int, noun: str) -> str:
 def summary(result: CheckResult) -> str:
     files = _plural(result.files_checked, "file")
     if result.findings:
-        return f"Found {_plural(len(result.findings), 'finding')} in {files} checked."
+        found = f"Found {_plural(len(result.findings), 'finding')} in {files} checked"
+        if result.fixable:
+            return f"{found}; {len(result.fixable)} fixable with --fix."
+        return f"{found}."
     return f"All checks passed ({files} checked)."
 
 
@@ -38,7 +41,11 @@ def _finding_line(f: Finding, colour: bool) -> str:
 def render(
     result: CheckResult, rules: Sequence[RuleDoc], base: Path, *, colour: bool = False
 ) -> str:
-    lines = [_finding_line(f, colour) for f in result.findings]
+    # `[*]`: `--fix` can fix it, as ruff marks its fixable findings.
+    lines = [
+        _finding_line(f, colour) + (" [*]" if f in result.fixable else "")
+        for f in result.findings
+    ]
     return "".join(line + "\n" for line in [*lines, summary(result)])
 
 

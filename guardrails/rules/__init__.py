@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -44,10 +44,19 @@ ALWAYS_ON_PREFIX = "GR0"
 
 
 def select_rules(
-    select: Sequence[str], ignore: Sequence[str]
+    select: Sequence[str], ignore: Sequence[str], extend: Sequence[str] = ()
 ) -> tuple[type[Rule], ...]:
-    """`--select`/`--ignore` semantics: codes or prefixes; the longer match wins."""
-    chosen = set(select_codes([rule.code for rule in all_rules()], select, ignore))
+    """`--select`/`--ignore` semantics: codes or prefixes; the longer match wins.
+    `extend` (`extend-select`) adds to `select`, or to the default rules."""
+    chosen = set(
+        select_codes(
+            [rule.code for rule in all_rules()],
+            select,
+            ignore,
+            extend=extend,
+            opt_in={rule.code for rule in all_rules() if rule.opt_in},
+        )
+    )
     return tuple(rule for rule in all_rules() if rule.code in chosen)
 
 
@@ -62,17 +71,25 @@ def check_codes(known: Sequence[str], prefixes: Sequence[str]) -> None:
 
 
 def select_codes(
-    known: Sequence[str], select: Sequence[str], ignore: Sequence[str]
+    known: Sequence[str],
+    select: Sequence[str],
+    ignore: Sequence[str],
+    *,
+    extend: Sequence[str] = (),
+    opt_in: Collection[str] = (),
 ) -> tuple[str, ...]:
-    """`select_rules` over rule codes alone (the engine's rule catalogue)."""
-    check_codes(known, (*select, *ignore))
+    """`select_rules` over rule codes alone (the engine's rule catalogue).
+    An empty `select` means every rule but the `opt_in` ones."""
+    check_codes(known, (*select, *extend, *ignore))
 
     def longest(code: str, prefixes: Sequence[str]) -> int:
         return max((len(p) for p in prefixes if code.startswith(p.upper())), default=-1)
 
     chosen = []
     for code in known:
-        selected = longest(code, select) if select else 1
+        by_default = -1 if code in opt_in else 1
+        selected = longest(code, select) if select else by_default
+        selected = max(selected, longest(code, extend))
         if code.startswith(ALWAYS_ON_PREFIX):
             selected = max(selected, 1)
         ignored = longest(code, ignore)

@@ -26,7 +26,7 @@ from guardrails.analysis.imports import ImportMap
 if TYPE_CHECKING:
     from guardrails.analysis.syntax_prescans import FileSyntax, SyntaxIndex
     from guardrails.config import Config
-    from guardrails.findings import Finding
+    from guardrails.findings import Finding, SourceIssue
 
 JSON = Any  # a value json.dumps accepts
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -44,6 +44,30 @@ class SyntaxPrescan(Protocol):
     def __call__(self, index: SyntaxIndex, config: Config, /) -> bool: ...
 
 
+class SourceCheck(Protocol):
+    """A rule judged from a file's decoded text alone, without a parse: a
+    module-level function of a module that does not import LibCST."""
+
+    __module__: str
+    __qualname__: str
+
+    def __call__(
+        self, source: str, path: Path, relative: str, config: Config, /
+    ) -> Sequence[SourceIssue]: ...
+
+
+class SourceFix(Protocol):
+    """A `SourceCheck`'s safe fix: the file's new text from its bytes, or None
+    when there is nothing to fix or no safe fix (`guardrails check --fix`)."""
+
+    __module__: str
+    __qualname__: str
+
+    def __call__(
+        self, data: bytes, path: Path, relative: str, config: Config, /
+    ) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Sample:
     """A code sample: `path` decides path-scoped rules (IR-only paths), `line` is
@@ -56,6 +80,8 @@ class Sample:
     files: tuple[tuple[str, str], ...] = ()
     # Codes selected beside the rule's own when the sample runs as a test.
     select: tuple[str, ...] = ()
+    # Run in a git repository holding every file of the sample (GR405).
+    git: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +142,12 @@ class ProjectContext:
     # display path -> collector name -> facts
     facts: Mapping[str, Mapping[str, Sequence[JSON]]]
     checked_files: Sequence[Path]
+    # What the check was asked for (files and folders; empty: the config root)
+    # and the folder paths are shown relative to.
+    targets: Sequence[Path] = ()
+    cwd: Path | None = None
+    # One-line notes for stderr: what a rule could not judge, and why.
+    notes: list[str] = field(default_factory=list)
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -145,6 +177,11 @@ class Rule(cst.BatchableCSTVisitor):
     value_calls: ClassVar[frozenset[str]] = frozenset()
     # Project-level rules name the collector whose facts they read.
     collector: ClassVar[type[FactCollector] | None] = None
+    # Rules judged from the text alone name their check (and its safe fix).
+    source_check: ClassVar[SourceCheck | None] = None
+    source_fix: ClassVar[SourceFix | None] = None
+    # Run only when `select` or `extend-select` names the rule, not by default.
+    opt_in: ClassVar[bool] = False
     VALID: ClassVar[Sequence[Sample]] = ()
     INVALID: ClassVar[Sequence[Sample]] = ()
 

@@ -1,0 +1,92 @@
+"""`guardrails check --fix`: the safe fixes of rules judged from the text alone.
+
+A rule with a `source_fix` (GR404) turns a file's bytes into its fixed text, or
+says no safe fix exists. Fixes are worked out from each file's bytes as they are
+now, so a cached finding never fixes a file that changed since; a file is written
+only with `--fix`, through a temporary file renamed over it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from guardrails import atomic
+from guardrails.config import Config
+from guardrails.engine.catalogue import RuleInfo, source_fix
+from guardrails.engine.paths import display_path, relative_posix
+from guardrails.findings import Finding
+
+
+@dataclass(frozen=True)
+class FileFix:
+    """A file's fixed text and the findings the fix removes."""
+
+    path: Path
+    text: str
+    findings: tuple[Finding, ...]
+
+
+def _read_regular(path: Path) -> bytes | None:
+    try:
+        # Never a FIFO or a device: reading one may block forever.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def plan_fixes(
+    findings: Iterable[Finding],
+    files: Sequence[Path],
+    config: Config,
+    cwd: Path,
+    rules: Sequence[RuleInfo],
+) -> list[FileFix]:
+    """The safe fixes for these findings, file by file; nothing is written."""
+    fixers = {info.code: info.source_fix for info in rules if info.source_fix}
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.code in fixers:
+            by_file.setdefault(finding.path, []).append(finding)
+    if not by_file:
+        return []
+    paths = {display_path(path, cwd): path for path in files}
+    plans = []
+    for shown, found in by_file.items():
+        path = paths.get(shown)
+        data = _read_regular(path) if path is not None else None
+        if path is None or data is None:
+            continue
+        relative = relative_posix(path, config.root)
+        text = None
+        fixed = set()
+        for code in sorted({finding.code for finding in found}):
+            new_text = source_fix(fixers[code])(data, path, relative, config)
+            if new_text is not None:
+                text, data = new_text, new_text.encode("utf-8")
+                fixed.add(code)
+        if text is not None:
+            plans.append(
+                FileFix(path, text, tuple(f for f in found if f.code in fixed))
+            )
+    return plans
+
+
+def apply_fixes(plans: Sequence[FileFix]) -> tuple[list[FileFix], list[str]]:
+    """Write each fixed file atomically; returns the fixes written and a
+    one-line problem for each file that could not be written."""
+    written = []
+    problems = []
+    for plan in plans:
+        try:
+            atomic.write_atomically(plan.path, plan.text)
+        except OSError as error:
+            problems.append(f"{plan.path}: cannot write: {error.strerror or error}")
+            continue
+        written.append(plan)
+    return written, problems
