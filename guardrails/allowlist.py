@@ -34,7 +34,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -363,6 +363,18 @@ def render_entry(flagged: FlaggedTestcase, file: str, reason: str) -> str:
     )
 
 
+def render_allow(entry: Entry) -> str:
+    """An entry as sync writes it; component and testcase are left out when it
+    allows a whole context, `file` when it has none."""
+    keys = [("flag", entry.flag), ("context", entry.context)]
+    if (entry.component, entry.testcase) != (WILDCARD, WILDCARD):
+        keys += [("component", entry.component), ("testcase", entry.testcase)]
+    if entry.file is not None:
+        keys.append(("file", entry.file))
+    keys.append(("reason", entry.reason))
+    return "[[allow]]\n" + "".join(f"{k} = {_toml_string(v)}\n" for k, v in keys)
+
+
 def _is_comment(line: str) -> bool:
     return line.lstrip().startswith("#")
 
@@ -434,24 +446,35 @@ class SyncPlan:
     added: tuple[tuple[FlaggedTestcase, str], ...]  # (flagged testcase, its file)
     stale: tuple[Entry, ...]
     text: str  # the allowlist after the change
+    # Entries copied from jax2onnx's own skip lists (`upstream` of `plan_sync`).
+    imported: tuple[Entry, ...] = ()
 
     @property
     def changed(self) -> bool:
-        return bool(self.added) or bool(self.stale)
+        return bool(self.added) or bool(self.stale) or bool(self.imported)
 
 
 def plan_sync(
-    allowlist: Allowlist, checked: Sequence[CheckedFile], root: Path, prune: bool
+    allowlist: Allowlist,
+    checked: Sequence[CheckedFile],
+    root: Path,
+    prune: bool,
+    upstream: Sequence[Entry] = (),
 ) -> SyncPlan:
+    """New entries for the flags no entry covers: copied from `upstream` (the
+    entries of jax2onnx's own skip lists) when one covers the flag, with its
+    reason, else a `baseline` entry; with `prune`, stale entries removed."""
     added: list[tuple[FlaggedTestcase, str]] = []
+    imported: list[Entry] = []
     planned: list[Entry] = []
+    blocks: list[str] = []
     for file in checked:
         for flagged in file.flagged:
             if allowlist.covers(flagged) or any(e.covers(flagged) for e in planned):
                 continue
-            added.append((flagged, file.relative_path))
-            planned.append(
-                Entry(
+            source = next((e for e in upstream if e.covers(flagged)), None)
+            if source is None:
+                entry = Entry(
                     flagged.flag,
                     flagged.context,
                     flagged.component,
@@ -460,14 +483,21 @@ def plan_sync(
                     file.relative_path,
                     0,
                 )
-            )
+                added.append((flagged, file.relative_path))
+                blocks.append(render_entry(flagged, file.relative_path, entry.reason))
+            else:
+                # A whole context's entry belongs to no one file.
+                whole = (source.component, source.testcase) == (WILDCARD, WILDCARD)
+                entry = replace(
+                    source, file=None if whole else file.relative_path, line=0
+                )
+                imported.append(entry)
+                blocks.append(render_allow(entry))
+            planned.append(entry)
     stale = tuple(stale_entries(allowlist, checked, root)) if prune else ()
     text = remove_entries(allowlist.text, (entry.line for entry in stale))
-    text = append_entries(
-        text,
-        [render_entry(flagged, file, BASELINE_REASON) for flagged, file in added],
-    )
-    return SyncPlan(tuple(added), stale, text)
+    text = append_entries(text, blocks)
+    return SyncPlan(tuple(added), stale, text, tuple(imported))
 
 
 def scan(
@@ -510,6 +540,7 @@ def scan(
 
 def run_sync(args: argparse.Namespace) -> int:
     """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
+    from guardrails.analysis.upstream_skip_lists import skip_lists
     from guardrails.cli import target_paths
     from guardrails.config import load_config
     from guardrails.engine.paths import collect_files
@@ -527,10 +558,28 @@ def run_sync(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    plan = plan_sync(allowlist, checked, config.root, args.prune)
+    # jax2onnx's own skip lists: copied in with their reasons (one allowlist).
+    upstream = skip_lists(config)
+    if upstream.note is not None:
+        print(f"guardrails: warning: {upstream.note}", file=sys.stderr)
+    plan = plan_sync(allowlist, checked, config.root, args.prune, upstream.entries)
     shown = display_path(config.allowlist_path, cwd)
     for flagged, file in plan.added:
         print(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
+    for entry in plan.imported:
+        print(f"+ {entry.describe()} ({entry.reason})")
+    unused = [
+        entry
+        for entry in upstream.entries
+        if not any(
+            entry.covers(flagged) for file in checked for flagged in file.flagged
+        )
+    ]
+    if unused:
+        print(
+            f"{len(unused)} entries of {config.upstream_skip_lists} cover no flagged "
+            "testcase among these files (not imported)"
+        )
     for entry in plan.stale:
         print(f"- {entry.describe()} ({shown}:{entry.line})")
     if not args.prune:
@@ -543,8 +592,9 @@ def run_sync(args: argparse.Namespace) -> int:
     # Check that what is about to be written reads back, before replacing the file.
     parse_allowlist(config.allowlist_path, plan.text)
     write_atomically(config.allowlist_path, plan.text)
+    added = len(plan.added) + len(plan.imported)
     print(
-        f"{shown}: added {len(plan.added)}, removed {len(plan.stale)}, "
-        f"{len(allowlist.entries) + len(plan.added) - len(plan.stale)} entries"
+        f"{shown}: added {added}, removed {len(plan.stale)}, "
+        f"{len(allowlist.entries) + added - len(plan.stale)} entries"
     )
     return 0
