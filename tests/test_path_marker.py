@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import importlib.util
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -463,3 +465,27 @@ def test_the_upstream_script_copy_is_unchanged_from_its_commit() -> None:
     )
     assert 'if lines[insert_at].startswith("# "):' in text
     assert '("tests", "examples"),' in text
+
+
+def test_gr404_needs_no_parse_and_no_libcst(tmp_path: Path) -> None:
+    """The pre-commit path: with the rule catalogue cached, a changed file is
+    judged from its text; neither LibCST nor a rule module is imported."""
+    write_files(tmp_path, {"pkg/a.py": "import os\n", "pkg/b.py": "# pkg/b.py\n\n"})
+    assert run_main("check", "--select", "GR404", cwd=tmp_path).exit_code == 1
+    (tmp_path / "pkg/a.py").write_text("import sys\n")
+    probe = (
+        "import sys\n"
+        "from guardrails.cli import main\n"
+        "code = main(['check', '--select', 'GR404'])\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] == 'libcst']\n"
+        "rules = [m for m in sys.modules if m.startswith('guardrails.rules.')]\n"
+        "print(code, loaded, rules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.splitlines()[-1] == "1 [] []", result.stdout + result.stderr
