@@ -92,7 +92,7 @@ class GateConfig:
 @dataclass(frozen=True)
 class PathMarkerConfig:
     """GR404: which files carry a path marker, and the folder it is relative to
-    (None: the nearest configuration root, git work tree or site-packages)."""
+    (None: site-packages, the configuration root, or a git work tree's top)."""
 
     root: str | None = None
     include: tuple[str, ...] = DEFAULT_PATH_MARKER_INCLUDE

@@ -368,23 +368,32 @@ def test_gr404_runs_only_when_selected_by_name(tmp_path: Path) -> None:
     assert run_main("check", "--ignore", "GR404", cwd=tmp_path).exit_code == 0
 
 
-def test_marker_root_is_the_nearest_work_tree_top_config_root_or_site_packages(
+def test_marker_root_is_the_config_root_site_packages_or_a_work_tree_top(
     tmp_path: Path,
 ) -> None:
-    unmarked = "import os\n"
     write_files(
         tmp_path,
         {
             "repo/pkg/a.py": "# pkg/a.py\n\n",
-            "repo/vendor/lib/b.py": "# b.py\n\n",  # its own work tree
+            # A work tree nested in the checkout changes nothing, as upstream.
+            "repo/vendor/lib/b.py": "# vendor/lib/b.py\n\n",
             "repo/.venv/lib/python3.11/site-packages/dep/c.py": "# dep/c.py\n\n",
-            "repo/pkg/wrong.py": unmarked,
+            "repo/pkg/wrong.py": "import os\n",
+            # Outside the configuration root: its own work tree's top.
+            "elsewhere/tool/d.py": "# tool/d.py\n\n",
+            "elsewhere/tool/e.py": "# elsewhere/tool/e.py\n\n",
         },
     )
-    git("init", "--quiet", cwd=tmp_path / "repo/vendor/lib")
+    git("init", "--quiet", cwd=tmp_path / "repo/vendor")
+    git("init", "--quiet", cwd=tmp_path / "elsewhere")
     root = tmp_path / "repo"
     config = Config(root=root, exclude=())
-    assert _flagged(root, config) == {"pkg/wrong.py"}
+    files = collect_files([root, tmp_path / "elsewhere"], root, ())
+    found = check_project(files, config, select_rules(["GR404"], ()), root).findings
+    assert sorted(finding.path for finding in found) == [
+        str(tmp_path / "elsewhere/tool/e.py"),
+        "pkg/wrong.py",
+    ]
     # A configured root wins; files outside it are not judged.
     config = Config(root=root, exclude=(), path_marker=PathMarkerConfig(root="pkg"))
     write_files(root, {"pkg/a.py": "# a.py\n\n"})

@@ -99,27 +99,27 @@ def rewrite(text: str, marker: str) -> str:
 
 
 def _is_repository_top(folder: Path) -> bool:
-    # `.git` is a folder in a clone, a file in a worktree or submodule. Not
-    # cached: a few stats per file, and a `git init` must count at once.
+    # `.git` is a folder in a clone, a file in a worktree or submodule.
     return os.path.lexists(folder / ".git")
 
 
 def marker_root(path: Path, config: Config) -> Path | None:
-    """The folder a file's marker is relative to: `path-marker.root` when set,
-    else the nearest of the configuration root, a git work tree's top and an
-    installed-packages folder; None when the file is under none of them."""
+    """The folder a file's marker is relative to: `path-marker.root` when set;
+    else the `site-packages` the file is installed in; else the configuration
+    root when the file is under it (as upstream's script, a work tree nested in
+    it changes nothing); else the top of the git work tree holding the file.
+    None when there is none. All but the last follow from the file's path,
+    which the cache's key holds."""
     configured = config.path_marker.root
     if configured is not None:
         root = Path(os.path.normpath(config.root / configured))
         return root if path.is_relative_to(root) else None
     for folder in path.parents:
-        if (
-            folder == config.root
-            or folder.name in _PACKAGE_FOLDERS
-            or _is_repository_top(folder)
-        ):
+        if folder.name in _PACKAGE_FOLDERS:
             return folder
-    return None
+    if path.is_relative_to(config.root):
+        return config.root
+    return next((folder for folder in path.parents if _is_repository_top(folder)), None)
 
 
 def expected_marker(path: Path, relative: str, config: Config) -> str | None:

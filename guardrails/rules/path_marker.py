@@ -18,9 +18,9 @@ class MissingPathMarker(Rule):
     `scripts/ensure_path_markers.py` checks: line 1 of every `.py` file, or
     line 2 after a `#!` line, is `# ` and the file's path from the repository
     root, and the next line is blank (an empty file has no marker). The root is
-    the nearest of the configuration's folder, a git work tree's top and an
-    installed package's `site-packages` (or `[tool.guardrails.path-marker]
-    root`). As upstream, generated tests (`tests/examples`, `tests/primitives`),
+    the configuration's folder (a git work tree's top for a file outside it),
+    an installed package's `site-packages`, or `[tool.guardrails.path-marker]
+    root`. As upstream, generated tests (`tests/examples`, `tests/primitives`),
     `tmp/`, virtual environments and symbolic links are skipped;
     `path-marker.include` and `path-marker.exclude` change that.
 
