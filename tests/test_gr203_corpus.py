@@ -90,3 +90,26 @@ def test_a_suppression_with_a_reason_is_the_escape_for_deliberate_reuse(
     )
     (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert gr203_lines(tmp_path) == {Path(name).stem: set()}
+
+
+# The upstream cases the issue names, under JAX's own checker (the rest run in
+# `benchmarks/gr203_precision.py`, which takes a minute or two).
+ORACLE_CASES = [
+    "jax2onnx_upstream_export_dinov3_pretrained",
+    "jax2onnx_upstream_test_gpt_oss_components",
+    "jax2onnx_upstream_test_equinox_interop_regressions",
+]
+
+
+@pytest.mark.parametrize("name", ORACLE_CASES)
+def test_jax_key_reuse_checker_agrees_with_the_labels(name: str) -> None:
+    from benchmarks import gr203_oracles
+
+    case = read_case(CORPUS / f"{name}.py")
+    assert case.oracles
+    for kind, call, rejects in case.oracles:
+        if kind == "excerpt":
+            rejected = gr203_oracles.run_excerpt_call(case.path, call)
+        else:
+            rejected = gr203_oracles.DRIVERS[call](case.path)
+        assert rejected == rejects, f"{name}: {call}"
