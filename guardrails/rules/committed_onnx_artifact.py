@@ -48,15 +48,14 @@ def tracked_files(
             notes.append(f"GR405 needs git ({error}); {folder} was not checked")
             continue
         if listed.returncode != 0:
-            message = listed.stderr.decode(errors="replace").strip().splitlines()
-            reason = message[0] if message else f"git exited {listed.returncode}"
+            said = listed.stderr.decode(errors="replace").strip().splitlines()
+            reason = said[0] if said else f"git exited {listed.returncode}"
             if "not a git repository" in reason:
-                reason = "not in a git work tree"
-            notes.append(
-                f"GR405 judges what git tracks: {folder} is {reason}"
-                if reason == "not in a git work tree"
-                else f"GR405: git ls-files failed in {folder}: {reason}"
-            )
+                notes.append(
+                    f"GR405 judges what git tracks: {folder} is not in a git work tree"
+                )
+            else:
+                notes.append(f"GR405: git ls-files failed in {folder}: {reason}")
             continue
         for name in listed.stdout.split(b"\0"):
             if name:
