@@ -11,7 +11,9 @@ consumed on the same path is a reuse.
 Sources of keys: `jax.random` producers (`PRNGKey`, `key`, `split`, `fold_in`,
 `clone`, `wrap_key_data`) and parameters named by the `key-names` convention.
 Consuming a key: passing it, positionally, by keyword or starred, to any call
-except the few that only inspect it (`isinstance`, `len`, `jax.random.key_data`...).
+except the few that only inspect it (`isinstance`, `len`, `jax.random.key_data`...),
+a call in inference mode that ignores it (`path_conditions`), or what a callee's
+body shows it leaves alone (`callee_effects`, from `callees`).
 """
 
 from __future__ import annotations
