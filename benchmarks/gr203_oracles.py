@@ -32,7 +32,7 @@ def driver(function: Driver) -> Driver:
 @contextlib.contextmanager
 def typed_keys() -> Iterator[None]:
     raw = jax.random.PRNGKey
-    jax.random.PRNGKey = jax.random.key  # type: ignore[assignment]
+    jax.random.PRNGKey = jax.random.key
     try:
         yield
     finally:
