@@ -414,11 +414,18 @@ def test_readme_config_leaves_configured_excludes_unchecked(
 @pytest.mark.parametrize(
     ("args", "reported"),
     [
-        (["tests/data/plugins/bad_import.py"], ["tests/data/plugins/bad_import.py"]),
-        (["--force-exclude", "tests/data/plugins/bad_import.py"], []),
         (
-            ["--force-exclude", "tests/data/plugins/bad_import.py", "plugins/x.py"],
-            ["plugins/x.py"],
+            ["tests/data/jax2onnx/plugins/bad_import.py"],
+            ["tests/data/jax2onnx/plugins/bad_import.py"],
+        ),
+        (["--force-exclude", "tests/data/jax2onnx/plugins/bad_import.py"], []),
+        (
+            [
+                "--force-exclude",
+                "tests/data/jax2onnx/plugins/bad_import.py",
+                "jax2onnx/plugins/x.py",
+            ],
+            ["jax2onnx/plugins/x.py"],
         ),
         (["--force-exclude", "tests/data"], []),
     ],
@@ -429,7 +436,7 @@ def test_force_exclude_applies_configured_excludes_to_named_files(
     (tmp_path / "pyproject.toml").write_text(
         '[tool.guardrails]\nextend-exclude = ["tests/data"]\n', encoding="utf-8"
     )
-    for name in ("tests/data/plugins/bad_import.py", "plugins/x.py"):
+    for name in ("tests/data/jax2onnx/plugins/bad_import.py", "jax2onnx/plugins/x.py"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(ONNX_IMPORT, encoding="utf-8")
     result = subprocess.run(

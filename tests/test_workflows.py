@@ -395,8 +395,8 @@ def run_job_scripts(
 
 def test_check_job_steps_annotate_and_write_sarif(tmp_path: Path) -> None:
     write_sample_tree(tmp_path)
-    (tmp_path / "tools" / "plugins").mkdir(parents=True)
-    (tmp_path / "tools" / "plugins" / "lower.py").write_text(
+    (tmp_path / "tools" / "jax2onnx" / "plugins").mkdir(parents=True)
+    (tmp_path / "tools" / "jax2onnx" / "plugins" / "lower.py").write_text(
         "from onnx import helper\n", encoding="utf-8"
     )
     (tmp_path / "docs").mkdir()
@@ -411,7 +411,7 @@ def test_check_job_steps_annotate_and_write_sarif(tmp_path: Path) -> None:
     assert sorted(
         result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         for result in run["results"]
-    ) == ["jax2onnx/plugins/jax/numpy/export.py", "tools/plugins/lower.py"]
+    ) == ["jax2onnx/plugins/jax/numpy/export.py", "tools/jax2onnx/plugins/lower.py"]
 
     annotate = results["guardrails check"]
     assert annotate.returncode == 1, annotate.stderr
