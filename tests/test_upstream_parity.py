@@ -20,6 +20,7 @@ import io
 import re
 import shutil
 import sys
+import tomllib
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,10 @@ from types import ModuleType
 import pytest
 
 from guardrails.cli import package_source
+from guardrails.config import Config, config_from_table
+from guardrails.findings import UsageError
 from tests.conftest import check_tree
+from tests.readme_snippets import readme_block
 
 SCRIPTS = Path(__file__).parent / "fixtures" / "upstream_parity"
 JAX2ONNX = package_source("jax2onnx")
@@ -315,3 +319,61 @@ def test_real_modules_agree(
     injected = run_script(script, tmp_path, monkeypatch)
     assert len(injected) > len(as_shipped)
     assert run_rule(code, tmp_path) == injected
+
+
+def test_readme_configuration_shows_the_defaults() -> None:
+    table = tomllib.loads(readme_block("upstream-policy-config"))["tool"]["guardrails"]
+    assert set(table) == {
+        "reflection-paths",
+        "reflection-attributes",
+        "reflection-types",
+        "jax-compat-apis",
+        "compat-module",
+    }
+    assert config_from_table(Path(), None, table) == Config(root=Path())
+
+
+def test_configured_lists_change_what_is_flagged(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "jax2onnx/converter/a.py": "x = getattr(g, 'nodes')\n",
+            "jax2onnx/ops/b.py": (
+                "y = hasattr(g, 'values')\nz = isinstance(g, ir.Node)\n"
+            ),
+            "jax2onnx/c.py": "import jax\nw = jax.numpy.float0\nv = jax.core.Literal\n",
+            "jax2onnx/shims/jax.py": "import jax\nw = jax.numpy.float0\n",
+        },
+    )
+    config = Config(
+        root=tmp_path,
+        reflection_paths=("**/ops/**",),
+        reflection_attributes=("values",),
+        reflection_types=("ir.Node",),
+        jax_compat_apis=("jax.numpy.float0",),
+        compat_module="jax2onnx.shims.jax",
+    )
+    found = {
+        (finding.path, finding.line, finding.code)
+        for finding in check_tree(tmp_path, ["GR401", "GR406"], config).findings
+    }
+    assert found == {
+        ("jax2onnx/ops/b.py", 1, "GR401"),
+        ("jax2onnx/ops/b.py", 2, "GR401"),
+        ("jax2onnx/c.py", 2, "GR406"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("reflection-types", ["ir.Graph", "ir..Graph"], "not a dotted name"),
+        ("jax-compat-apis", "jax.core.Literal", "must be a list of strings"),
+        ("compat-module", "jax2onnx/_compat/jax.py", "not a dotted name"),
+        ("reflection-paths", ["[converter"], "unbalanced"),
+    ],
+)
+def test_bad_values_are_one_line_errors(key: str, value: object, message: str) -> None:
+    with pytest.raises(UsageError, match=message) as error:
+        config_from_table(Path(), None, {key: value})
+    assert key in str(error.value) and "\n" not in str(error.value)

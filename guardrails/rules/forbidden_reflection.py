@@ -16,7 +16,7 @@ from guardrails.analysis.policy_scans import (
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.paths import matches_any
-from guardrails.rules.base import NO_BODIES, FileInfo, FunctionNode, Rule, Sample
+from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
 
 _CONVERTER = "jax2onnx/converter/sample.py"
 
@@ -91,8 +91,10 @@ class ForbiddenReflection(Rule):
     name = "forbidden-reflection"
     prescan = re.compile(r"\b(?:getattr|hasattr|isinstance)\b")
     syntax_prescan = staticmethod(may_reflect)
-    # Bodies with such a call are kept (`needs_body`), no others.
-    body_prescan = NO_BODIES
+    # Bodies with such a call are kept (`needs_body`); dict values that name
+    # one of these builtins too (this pattern), no others.
+    body_prescan = prescan
+    value_keys = frozenset[str]()
     VALID = (
         Sample("value = getattr(node, 'name', None)\n", path=_CONVERTER),
         Sample("ok = isinstance(graph, ir.Function)\n", path=_CONVERTER),
@@ -114,6 +116,11 @@ class ForbiddenReflection(Rule):
         Sample("ok = isinstance(g, onnx_ir.Graph)\n", path=_CONVERTER, line=1),
         Sample("ok = isinstance(g, 'Graph')\n", path=_CONVERTER, line=1),
         Sample("ok = hasattr(g, '_nodes')\n", path=_CONVERTER, line=1),
+        Sample(
+            "SPEC = {'testcase': 't', 'nodes': getattr(g, 'nodes')}\n",
+            path=_CONVERTER,
+            line=1,
+        ),
         Sample(
             "ok = isinstance(g, (ir.Function, ir.Graph))\n", path=_CONVERTER, line=1
         ),

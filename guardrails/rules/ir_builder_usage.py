@@ -16,7 +16,7 @@ from guardrails.analysis.policy_scans import (
 )
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
-from guardrails.rules.base import NO_BODIES, FileInfo, FunctionNode, Rule, Sample
+from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
 
 # What the script accepts as `_outputs=`: sequence-like expressions and names
 # (CPython's tree makes `None`, numbers, bytes and `...` constants: no strings).
@@ -88,8 +88,10 @@ class IRBuilderUsage(Rule):
     name = "ir-builder-usage"
     prescan = re.compile(r"builder|_outputs")
     syntax_prescan = staticmethod(may_misuse_builder)
-    # Bodies with such a call are kept (`needs_body`), no others.
-    body_prescan = NO_BODIES
+    # Bodies with such a call are kept (`needs_body`); dict values that say
+    # `builder` or `_outputs` too (this pattern), no others.
+    body_prescan = prescan
+    value_keys = frozenset[str]()
     VALID = (
         Sample("w = ctx.builder.initializer(array, name='w')\n"),
         Sample("w = ctx.builder.add_initializer_from_scalar(1.0, name=n)\n"),
@@ -106,6 +108,12 @@ class IRBuilderUsage(Rule):
         Sample("y = ctx.builder.Relu(x, _outputs='y')\n", line=1),
         Sample("y = ctx.builder.Relu(\n    x,\n    _outputs=f'{n}_out',\n)\n", line=3),
         Sample("y = f(x, _outputs=[a] if one else [a, b])\n", line=1),
+        Sample(
+            "CASES = [\n"
+            "    {'testcase': 't', 'make': lambda c, x: c.builder.initializer(x)},\n"
+            "]\n",
+            line=2,
+        ),
         Sample(
             "def lower(ctx, x):\n"
             "    return ctx.builder.Add(x, x, _outputs=('a' 'b'))\n",

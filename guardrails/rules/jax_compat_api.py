@@ -13,7 +13,6 @@ from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.paths import matches_any
 from guardrails.rules.base import (
-    NO_BODIES,
     FileContext,
     FileInfo,
     FunctionNode,
@@ -71,8 +70,10 @@ class JaxCompatApi(Rule):
     # Names are resolved through imports only, so a file without one has none.
     prescan = re.compile(r"\bimport\b")
     syntax_prescan = staticmethod(may_use_compat_api)
-    # Bodies that name an API are kept (`needs_body`), no others.
-    body_prescan = NO_BODIES
+    # Bodies that name an API are kept (`needs_body`); dict values with an
+    # attribute (this pattern: a dot, not a decimal point) too, no others.
+    body_prescan = re.compile(r"\.(?!\d)")
+    value_keys = frozenset[str]()
     VALID = (
         Sample("from jax2onnx._compat.jax import ClosedJaxpr, Literal\n"),
         Sample(
@@ -97,6 +98,10 @@ class JaxCompatApi(Rule):
             line=4,
         ),
         Sample("import jax\nEQN = jax.core.new_jaxpr_eqn\n", line=2),
+        Sample(
+            "import jax.core as jc\nSPEC = {'testcase': 't', 'kind': jc.Literal}\n",
+            line=2,
+        ),
         Sample(
             "try:\n    from jax.errors import InconclusiveDimensionOperation\n"
             "except ImportError:\n"
