@@ -377,3 +377,21 @@ def test_bad_values_are_one_line_errors(key: str, value: object, message: str) -
     with pytest.raises(UsageError, match=message) as error:
         config_from_table(Path(), None, {key: value})
     assert key in str(error.value) and "\n" not in str(error.value)
+
+
+def test_annotations_of_syntax_this_python_may_not_parse(tmp_path: Path) -> None:
+    # `type` statements are Python 3.12: on 3.11 only LibCST reads this file, and
+    # GR403 judges the values' text as CPython would span it.
+    _write(
+        tmp_path,
+        {
+            "jax2onnx/plugins/new.py": (
+                "type Alias = int\na = (cast(int, x))\nb = ((1, cast(int, x)))\n"
+                "c = (\n    Optional[int]\n)\nd = 1\n"
+            )
+        },
+    )
+    assert run_rule("GR403", tmp_path) == {
+        ("jax2onnx/plugins/new.py", 3),
+        ("jax2onnx/plugins/new.py", 7),
+    }

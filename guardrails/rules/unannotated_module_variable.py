@@ -122,10 +122,19 @@ class UnannotatedModuleVariable(Rule):
             else:
                 # Syntax this Python cannot parse: LibCST's text of the value.
                 unannotated = not exempt_name(name.value) and not exempt_value(
-                    self.context.module.code_for_node(node.value)
+                    self._text(node.value)
                 )
             if unannotated:
                 self.report(
                     name,
                     f"module-level variable `{name.value}` has no type annotation",
                 )
+
+    def _text(self, value: cst.BaseExpression) -> str:
+        """The value's text as CPython spans it: without the parentheses around
+        it, but for the one pair that belongs to a tuple or generator."""
+        if isinstance(value, cst.Tuple | cst.GeneratorExp) and value.lpar:
+            value = value.with_changes(lpar=value.lpar[-1:], rpar=value.rpar[:1])
+        elif value.lpar:
+            value = value.with_changes(lpar=(), rpar=())
+        return self.context.module.code_for_node(value)
