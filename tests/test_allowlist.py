@@ -486,7 +486,8 @@ def test_sync_keeps_entries_reasons_order_and_comments(
     out = capsys.readouterr().out.splitlines()
     stale_line = existing.splitlines().index("# gone since 0.18") + 2
     assert out == [
-        "- run_only_f32_variant primitives.lax::add::add_gone in jax2onnx/plugins/add.py "
+        "- run_only_f32_variant primitives.lax::add::add_gone in "
+        "jax2onnx/plugins/add.py "
         f"(guardrails-allowlist.toml:{stale_line})",
         "guardrails-allowlist.toml: added 0, removed 1, 2 entries",
     ]

@@ -117,7 +117,9 @@ def test_undecodable_file_is_gr002(
 def test_a_coding_cookie_is_honoured(tmp_path: Path) -> None:
     write_files(
         tmp_path,
-        {"jax2onnx/plugins/latin.py": b"# -*- coding: latin-1 -*-\nname = '\xe9'\n"},
+        {
+            "jax2onnx/plugins/latin.py": b"# -*- coding: latin-1 -*-\nname: str = '\xe9'\n"
+        },
     )
     assert check_json(tmp_path) == []
 
@@ -220,7 +222,7 @@ def test_missing_path_is_a_one_line_error_even_among_good_ones(
     write_files(tmp_path, {"jax2onnx/plugins/a.py": VIOLATION})
     run = run_process("check", "jax2onnx", "jax2onnx/nope", cwd=tmp_path)
     assert (run.exit_code, run.stdout) == (2, "")
-    assert run.stderr == "guardrails: error: pkg/nope: no such file or directory\n"
+    assert run.stderr == "guardrails: error: jax2onnx/nope: no such file or directory\n"
 
 
 def test_checking_never_imports_or_runs_the_checked_code(tmp_path: Path) -> None:
