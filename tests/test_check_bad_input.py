@@ -118,7 +118,9 @@ def test_a_coding_cookie_is_honoured(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "jax2onnx/plugins/latin.py": b"# -*- coding: latin-1 -*-\nname: str = '\xe9'\n"
+            "jax2onnx/plugins/latin.py": (
+                b"# -*- coding: latin-1 -*-\nname: str = '\xe9'\n"
+            )
         },
     )
     assert check_json(tmp_path) == []
