@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from guardrails import atomic
 from guardrails.analysis.testcases import FLAGS, WILDCARD
 from guardrails.engine.paths import display_path
-from guardrails.findings import UsageError
+from guardrails.types import UsageError
 
 if TYPE_CHECKING:
     from guardrails.config import Config

@@ -21,9 +21,9 @@ from guardrails.engine.paths import (
     relative_posix,
 )
 from guardrails.engine.runner import CheckResult, check_project
-from guardrails.findings import Finding, UsageError
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import next_steps, sync_command
+from guardrails.types import Finding, UsageError
 
 
 def _refuse_output_over_checked_file(output: Path, files: Sequence[Path]) -> None:

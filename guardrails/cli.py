@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from guardrails import __version__
-from guardrails.findings import UsageError
+from guardrails.types import UsageError
 
 FORMATS = ("text", "json", "sarif", "github")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.engine.paths import glob_problem
-from guardrails.findings import UsageError
+from guardrails.types import UsageError
 
 DEFAULT_IR_ONLY_PATHS = ("**/jax2onnx/converter/**", "**/jax2onnx/plugins/**")
 DEFAULT_EXCLUDE = (

@@ -14,8 +14,8 @@ from guardrails.cli import main
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import CheckResult, check_project
-from guardrails.findings import Finding, UsageError
 from guardrails.rules import select_rules
+from guardrails.types import Finding, UsageError
 from tests.conftest import check_tree
 
 PLUGIN = textwrap.dedent(

@@ -107,7 +107,7 @@ def test_sync_follows_a_chain_of_links_and_refuses_a_loop(tmp_path: Path) -> Non
     assert "add_const" in (tmp_path / "real.toml").read_text(encoding="utf-8")
 
     from guardrails.allowlist import write_atomically
-    from guardrails.findings import UsageError
+    from guardrails.types import UsageError
 
     loop = tmp_path / "loop.toml"
     loop.symlink_to("loop.toml")

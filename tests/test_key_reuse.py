@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from guardrails.analysis.imports import imports_of
 from guardrails.analysis.keyflow import KeyFlow
 from guardrails.config import DEFAULT_KEY_NAMES, Config, load_config
-from guardrails.findings import Finding
+from guardrails.types import Finding
 from tests.conftest import check_tree
 from tests.readme_snippets import readme_block
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.findings import Finding
 from guardrails.rules.randomness import (
     EagerTestcaseCallable,
     ImportTimeSeeding,
     PrngKeyReuse,
 )
+from guardrails.types import Finding
 from tests.conftest import check_tree
 
 

@@ -30,7 +30,7 @@ import pytest
 
 from guardrails.cli import package_source
 from guardrails.config import Config, config_from_table
-from guardrails.findings import UsageError
+from guardrails.types import UsageError
 from tests.conftest import check_tree
 from tests.readme_snippets import readme_block
 

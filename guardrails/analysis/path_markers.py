@@ -28,7 +28,7 @@ from pathlib import Path
 
 from guardrails.config import Config
 from guardrails.engine.paths import matches_any
-from guardrails.findings import SourceIssue
+from guardrails.types import SourceIssue
 
 # Folders an installed package's files are named from, as their markers show
 # (`# jax2onnx/plugins/...` in site-packages).

@@ -34,7 +34,7 @@ from guardrails.config import Config
 from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
 from guardrails.engine.runner import FileJob, FileResult
 from guardrails.engine.suppressions import Suppression
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 CACHE_FOLDER = ".guardrails_cache"
 # Bumped whenever the entry format changes.

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails import __version__
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 if TYPE_CHECKING:
     from guardrails.analysis.syntax_prescans import FileSyntax

@@ -18,7 +18,7 @@ from guardrails import atomic
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleInfo, source_fix
 from guardrails.engine.paths import display_path, relative_posix
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from guardrails.engine.suppressions import (
     suppression_findings,
     suppressions_of,
 )
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 if TYPE_CHECKING:
     from guardrails.engine.cache import RunCache

@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 INVALID_SUPPRESSION = "GR003"
 UNUSED_SUPPRESSION = "GR004"

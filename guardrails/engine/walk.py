@@ -24,7 +24,6 @@ from guardrails.engine.runner import (
     check_syntax,
 )
 from guardrails.engine.traverse import visit_batched
-from guardrails.findings import Finding
 from guardrails.rules.base import (
     NO_BODIES,
     FactCollector,
@@ -33,6 +32,7 @@ from guardrails.rules.base import (
     FunctionNode,
     Rule,
 )
+from guardrails.types import Finding
 
 
 def parse(

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from guardrails.config import Config
-from guardrails.findings import UsageError
+from guardrails.types import UsageError
 
 # XLA's cheap backend settings: a cold gate run is mostly compiling the JAX reference
 # and the examples' initialisers; the numbers compared do not change.

@@ -49,7 +49,6 @@ from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
 
 from guardrails import atomic
 from guardrails.config import Config
-from guardrails.findings import UsageError
 from guardrails.gate.diff import diff_specs
 from guardrails.gate.results import F64Probe, TestcaseResult
 from guardrails.gate.spec import (
@@ -59,6 +58,7 @@ from guardrails.gate.spec import (
     build_spec,
     parse_spec,
 )
+from guardrails.types import UsageError
 
 # The defaults of jax2onnx's `allclose`, which its test harness compares with.
 DEFAULT_RTOL = 1e-3

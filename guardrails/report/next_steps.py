@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 ALLOWLIST_CODES = ("GR301", "GR303")
 # Past this many findings the per-finding list is hard to read whole.

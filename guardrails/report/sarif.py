@@ -15,8 +15,8 @@ from urllib.parse import quote
 from guardrails import __version__
 from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
-from guardrails.findings import Finding
 from guardrails.rules import all_rules
+from guardrails.types import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/enpasos/jax2onnx"

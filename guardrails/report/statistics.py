@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from guardrails.findings import Finding
+from guardrails.types import Finding
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
 from guardrails.engine.runner import CheckResult
-from guardrails.findings import Finding
 from guardrails.report.statistics import count_by_rule
+from guardrails.types import Finding
 
 
 def _plural(count: int, noun: str) -> str:

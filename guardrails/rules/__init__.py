@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-from guardrails.findings import UsageError
+from guardrails.types import UsageError
 
 if TYPE_CHECKING:
     from guardrails.rules.base import Rule

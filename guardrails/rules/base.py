@@ -26,7 +26,7 @@ from guardrails.analysis.imports import ImportMap
 if TYPE_CHECKING:
     from guardrails.analysis.syntax_prescans import FileSyntax, SyntaxIndex
     from guardrails.config import Config
-    from guardrails.findings import Finding, SourceIssue
+    from guardrails.types import Finding, SourceIssue
 
 JSON = Any  # a value json.dumps accepts
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from guardrails.engine.paths import display_path, matches_any, relative_posix
-from guardrails.findings import Finding
 from guardrails.rules.base import ProjectContext, Rule, Sample
+from guardrails.types import Finding
 
 _IGNORED = "*.onnx\n*.onnx.data\n"
 _MODULE = "jax2onnx/user_interface.py"

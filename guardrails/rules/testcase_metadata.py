@@ -25,7 +25,6 @@ from guardrails.analysis.upstream_skip_lists import FLAG as UPSTREAM_FLAG
 from guardrails.analysis.upstream_skip_lists import SkipLists, covering, skip_lists
 from guardrails.engine.paths import display_path
 from guardrails.engine.positions import anchored_ranges, positions_of
-from guardrails.findings import Finding
 from guardrails.rules.base import (
     FactCollector,
     FileContext,
@@ -33,6 +32,7 @@ from guardrails.rules.base import (
     Rule,
     Sample,
 )
+from guardrails.types import Finding
 
 COLLECTOR_NAME = "testcase-flags"
 # Every flag is spelled out somewhere in the file that sets it (a literal key, a

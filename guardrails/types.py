@@ -1,4 +1,4 @@
-"""The one `Finding` type that flows from rules to every formatter."""
+"""The types every layer shares: findings, usage errors. Imports nothing internal."""
 
 from __future__ import annotations
 
