@@ -17,7 +17,8 @@ runs before the engine decides whether to import it.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
@@ -198,7 +199,7 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
         for function in index.functions
         if not isinstance(function, ast.Lambda)
     ]
-    at_top = any(not any(lo <= line <= hi for lo, hi in spans) for line in lines)
+    at_top = not _all_within(lines, spans)
     lines += [
         function.lineno
         for function in index.functions
@@ -211,6 +212,24 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
     found = None if at_top else sorted(lines)
     index.key_lines[config.key_names] = found
     return found
+
+
+def _all_within(lines: Sequence[int], spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether each of `lines` is in one of the (first, last) `spans`, which may
+    nest or overlap. Their union is looked up by bisection: comparing every line
+    with every span made a file of many functions quadratic."""
+    union: list[list[int]] = []
+    for first, last in sorted(spans):
+        if union and first <= union[-1][1]:
+            union[-1][1] = max(union[-1][1], last)
+        else:
+            union.append([first, last])
+    firsts = [first for first, _ in union]
+    for line in lines:
+        at = bisect_right(firsts, line) - 1
+        if at < 0 or line > union[at][1]:
+            return False
+    return True
 
 
 def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:

@@ -31,6 +31,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from guardrails.engine.columns import CharColumns
+
 # Characters `str.splitlines` breaks on that CPython's tokenizer does not: with
 # any of them, line numbers would disagree, so nothing is left out.
 _OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -86,11 +88,7 @@ def elide(
     value_spans = (
         _droppable_values(tree, lines, dropped, values) if values is not None else []
     )
-    reached = (0, 0)
-    for start, end in value_spans:
-        if start >= reached:  # never one inside another
-            _blank(lines, *start, *end)
-            reached = end
+    _blank(lines, _outermost(value_spans))
     for first, last, _, indent in spare:
         endings = [text[len(text.rstrip("\r\n")) :] for text in lines[first - 1 : last]]
         if first == last:
@@ -121,6 +119,7 @@ def _droppable_values(
     plain number or slice, or through `.values()` / `.items()`."""
     found: list[tuple[Place, Place]] = []
     spared: set[int] = set()  # values found droppable: not looked into
+    columns = CharColumns(lines)
     stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
@@ -157,7 +156,7 @@ def _droppable_values(
         for key, value in entries:
             if not isinstance(key, str) or key in values.keys:
                 continue
-            span = _span(lines, value)
+            span = _span(columns, value)
             if span is None:
                 continue
             text = _text(lines, *span)
@@ -200,21 +199,17 @@ def _plain_index(index: ast.expr) -> bool:
     return False
 
 
-def _span(lines: Sequence[str], node: ast.expr) -> tuple[Place, Place] | None:
+def _span(columns: CharColumns, node: ast.expr) -> tuple[Place, Place] | None:
     if node.end_lineno is None or node.end_col_offset is None:
         return None
     try:
-        start = _column(lines[node.lineno - 1], node.col_offset)
-        end = _column(lines[node.end_lineno - 1], node.end_col_offset)
-    except (IndexError, UnicodeDecodeError):
+        start = columns.column(node.lineno - 1, node.col_offset)
+        end = columns.column(node.end_lineno - 1, node.end_col_offset)
+    except IndexError:
+        return None
+    if start is None or end is None:
         return None
     return (node.lineno, start), (node.end_lineno, end)
-
-
-def _column(line: str, byte_offset: int) -> int:
-    if line.isascii():
-        return byte_offset
-    return len(line.encode()[:byte_offset].decode())
 
 
 def _text(lines: Sequence[str], start: Place, end: Place) -> str:
@@ -228,25 +223,50 @@ def _text(lines: Sequence[str], start: Place, end: Place) -> str:
     )
 
 
-def _blank(
-    lines: list[str], first: int, first_column: int, last: int, last_column: int
-) -> None:
-    """`...` where the value was; every other character keeps its place."""
-    if first == last:
-        line = lines[first - 1]
-        width = last_column - first_column
-        if width >= 3:
-            lines[first - 1] = (
-                line[:first_column] + "..." + " " * (width - 3) + line[last_column:]
-            )
-        return
-    head = lines[first - 1]
-    lines[first - 1] = head[:first_column] + "..." + head[len(head.rstrip("\r\n")) :]
-    for number in range(first, last - 1):
-        text = lines[number]
-        lines[number] = text[len(text.rstrip("\r\n")) :]
-    tail = lines[last - 1]
-    lines[last - 1] = " " * last_column + tail[last_column:]
+def _outermost(spans: Sequence[tuple[Place, Place]]) -> list[tuple[Place, Place]]:
+    """The sorted `spans` without those inside another."""
+    kept = []
+    reached = (0, 0)
+    for start, end in spans:
+        if start >= reached:
+            kept.append((start, end))
+            reached = end
+    return kept
+
+
+def _blank(lines: list[str], spans: Sequence[tuple[Place, Place]]) -> None:
+    """`...` where each value was (`spans`: sorted, apart); every other
+    character keeps its place. Each line is rebuilt once, whatever the number of
+    values on it: one splice per value copied a long line once per value."""
+    edits: dict[int, list[tuple[int, int, str]]] = {}
+    for (first, first_column), (last, last_column) in spans:
+        if first == last:
+            width = last_column - first_column
+            if width >= 3:
+                replacement = "..." + " " * (width - 3)
+                edits.setdefault(first - 1, []).append(
+                    (first_column, last_column, replacement)
+                )
+            continue
+        head_end = len(lines[first - 1].rstrip("\r\n"))
+        edits.setdefault(first - 1, []).append((first_column, head_end, "..."))
+        for number in range(first, last - 1):
+            text = lines[number]
+            lines[number] = text[len(text.rstrip("\r\n")) :]
+        edits.setdefault(last - 1, []).append((0, last_column, " " * last_column))
+    for number, changes in edits.items():
+        lines[number] = _splice(lines[number], changes)
+
+
+def _splice(line: str, changes: Sequence[tuple[int, int, str]]) -> str:
+    """`line` with each (start, end, text) of `changes` (in order, apart) put in."""
+    pieces: list[str] = []
+    at = 0
+    for start, end, text in changes:
+        pieces += (line[at:start], text)
+        at = end
+    pieces.append(line[at:])
+    return "".join(pieces)
 
 
 def _not_called(
@@ -254,20 +274,38 @@ def _not_called(
 ) -> list[tuple[int, int, str, str]]:
     """The spare bodies no call from code that stays names. A function called by
     bare name from there keeps its body, and then the calls in that body count
-    too: repeated until nothing changes."""
+    too, and so on: followed name by name, each body's calls once (a round over
+    every call per body kept made a chain of helpers quadratic)."""
     spare = sorted(spare)
-    while True:
-        called = {name for line, name in calls if not _within(spare, line)}
-        still = [span for span in spare if span[2] not in called]
-        if len(still) == len(spare):
-            return spare
-        spare = still
+    from_outside: list[str] = []
+    from_body: dict[int, list[str]] = {}  # spare index -> names its body calls
+    for line, name in calls:
+        at = _span_at(spare, line)
+        if at is None:
+            from_outside.append(name)
+        else:
+            from_body.setdefault(at, []).append(name)
+    bodies_named: dict[str, list[int]] = {}
+    for at, span in enumerate(spare):
+        bodies_named.setdefault(span[2], []).append(at)
+    kept: set[int] = set()
+    pending = list(dict.fromkeys(from_outside))
+    seen = set(pending)
+    while pending:
+        for at in bodies_named.get(pending.pop(), ()):
+            kept.add(at)
+            for name in from_body.get(at, ()):
+                if name not in seen:
+                    seen.add(name)
+                    pending.append(name)
+    return [span for at, span in enumerate(spare) if at not in kept]
 
 
-def _within(spans: Sequence[tuple[int, int, str, str]], line: int) -> bool:
-    """Whether `line` is in one of `spans` (sorted, never overlapping)."""
+def _span_at(spans: Sequence[tuple[int, int, str, str]], line: int) -> int | None:
+    """The index of the one of `spans` (sorted, never overlapping) holding
+    `line`, if any."""
     at = bisect_right(spans, (line, float("inf"))) - 1
-    return at >= 0 and line <= spans[at][1]
+    return at if at >= 0 and line <= spans[at][1] else None
 
 
 def _functions_and_methods(

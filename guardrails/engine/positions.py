@@ -22,6 +22,8 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 
+from guardrails.engine.columns import CharColumns
+
 # The newline spellings LibCST's position state splits tokens on.
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -130,15 +132,14 @@ def anchored_ranges(
     if "\r" in source:
         return None
     line_starts = [0, *(match.end() for match in re.finditer("\n", source))]
+    columns = CharColumns(source.split("\n"))
     found: dict[cst.CSTNode, CodeRange] = {}
     for node, (line, byte_column) in anchored.items():
         if not 1 <= line <= len(line_starts):
             return None
         start = line_starts[line - 1]
-        end = line_starts[line] if line < len(line_starts) else len(source)
-        try:
-            column = len(source[start:end].encode()[:byte_column].decode())
-        except UnicodeDecodeError:
+        column = columns.column(line - 1, byte_column)
+        if column is None:
             return None
         state = _OffsetCodegenState(default_indent="    ", default_newline="\n")
         node._codegen(state)
