@@ -13,10 +13,11 @@ import pytest
 
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.analysis.testcases import TestcaseScanner as Scanner
-from guardrails.cli import package_source
 from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.positions import anchored_ranges, positions_of
-from guardrails.rules.testcase_metadata import FLAG_PRESCAN, _flag_anchors
+from guardrails.rules.testcase_metadata import FLAG_PRESCAN
+from guardrails.rules.testcase_metadata.collector import _flag_anchors
+from guardrails.targets import package_source
 
 SOURCE = textwrap.dedent("""\
     import jax

@@ -27,8 +27,10 @@ from guardrails.analysis.syntax_prescans import SyntaxIndex, _all_within
 from guardrails.config import Config
 from guardrails.engine.columns import CharColumns
 from guardrails.engine.elision import ValuesNeeded, elide
-from guardrails.engine.runner import CheckResult, check_project
-from guardrails.rules import all_rules, testcase_metadata
+from guardrails.engine.runner import check_project
+from guardrails.rules import all_rules
+from guardrails.rules.testcase_metadata.collector import TestcaseFlagsCollector
+from guardrails.types import CheckResult
 
 PLUGIN = "jax2onnx/plugins/generated.py"
 HEAD = (
@@ -111,7 +113,7 @@ def test_values_on_one_long_line_are_placed_and_blanked_in_one_pass(
     spliced = _counting(monkeypatch, elision, "_splice", lambda line, _: len(line))
     tree = ast.parse(source)
     # What the GR3 collector reads, as the engine asks when only it is active.
-    collector = testcase_metadata.TestcaseFlagsCollector
+    collector = TestcaseFlagsCollector
     assert collector.value_keys is not None and collector.body_prescan is not None
     values = ValuesNeeded(
         collector.value_keys, collector.value_calls, collector.body_prescan

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.rules.randomness import (
-    EagerTestcaseCallable,
-    ImportTimeSeeding,
-    PrngKeyReuse,
-)
+from guardrails.rules.randomness.eager_testcase_callable import EagerTestcaseCallable
+from guardrails.rules.randomness.import_time_seeding import ImportTimeSeeding
+from guardrails.rules.randomness.prng_key_reuse import PrngKeyReuse
 from guardrails.types import Finding
 from tests.conftest import check_tree
 

@@ -1,4 +1,5 @@
-"""The rule registry: every `Rule` subclass with a code in this package's modules."""
+"""The rule registry: every `Rule` subclass with a code in this package's
+modules, one rule a module, grouped by family (`bad_input`, `ir_only`, ...)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ def all_rules() -> tuple[type[Rule], ...]:
     from guardrails.rules.base import Rule
 
     found: dict[str, type[Rule]] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name == "base":
+    # One rule per module, in family packages (`ir_only/`, `randomness/`...).
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        if info.ispkg or info.name == f"{__name__}.base":
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        module = importlib.import_module(info.name)
         for value in vars(module).values():
             if (
                 isinstance(value, type)

@@ -17,18 +17,18 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
+from guardrails.types import JSON, FileRef
 
 if TYPE_CHECKING:
     from guardrails.analysis.syntax_prescans import FileSyntax, SyntaxIndex
     from guardrails.config import Config
     from guardrails.types import Finding, SourceIssue
 
-JSON = Any  # a value json.dumps accepts
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 # A `body_prescan` for rules that read no function body (it matches nothing).
 NO_BODIES = re.compile(r"(?!)")
@@ -85,12 +85,9 @@ class Sample:
 
 
 @dataclass(frozen=True)
-class FileInfo:
-    """Where a file is, known before it is read or parsed."""
+class FileInfo(FileRef):
+    """Where a file is and what applies to it, known before it is read or parsed."""
 
-    path: Path
-    display_path: str
-    relative_path: str  # posix, against the config root; what globs match
     config: Config
     in_ir_only_paths: bool
 

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from guardrails.rules.base import FileContext, Sample
+from guardrails.rules.ir_only._common import ONNX_NAME, IROnlyRule, is_onnx
+
+
+class OnnxProtobufAttribute(IROnlyRule):
+    """ONNX protobuf API reached through an attribute chain.
+
+    ## What it does
+    Flags `onnx.helper…`, `onnx.ModelProto`, `onnx.TensorProto`,
+    `onnx.shape_inference…` and `onnx.numpy_helper…` under the IR-only paths, whether
+    `onnx` was imported, aliased (`import onnx as ox; ox.helper`) or obtained some
+    other way.
+
+    ## Why is this bad?
+    Using the protobuf API is what the IR-only rule forbids; the import may live
+    elsewhere or come in through a parameter, but the dependency is the same.
+
+    ## Example
+    ```python
+    def to_proto(model):
+        return onnx.shape_inference.infer_shapes(model)
+    ```
+
+    ## Use instead
+    ```python
+    import onnx_ir as ir
+
+    def to_ir(model: ir.Model) -> ir.Model:
+        return model
+    ```
+    """
+
+    code = "GR104"
+    name = "onnx-protobuf-attribute"
+    prescan = ONNX_NAME
+    VALID = (
+        Sample("import onnx_ir as ir\nir.TensorProtocol\n"),
+        Sample("import onnx_ir as onnx\nonnx.Model\n"),
+        Sample("x = self.onnx.helper\n"),
+    )
+    INVALID = (
+        Sample("def f(m):\n    return onnx.shape_inference.infer_shapes(m)\n", line=2),
+        Sample("onnx.TensorProto.FLOAT\n", line=1),
+        Sample("import onnx as ox\nox.ModelProto()\n", line=2),
+        Sample("from onnx import helper\nhelper.make_node('Relu', [], [])\n", line=2),
+        Sample("import onnx.numpy_helper\nonnx.numpy_helper.to_array(t)\n", line=2),
+        Sample("def f(m):\n    return (onnx).helper.make_node\n", line=2),
+    )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._import_depth = 0  # module names in import statements are not uses
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self._import_depth += 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self._import_depth -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._import_depth += 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self._import_depth -= 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # Judge each chain once, at its innermost `name.attr` link.
+        if self._import_depth or not isinstance(node.value, cst.Name):
+            return
+        name = self.context.imports.qualify_or_local(node)
+        if name is not None and is_onnx(name):
+            self.report(node, f"ONNX protobuf API `{name}` used in IR-only code")

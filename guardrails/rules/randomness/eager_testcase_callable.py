@@ -1,0 +1,363 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import libcst as cst
+
+from guardrails.analysis.imports import ImportMap, dotted_name
+from guardrails.analysis.keyflow import child_nodes, code_of
+from guardrails.analysis.prng import KEY_PRODUCERS
+from guardrails.analysis.syntax_prescans import may_build_eagerly
+from guardrails.rules.base import Rule, Sample
+from guardrails.rules.randomness._common import (
+    JAX_KEYS,
+    RNGS,
+    sample_code,
+    short,
+)
+
+
+def _testcase_callables(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    """`"callable"` values of testcase dicts (dicts that also name a `"testcase"`)."""
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Dict):
+            entries = {
+                element.key.evaluated_value: element.value
+                for element in current.elements
+                if isinstance(element, cst.DictElement)
+                and isinstance(element.key, cst.SimpleString)
+                and isinstance(element.key.evaluated_value, str)
+            }
+            if "testcase" in entries and "callable" in entries:
+                yield entries["callable"]
+        elif (
+            isinstance(current, cst.Call)
+            and isinstance(current.func, cst.Name)
+            and current.func.value == "dict"
+        ):
+            keywords = {
+                arg.keyword.value: arg.value for arg in current.args if arg.keyword
+            }
+            if "testcase" in keywords and "callable" in keywords:
+                yield keywords["callable"]
+        stack.extend(reversed(list(child_nodes(current))))
+
+
+@dataclass(frozen=True)
+class _EagerBuild:
+    """A module instance built at import, and how the testcase callable reaches it."""
+
+    construction: cst.Call
+    through_name: str | None = None  # `"callable": _MODEL` bound at module level
+    wrapper: str | None = None  # `jax.vmap(Module(...))`
+    lambda_default: str | None = None  # `lambda x, _m=_MODEL: ...`
+
+
+class _ModuleScope:
+    """Module-level names: what each is bound to, and which are classes."""
+
+    def __init__(self, module: cst.Module, imports: ImportMap) -> None:
+        self.imports = imports
+        self.values: dict[str, cst.BaseExpression] = {}
+        self.classes: set[str] = set()
+        for statement in module.body:
+            if isinstance(statement, cst.ClassDef):
+                self.classes.add(statement.name.value)
+            elif isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self._record(small)
+
+    def _record(self, statement: cst.BaseSmallStatement) -> None:
+        if isinstance(statement, cst.Assign):
+            for target in statement.targets:
+                if isinstance(target.target, cst.Name):
+                    self.values[target.target.value] = statement.value
+        elif (
+            isinstance(statement, cst.AnnAssign)
+            and statement.value is not None
+            and isinstance(statement.target, cst.Name)
+        ):
+            self.values[statement.target.value] = statement.value
+
+    def is_class(self, func: cst.BaseExpression) -> bool:
+        """Whether a callee is a class: a class of this module, or a CapWords name
+        (as imported: `EG` imported as `expect_graph` is a function)."""
+        local = dotted_name(func)
+        if local is None:
+            return False
+        if local in self.classes:
+            return True
+        qualified = self.imports.qualify(func) or local
+        if qualified.split(".", 1)[0] in {"jax", "numpy", "builtins"}:
+            return False  # `jax.random.PRNGKey`, `jax.ShapeDtypeStruct`: not modules
+        last = qualified.rsplit(".", 1)[-1].lstrip("_")
+        return last[:1].isupper()
+
+    def eager_build(
+        self, value: cst.BaseExpression, seen: frozenset[str] = frozenset()
+    ) -> _EagerBuild | None:
+        """The module instance `value` builds (or holds) at import, if any."""
+        if isinstance(value, cst.Lambda):
+            for param in (*value.params.params, *value.params.kwonly_params):
+                if param.default is None:
+                    continue
+                found = self.eager_build(param.default, seen)
+                if found is not None:
+                    text = f"{param.name.value}={code_of(param.default)}"
+                    return replace(found, lambda_default=text)
+            return None
+        if isinstance(value, cst.Name) and value.value in self.values:
+            if value.value in seen:
+                return None
+            found = self.eager_build(self.values[value.value], seen | {value.value})
+            # Name it as the testcase spells it (`_ALIAS`, not what it aliases).
+            return None if found is None else replace(found, through_name=value.value)
+        if not isinstance(value, cst.Call):
+            return None
+        callee = self.imports.qualify_or_local(value.func) or ""
+        if callee.rsplit(".", 1)[-1] in {"construct_and_call", "make_callable_factory"}:
+            return None
+        if self.is_class(value.func):
+            return _EagerBuild(value)
+        for arg in value.args:
+            found = self.eager_build(arg.value, seen)
+            if found is not None:
+                return (
+                    found
+                    if found.wrapper
+                    else replace(found, wrapper=code_of(value.func))
+                )
+        return None
+
+
+def _placeholder(arg: cst.Arg, imports: ImportMap) -> str:
+    """An argument as `construct_and_call` wants it: keys, Rngs and dtypes as
+    placeholders the harness resolves per variant."""
+    value = arg.value
+    keyword = arg.keyword.value if arg.keyword is not None else None
+    prefix = f"{keyword}=" if keyword else str(arg.star)
+    if isinstance(value, cst.Call):
+        name = imports.qualify(value.func)
+        seed = code_of(value.args[0].value) if value.args else "0"
+        if name in JAX_KEYS:
+            return f"{prefix}with_prng_key({seed})"
+        if name in KEY_PRODUCERS:
+            return f"{prefix}with_prng_key(0)"
+        if name in RNGS:
+            return f"{prefix}with_rng_seed({seed})"
+    if keyword in {"dtype", "param_dtype"}:
+        return f"{prefix}with_requested_dtype()"
+    return prefix + code_of(value)
+
+
+def construct_and_call_form(construction: cst.Call, imports: ImportMap) -> str:
+    arguments = [code_of(construction.func)]
+    arguments += [_placeholder(arg, imports) for arg in construction.args]
+    return short(f"construct_and_call({', '.join(arguments)})", limit=160)
+
+
+class EagerTestcaseCallable(Rule):
+    """A testcase `"callable"` that builds its module once, at import.
+
+    ## What it does
+    In `register_example(...)` / `register_primitive(...)` testcases (any dict with
+    both a `"testcase"` and a `"callable"` entry), flags a callable that is a module
+    instance built at import: `eqx.nn.LayerNorm(32)`, `MyModel(rngs=nnx.Rngs(0))`,
+    a wrapped instance such as `jax.vmap(eqx.nn.Linear(...))`, a module-level name
+    bound to one (`_MODEL = eqx.nn.Conv2d(...)` then `"callable": _MODEL`), or a lambda
+    whose default argument holds one. A callee counts as a class when it is a class
+    of the same module or its name, as imported, is CapWords. Lambdas, plain
+    functions, `functools.partial` of functions, `jax.jit(f)` and
+    `construct_and_call(...)` are fine, and so is what a lambda's body calls (it
+    runs per test). The message shows the `construct_and_call`
+    form, with `with_prng_key(...)`, `with_rng_seed(...)` and
+    `with_requested_dtype()` in place of keys, `nnx.Rngs` and dtypes.
+
+    ## Why is this bad?
+    The harness runs every testcase for f32 and f64. It can only rebuild the module
+    for each variant (parameters in the requested dtype, keys from a deterministic
+    seed) when it receives the constructor and its arguments; an instance built at
+    import is frozen in whatever dtype and seed it was built with, and importing the
+    plugin pays for the construction.
+
+    ## Example
+    ```python
+    register_primitive(
+        testcases=[{"testcase": "layer_norm", "callable": eqx.nn.LayerNorm(32)}],
+    )
+    ```
+
+    ## Use instead
+    ```python
+    register_primitive(
+        testcases=[
+            {
+                "testcase": "layer_norm",
+                "callable": construct_and_call(eqx.nn.LayerNorm, 32, eps=1e-5),
+            }
+        ],
+    )
+    ```
+    """
+
+    code = "GR202"
+    name = "eager-testcase-callable"
+    prescan = re.compile(r"callable(?:[\"']|\s*=)")
+    # Past the text, the tree: does any testcase callable build anything?
+    syntax_prescan = staticmethod(may_build_eagerly)
+    # A testcase dict in a method says "callable" there.
+    body_prescan = prescan
+    VALID = (
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            register_primitive(
+                testcases=[
+                    {
+                        "testcase": "ln",
+                        "callable": construct_and_call(eqx.nn.LayerNorm, 32),
+                    },
+                ],
+            )
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import functools
+
+            import jax
+            import jax.numpy as jnp
+
+            def _double(x):
+                return 2 * x
+
+            register_example(
+                testcases=[
+                    {"testcase": "a", "callable": lambda x: jax.nn.relu(x)},
+                    {"testcase": "b", "callable": _double},
+                    {"testcase": "c", "callable": jax.jit(_double)},
+                    {"testcase": "d", "callable": functools.partial(jnp.sum, axis=0)},
+                    {"testcase": "e", "callable": lambda x: Model(3)(x)},
+                ],
+            )
+            """)
+        ),
+        Sample(
+            sample_code("""
+            from expect import expect_graph as EG
+
+            register_example(testcases=[{"testcase": "r", "callable": EG(["Add"])}])
+            """)
+        ),
+        Sample('settings = {"callable": Model(3)}\n'),
+    )
+    INVALID = (
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            register_primitive(
+                testcases=[{"testcase": "ln", "callable": eqx.nn.LayerNorm(32)}],
+            )
+            """),
+            line=4,
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax
+
+            @register_primitive(
+                testcases=[{"testcase": "v", "callable": jax.vmap(eqx.nn.PReLU())}],
+            )
+            class Plugin:
+                pass
+            """),
+            line=5,
+        ),
+        Sample(
+            sample_code("""
+            from flax import nnx
+
+            class MyModel(nnx.Module):
+                pass
+
+            register_example(
+                testcases=[{"testcase": "m", "callable": MyModel(rngs=nnx.Rngs(0))}],
+            )
+            """),
+            line=7,
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax
+
+            _CONV = eqx.nn.Conv2d(3, 8, 3, key=jax.random.PRNGKey(0))
+
+            register_primitive(testcases=[{"testcase": "c", "callable": _CONV}])
+            """),
+            line=6,
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            _IDENTITY = eqx.nn.Identity()
+
+            register_primitive(
+                testcases=[{"testcase": "i", "callable": lambda x, m=_IDENTITY: m(x)}],
+            )
+            """),
+            line=6,
+        ),
+    )
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        scope: _ModuleScope | None = None
+        for value in _testcase_callables(original_node):
+            scope = scope or _ModuleScope(original_node, self.context.imports)
+            found = scope.eager_build(value)
+            if found is not None:
+                self.report(value, self._message(found, scope))
+
+    def _message(self, found: _EagerBuild, scope: _ModuleScope) -> str:
+        ctor = code_of(found.construction.func)
+        form = construct_and_call_form(found.construction, self.context.imports)
+        if found.lambda_default is not None:
+            default = short(found.lambda_default)
+            what = f"the lambda's default `{default}` holds a `{ctor}` built at import"
+        elif found.through_name is not None:
+            what = f"`{found.through_name}` is a `{ctor}` built at import"
+        else:
+            what = f"`{ctor}(...)` is built once, at import"
+        advice = f"use `{form}`"
+        nested = [
+            code_of(inner.func)
+            for arg in found.construction.args
+            for inner in _calls_in(arg.value)
+            if scope.is_class(inner.func)
+        ]
+        if found.wrapper is not None:
+            advice += f" with a constructor that returns `{found.wrapper}(...)` of it"
+        elif nested:
+            advice += (
+                f" with a constructor that also builds the nested `{nested[0]}`, "
+                "or it is still built at import"
+            )
+        return f"testcase callable: {what}; {advice}"
+
+
+def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls evaluated with `node` (not those in lambda bodies)."""
+    if isinstance(node, cst.Lambda):
+        return
+    if isinstance(node, cst.Call):
+        yield node
+    for child in child_nodes(node):
+        yield from _calls_in(child)

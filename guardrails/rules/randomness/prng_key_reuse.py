@@ -1,0 +1,397 @@
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+import libcst as cst
+
+from guardrails.analysis.callees import FileCallees
+from guardrails.analysis.keyflow import KeyFlow, Reuse, code_of, key_parameters
+from guardrails.analysis.lines import start_lines
+from guardrails.analysis.prng import KEY_PRODUCERS, imports_jax
+from guardrails.analysis.syntax_prescans import (
+    FileSyntax,
+    key_body_lines,
+    may_reuse_keys,
+)
+from guardrails.config import Config
+from guardrails.rules.base import NO_BODIES, FileContext, FunctionNode, Rule, Sample
+from guardrails.rules.randomness._common import sample_code, short, spelled
+
+
+class PrngKeyReuse(Rule):
+    """A PRNG key that can be consumed twice without a split in between.
+
+    ## What it does
+    Follows PRNG keys through each function (and the module's top level), path by
+    path. A key is the result of a `jax.random` producer (`PRNGKey`, `key`, `split`,
+    `fold_in`, `clone`, `wrap_key_data`), an element, slice or unpacked name of one,
+    or a parameter whose name says it is a key. That naming convention is the
+    `key-names` setting: fnmatch patterns, by default `key`, `rng`, `rng_key`,
+    `prng_key`, `*_key`, `subkey` and `k[0-9]*` (`k1`, `k2`...). So that a
+    dictionary's `key` is not taken for one, an annotated parameter must be
+    annotated as a key or array (`PRNGKeyArray`, `jax.Array`; not `key: str`, nor
+    a shared, stateful `rng: nnx.Rngs`),
+    and an unannotated one counts in files that import the JAX ecosystem (`jax`,
+    `flax`, `equinox`, ...). Configure the names in `pyproject.toml`:
+
+    ```toml
+    [tool.guardrails]
+    key-names = ["key", "*_key", "rng", "seed_key"]
+    ```
+
+    Consuming a key means passing it to a call, positionally, by keyword or
+    starred: a `jax.random` function (`split` included), a constructor or a
+    helper, or calling a local function that passes it on. Looking at it does not
+    consume it: `.shape`, `.dtype`, `key is None`, `isinstance(key, ...)`,
+    `len(keys)`, `jax.random.key_data(key)`. As in JAX's own checker, `fold_in`
+    and `clone` derive a new key and leave the parent usable; folding the same
+    literal data into one key twice gives the same key, and is reported.
+
+    A function defined at the top of the same file (called by name, or through
+    `jax.jit`, `jax.pmap`, `jax.vmap`, `jax.checkpoint` or `functools.partial`)
+    consumes what its body consumes, so Flax's `train_step(state, batch, rng)`,
+    which only folds the step into `rng`, can be given the same key every step.
+    A key its body returns, stores or captures in a closure counts as consumed.
+    Flax linen's `model.init(rng, ...)` derives its variables with `fold_in`:
+    `rng` stays usable after it, but `init` twice with one key is reported.
+
+    A key passed by keyword (`key=k`) to a call in inference mode is not consumed
+    either: Equinox's and Flax's dropout layers ignore their key when given
+    `inference=True` or `deterministic=True` (or `training=False`, `train=False`,
+    `is_training=False`), literally or as a condition the path took. So
+    `if inference: k1 = k2 = key` followed by `drop(x, inference=inference,
+    key=k1)` and `drop(y, inference=inference, key=k2)` is not reported. A class
+    being built (`eqx.nn.MultiheadAttention(..., inference=True, key=k)` draws its
+    weights) and a positional key (`model.init(rng, x, deterministic=True)`) are
+    still consumed.
+
+    Reported: two draws from one key; the parent used after `split`; one element
+    (`keys[0]`) used twice; an alias (`k = key`) used with the original; a use in a
+    loop body, comprehension or `while` loop that does not re-split each round; a use
+    on one branch followed by a use after it. Not reported: uses on mutually
+    exclusive branches, after an early `return`, `key, sub = split(key)` inside a
+    loop, distinct indices or slices of a split array, iterating over a split array,
+    and uses after the name is rebound to a fresh key. Paths are told apart by
+    their conditions, so `if cfg.fused:` and a later `if not cfg.fused:` never
+    meet.
+
+    ## Why is this bad?
+    A JAX key is single-use: two draws from one key return correlated (often equal)
+    numbers, so two layers initialised from the same key get identical weights and
+    dropout masks repeat. Nothing fails; the model is just quietly wrong. JAX's own
+    checker (`jax.debug_key_reuse`) only sees the paths a run takes.
+
+    Reuse on purpose (a test that hands one key twice to check it arrives
+    unchanged) takes a suppression that says why:
+    `f(x, key=key)  # guardrails: ignore[GR203] the same key must reach f`.
+
+    ## Example
+    ```python
+    def init(key):
+        w = jax.random.normal(key, (3, 3))
+        b = jax.random.normal(key, (3,))
+        return w, b
+    ```
+
+    ## Use instead
+    ```python
+    def init(key):
+        w_key, b_key = jax.random.split(key)
+        w = jax.random.normal(w_key, (3, 3))
+        b = jax.random.normal(b_key, (3,))
+        return w, b
+    ```
+    """
+
+    code = "GR203"
+    name = "prng-key-reuse"
+    # Whatever `key-names` says, a key comes from jax.random (the text holds
+    # "random"), from a parameter annotated as a key or array (the annotation
+    # matches `_KEY_ANNOTATION`), or from an unannotated parameter in a file that
+    # imports the JAX ecosystem (the import names the package).
+    prescan = re.compile(
+        r"(?i:random|key|rng|array|jax)|flax|equinox|haiku|optax|chex|equimo"
+    )
+    # Past the text, the tree: is there a key-named parameter or a producer call?
+    syntax_prescan = staticmethod(may_reuse_keys)
+    # Keys are followed from producers and key-named parameters (`needs_body`).
+    body_prescan = NO_BODIES
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        lines = key_body_lines(syntax.index, config)
+        if lines is None:
+            return True
+        first, last = function.lineno, function.end_lineno or function.lineno
+        at = bisect_left(lines, first)
+        return at < len(lines) and lines[at] <= last
+
+    VALID = (
+        Sample(
+            sample_code("""
+            import jax
+
+            def init(key):
+                k1, k2 = jax.random.split(key)
+                return jax.random.normal(k1, (2,)), jax.random.normal(k2, (2,))
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax.random as jr
+
+            def sample(key, flag):
+                if flag:
+                    return jr.normal(key, (2,))
+                return jr.uniform(key, (2,))
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def walk(key, steps):
+                out = []
+                for _ in range(steps):
+                    key, sub = jax.random.split(key)
+                    out.append(jax.random.normal(sub, ()))
+                return out
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def spread(key):
+                keys = jax.random.split(key, 4)
+                first = jax.random.normal(keys[0], ())
+                second = jax.random.normal(keys[1], ())
+                rest = [jax.random.normal(k, ()) for k in keys[2:]]
+                return first, second, rest
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def checked(key, shape):
+                if key is None or key.shape != ():
+                    raise ValueError("need one key")
+                return jax.random.normal(key, shape)
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def derived(key):
+                a = jax.random.normal(jax.random.fold_in(key, 0), ())
+                b = jax.random.normal(jax.random.fold_in(key, 1), ())
+                return a, b
+            """)
+        ),
+        Sample(
+            sample_code("""
+            def lookup(table, key: str):
+                return table.get(key) or table.pop(key)
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def attention(self, x, key, inference=False):
+                if inference:
+                    k1 = k2 = key
+                else:
+                    k1, k2 = jax.random.split(key)
+                x = self.attn_drop(x, inference=inference, key=k1)
+                return self.proj_drop(x, inference=inference, key=k2)
+            """)
+        ),
+    )
+    INVALID = (
+        Sample(
+            sample_code("""
+            import jax
+
+            def init(key):
+                w = jax.random.normal(key, (3, 3))
+                b = jax.random.normal(key, (3,))
+                return w, b
+            """),
+            line=5,
+        ),
+        Sample(
+            sample_code("""
+            from jax.random import normal, split
+
+            def sample(key):
+                k1, k2 = split(key)
+                return normal(key, ())
+            """),
+            line=5,
+        ),
+        Sample(
+            sample_code("""
+            import jax.random as jr
+
+            def noise(key, n):
+                return [jr.normal(key, ()) for _ in range(n)]
+            """),
+            line=4,
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def sample(key, flag):
+                if flag:
+                    x = jax.random.normal(key, ())
+                return jax.random.uniform(key, ())
+            """),
+            line=6,
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            class Block(eqx.Module):
+                def __init__(self, key):
+                    self.a = eqx.nn.Linear(2, 2, key=key)
+                    self.b = eqx.nn.Linear(2, 2, key=key)
+            """),
+            line=6,
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            KEYS = jax.random.split(jax.random.key(0))
+            A = jax.random.normal(KEYS[0])
+            B = jax.random.normal(KEYS[0])
+            """),
+            line=5,
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def chunk(self, x, key, inference=False):
+                if inference:
+                    keys = [key] * len(self.blocks)
+                else:
+                    keys = jax.random.split(key, len(self.blocks))
+                for block, block_key in zip(self.blocks, keys):
+                    x = block(x, inference=inference, key=block_key)
+                return self.downsample(x, inference=inference, key=key)
+            """),
+            line=10,
+        ),
+    )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self.key_names = context.file.config.key_names
+        self.jax_file = imports_jax(context.imports)
+        # Functions and lambdas are scopes; those worth analysing have a key
+        # parameter or call a key producer.
+        self.functions: list[cst.FunctionDef | cst.Lambda] = []
+        self.scopes: dict[int, cst.FunctionDef | cst.Lambda] = {}
+        self.module_makes_keys = False
+        # Statement lines with a conditional expression, so the key flow splits
+        # paths on those lines only.
+        self.lines: list[cst.SimpleStatementLine] = []
+        self.conditional_lines: set[int] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node)
+        if key_parameters(node, self.key_names, self.jax_file):
+            self.scopes[id(node)] = node
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.functions.append(node)
+        if key_parameters(node, self.key_names, self.jax_file):
+            self.scopes[id(node)] = node
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.functions.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.lines.append(node)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self.lines.pop()
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        if self.lines:
+            self.conditional_lines.add(id(self.lines[-1]))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.context.imports.qualify(node.func) in KEY_PRODUCERS:
+            if self.functions:
+                self.scopes[id(self.functions[-1])] = self.functions[-1]
+            else:
+                self.module_makes_keys = True
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        imports = self.context.imports
+        flow = KeyFlow(
+            imports,
+            frozenset(self.conditional_lines),
+            self.key_names,
+            FileCallees(original_node, imports, self.key_names),
+        )
+        for function in self.scopes.values():
+            flow.run_function(function, self.key_names)
+        if self.module_makes_keys:
+            flow.run_module(original_node)
+        if not flow.reuses:
+            return
+        lines = start_lines(
+            original_node, (reuse.first.argument for reuse in flow.reuses.values())
+        )
+        for reuse in flow.reuses.values():
+            line = lines[id(reuse.first.argument)]
+            self.report(reuse.second.argument, self._message(reuse, line))
+
+    def _message(self, reuse: Reuse, first_line: int) -> str:
+        imports = self.context.imports
+        second = reuse.second
+        used = second.captured or short(code_of(second.argument))
+        split = spelled(imports, "jax.random.split")
+        fold_in = spelled(imports, "jax.random.fold_in")
+        if second.captured:
+            fix = f"pass each call its own key from `{split}({used})`"
+        elif isinstance(second.argument, cst.Name):
+            fresh = "subkey" if used != "subkey" else "subkey2"
+            fix = f"`{used}, {fresh} = {split}({used})` and pass `{fresh}`"
+        elif (
+            isinstance(second.argument, cst.Call)
+            and imports.qualify(second.argument.func) == "jax.random.fold_in"
+        ):
+            fix = f"fold different data into each (`{fold_in}(key, 1)`)"
+        else:
+            fix = f"split one key per use (`{split}(key, n)`) and index each once"
+        second_call = short(code_of(second.call.func))
+        where = (
+            f"before `{second_call}` uses it again"
+            if second.captured
+            else f"before passing it to `{second_call}`"
+        )
+        if reuse.in_loop:
+            return (
+                f"PRNG key `{used}` goes to `{second_call}` on every round of the loop "
+                f"without a new split; split inside the loop: {fix}"
+            )
+        first_call = short(code_of(reuse.first.call.func))
+        return (
+            f"PRNG key `{used}` may already be consumed by `{first_call}` on line "
+            f"{first_line}; split {where}: {fix}"
+        )
