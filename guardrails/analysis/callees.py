@@ -35,9 +35,12 @@ from guardrails.analysis.keyflow import (
     Slice,
     State,
     Use,
-    _child_expressions,
-    _names_in,
-    _parameters,
+)
+from guardrails.analysis.keyflow.expressions import ExpressionFlow
+from guardrails.analysis.keyflow.syntax import (
+    child_expressions,
+    names_in,
+    parameters_of,
 )
 
 # Wrappers that call the function they wrap with the arguments they are given.
@@ -89,7 +92,7 @@ class FileCallees:
         self.linen = "flax" in roots and "haiku" not in roots
         self.summaries: dict[int, Summary | None] = {}
 
-    def __call__(self, call: cst.Call, flow: KeyFlow) -> Effects | None:
+    def __call__(self, call: cst.Call, flow: ExpressionFlow) -> Effects | None:
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in _LINEN_INIT:
             return self._linen_init(call) if self.linen else None
@@ -168,7 +171,7 @@ class FileCallees:
         flow = _ParameterFlow(self.imports, None, self.key_names, self)
         flow.follow(function)
         summary: Summary = {}
-        for param in _parameters(function.params):
+        for param in parameters_of(function.params):
             origin = ("param", param.name.value)
             if any(location.origin == origin for location in flow.escaped):
                 summary[param.name.value] = None
@@ -283,7 +286,7 @@ class _ParameterFlow(KeyFlow):
 
     def follow(self, function: cst.FunctionDef) -> None:
         state = State()
-        for param in _parameters(function.params):
+        for param in parameters_of(function.params):
             state.env[param.name.value] = frozenset(
                 {Location(("param", param.name.value))}
             )
@@ -300,7 +303,7 @@ class _ParameterFlow(KeyFlow):
             return super().expr(node, state)
         if isinstance(node, _FOLLOWED):
             return super().expr(node, state)
-        for child in _child_expressions(node):
+        for child in child_expressions(node):
             refs = self.expr(child, state)
             if not isinstance(node, cst.Comparison):
                 self.escaped |= refs
@@ -327,5 +330,5 @@ class _ParameterFlow(KeyFlow):
         return super()._stmt_ClassDef(node, state)
 
     def _captured(self, body: cst.CSTNode, state: State) -> None:
-        for name in _names_in(body):
+        for name in names_in(body):
             self.escaped |= state.env.get(name, frozenset())
