@@ -506,8 +506,8 @@ def scan(
     """Every flagged testcase in `files`, read by the check engine's collector;
     also the one-line reasons files could not be analysed."""
     from guardrails.engine.catalogue import RuleSet
+    from guardrails.engine.file_check import job_for
     from guardrails.engine.parallel import check_jobs
-    from guardrails.engine.runner import job_for
     from guardrails.rules import select_rules
     from guardrails.rules.testcase_metadata import COLLECTOR_NAME
 
@@ -541,9 +541,9 @@ def scan(
 def run_sync(args: argparse.Namespace) -> int:
     """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
     from guardrails.analysis.upstream_skip_lists import skip_lists
-    from guardrails.cli import target_paths
     from guardrails.config import load_config
     from guardrails.engine.paths import collect_files
+    from guardrails.targets import target_paths
 
     cwd = Path.cwd()
     config = load_config(args.config)

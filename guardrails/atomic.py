@@ -28,24 +28,34 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(
+    path: Path, text: str, *, follow_links: bool = True, durable: bool = True
+) -> None:
     """Write `text` to a temporary file beside the file, then rename it over.
 
     A symbolic link is written through: its target is replaced and the link
     stays, so a link to a shared file keeps pointing at the (updated) file.
+    `follow_links=False` replaces the link itself instead (a cache's entries are
+    its own: a link found there must not lead a write anywhere else).
     The file keeps its mode; a new one gets the usual mode for the umask.
+    `durable=False` skips the `fsync` (what a crash may lose costs a cache miss).
     Raises `OSError`; nothing but the temporary file is touched before the rename.
     """
-    target = link_target(path)
-    mode = target.stat().st_mode & 0o777 if target.exists() else _default_file_mode()
+    target = link_target(path) if follow_links else path
+    mode = (
+        target.stat().st_mode & 0o777
+        if target.exists() and not target.is_symlink()
+        else _default_file_mode()
+    )
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
     )
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.chmod(temporary, mode)  # mkstemp makes the file private
         os.replace(temporary, target)
     except BaseException:

@@ -1,9 +1,14 @@
-"""The types every layer shares: findings, usage errors. Imports nothing internal."""
+"""The types every layer shares: findings, usage errors, the files a check
+names and what it found in them. Imports nothing internal, so any module may
+import it."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+JSON = Any  # a value json.dumps accepts
 
 
 @dataclass(frozen=True, order=True)
@@ -41,3 +46,49 @@ class SourceIssue:
     end_line: int
     end_column: int
     message: str
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file to check, named as the report shows it and as globs see it."""
+
+    path: Path
+    display_path: str  # as findings name it: relative to the working directory
+    relative_path: str  # posix, against the configuration root; what globs match
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One `# guardrails: ignore[...]` directive; 1-based columns, end exclusive."""
+
+    line: int
+    column: int
+    end_column: int
+    codes: tuple[str, ...]
+
+
+@dataclass
+class FileResult:
+    """Everything one file contributes; JSON-friendly so it can be cached."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    facts: dict[str, list[JSON]] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+    # Line -> codes of the findings suppressions silenced there: which were used.
+    silenced: dict[int, list[str]] = field(default_factory=dict)
+    # False when the file could not be read or parsed: no rule ran on it, so
+    # none of its suppressions can be called unused.
+    analysed: bool = True
+
+
+@dataclass
+class CheckResult:
+    """What a check found, as every formatter reads it."""
+
+    findings: list[Finding]
+    files_checked: int
+    # One-line notes for stderr (what a rule could not judge).
+    notes: list[str] = field(default_factory=list)
+    # The findings `check --fix` can fix (text output marks them `[*]`).
+    fixable: frozenset[Finding] = frozenset()

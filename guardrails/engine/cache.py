@@ -21,27 +21,24 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
-import os
 import stat
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from guardrails.atomic import write_atomically
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
-from guardrails.engine.runner import FileJob, FileResult
-from guardrails.engine.suppressions import Suppression
-from guardrails.types import Finding
+from guardrails.engine.file_check import FileJob
+from guardrails.types import FileResult, Finding, Suppression
 
 CACHE_FOLDER = ".guardrails_cache"
 # Bumped whenever the entry format changes.
 FORMAT = "2"
 _FINDING_TEXT = ("path", "code", "message", "rule")
 _FINDING_NUMBERS = ("line", "column", "end_line", "end_column")
-_temporary_names = itertools.count()
 
 
 class CorruptEntry(Exception):
@@ -57,17 +54,10 @@ def _digest(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    temporary = target.with_name(
-        f".{target.name}.{os.getpid()}.{next(_temporary_names)}.tmp"
-    )
-    try:
-        with temporary.open("x", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+def _write_entry(target: Path, text: str) -> None:
+    """An entry that cannot be written is simply not written."""
+    with contextlib.suppress(OSError):
+        write_atomically(target, text, follow_links=False, durable=False)
 
 
 def _read_json(source: Path) -> Any:
@@ -203,8 +193,8 @@ class Cache:
             ignore = folder / ".gitignore"
             if not ignore.exists():
                 # Ignored by git wherever it lands, as ruff and pytest do.
-                _write_atomically(ignore, "# Created by guardrails.\n*\n")
-                _write_atomically(
+                _write_entry(ignore, "# Created by guardrails.\n*\n")
+                _write_entry(
                     folder / "CACHEDIR.TAG",
                     "Signature: 8a477f597d28d172789f06886806bc55\n"
                     "# This file is a cache directory tag created by guardrails.\n",
@@ -234,7 +224,7 @@ class Cache:
         infos = build_catalogue()
         rules = [info.to_json() for info in infos]
         digest = _digest(json.dumps(rules, sort_keys=True))
-        _write_atomically(
+        _write_entry(
             target,
             json.dumps(
                 {"tool": fingerprint, "rules": rules, "digest": digest},
@@ -270,7 +260,8 @@ class RunCache:
             data = job.path.read_bytes()
         except OSError:
             return job
-        return replace(job, cache_key=_digest(job.shown, job.relative, data))
+        key = _digest(job.display_path, job.relative_path, data)
+        return replace(job, cache_key=key)
 
     def _entry(self, key: str) -> Path:
         return self.folder / f"{key[:40]}.json"
@@ -284,7 +275,7 @@ class RunCache:
         if data.get("digest") != _payload_digest(data):
             return None
         try:
-            return _file_result_from_json(job.shown, data)
+            return _file_result_from_json(job.display_path, data)
         except CorruptEntry:
             return None
 
@@ -292,7 +283,7 @@ class RunCache:
         # A file edited while it was being checked is not stored under the key
         # of its old bytes: the result may come from the new ones.
         if job.cache_key is not None and self.keyed(job).cache_key == job.cache_key:
-            _write_atomically(
+            _write_entry(
                 self._entry(job.cache_key),
                 _file_result_to_json(job.cache_key, result),
             )

@@ -18,7 +18,8 @@ from contextlib import contextmanager
 
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
-from guardrails.engine.runner import FileJob, FileResult, check_job
+from guardrails.engine.file_check import FileJob, check_job
+from guardrails.types import FileResult
 
 # Fewer bytes than this are checked in-process: starting workers would cost more.
 PARALLEL_THRESHOLD_BYTES = 256 * 1024
@@ -102,7 +103,8 @@ def _check_jobs(
     # Sizes from `stat`: reading every file here first, to pre-scan it, would
     # keep the workers waiting for as long as the reading took.
     sized = sorted(
-        ((_size(job), job) for job in jobs), key=lambda item: (-item[0], item[1].shown)
+        ((_size(job), job) for job in jobs),
+        key=lambda item: (-item[0], item[1].display_path),
     )
     if workers is None:
         total = sum(size for size, _ in sized)

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
-from guardrails.types import Finding
+from guardrails.types import Finding, Suppression
 
 INVALID_SUPPRESSION = "GR003"
 UNUSED_SUPPRESSION = "GR004"
@@ -46,16 +45,6 @@ _CODE_STRING_OR_COMMENT = re.compile(
     | (?P<comment> \# [^\r\n]* )""",
     re.DOTALL | re.VERBOSE,
 )
-
-
-@dataclass(frozen=True)
-class Suppression:
-    """One `# guardrails: ignore[...]` directive; 1-based columns, end exclusive."""
-
-    line: int
-    column: int
-    end_column: int
-    codes: tuple[str, ...]
 
 
 def suppressions_of(source: str) -> tuple[Suppression, ...]:

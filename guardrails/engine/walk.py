@@ -1,7 +1,7 @@
 """Parse once, walk once with every active rule, locate only what was reported.
 
-The one engine module that imports LibCST; the runner loads it only for files
-whose pre-scan says a rule could match, so a cache-warm run never does.
+It imports LibCST; `engine.file_check` loads it only for files whose pre-scan
+says a rule could match, so a cache-warm run never does.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from guardrails.engine.catalogue import Candidate, RuleSet
 from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.positions import positions_of
-from guardrails.engine.runner import (
-    SYNTAX_ERROR,
-    FileResult,
-    bad_input,
-    check_syntax,
-)
+from guardrails.engine.syntax import SYNTAX_ERROR, bad_input, check_syntax, parse
 from guardrails.engine.traverse import visit_batched
 from guardrails.rules.base import (
     NO_BODIES,
@@ -32,51 +27,7 @@ from guardrails.rules.base import (
     FunctionNode,
     Rule,
 )
-from guardrails.types import Finding
-
-
-def parse(
-    source: str,
-    shown: str,
-    names: dict[str, str],
-    verdict: CPythonVerdict | None = None,
-    *,
-    parsed_source: str | None = None,
-) -> cst.Module | Finding:
-    """The module, or a GR001 finding saying why it cannot be parsed.
-
-    `verdict`: CPython's parse of `source` if already made; `parsed_source`: what
-    LibCST parses instead, when bodies were left out (`engine.elision`)."""
-
-    def syntax_error(line: int, column: int, message: str) -> Finding:
-        return bad_input(SYNTAX_ERROR, names, shown, line, column, message)
-
-    # LibCST's native parser would overflow the machine stack on these.
-    if verdict is None:
-        verdict = cpython_verdict(source)
-    too_deep = verdict.too_deep
-    if too_deep is not None:
-        return syntax_error(
-            too_deep.line, too_deep.column, f"syntax error: {too_deep.message}"
-        )
-    try:
-        return cst.parse_module(source if parsed_source is None else parsed_source)
-    except cst.ParserSyntaxError as error:
-        # LibCST's positions are imprecise (often column 1 of the line before);
-        # CPython's, when it rejected the source too, are exact. If it accepted
-        # it (syntax newer than this interpreter), LibCST's account stands.
-        problem = verdict.syntax_error
-        if problem is None:
-            return syntax_error(
-                error.raw_line, error.raw_column + 1, f"syntax error: {error.message}"
-            )
-        return syntax_error(
-            problem.line, problem.column, f"syntax error: {problem.message}"
-        )
-    except RecursionError:
-        return syntax_error(1, 1, "syntax error: nesting too deep to parse")
-    except Exception as error:  # the parser's own failures must not end the run
-        return syntax_error(1, 1, f"cannot parse file: {error}")
+from guardrails.types import FileResult, Finding
 
 
 def analyse(

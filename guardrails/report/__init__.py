@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
-from guardrails.engine.runner import CheckResult
 from guardrails.report import github, json_format, sarif, text
+from guardrails.types import CheckResult
 
 Formatter = Callable[[CheckResult, Sequence[RuleDoc], Path], str]
 

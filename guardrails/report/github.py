@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
-from guardrails.engine.runner import CheckResult
+from guardrails.types import CheckResult
 
 
 def _escape_data(value: str) -> str:

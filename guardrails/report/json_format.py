@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.engine.catalogue import RuleDoc
-from guardrails.engine.runner import CheckResult
 from guardrails.report.statistics import count_by_rule
+from guardrails.types import CheckResult
 
 FIELDS = ("path", "line", "column", "end_line", "end_column", "code", "rule", "message")
 

@@ -14,9 +14,7 @@ from urllib.parse import quote
 
 from guardrails import __version__
 from guardrails.engine.catalogue import RuleDoc
-from guardrails.engine.runner import CheckResult
-from guardrails.rules import all_rules
-from guardrails.types import Finding
+from guardrails.types import CheckResult, Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/enpasos/jax2onnx"
@@ -77,13 +75,10 @@ def _result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
 
 
 def render(result: CheckResult, rules: Sequence[RuleDoc], base: Path) -> str:
-    # Bad-input findings (GR0) can come from rules that were not selected; their
-    # metadata is listed too so every result points at a descriptor.
-    reported = {f.code for f in result.findings}
-    missing = reported - {rule.code for rule in rules}
-    listed: list[RuleDoc] = [*rules]
-    if missing:  # only then are the rule classes (and LibCST) imported
-        listed += [rule for rule in all_rules() if rule.code in missing]
+    """`rules`: the rules that ran, which include every code a finding can carry
+    (the bad-input codes GR0 are always selected unless ignored, and an ignored
+    code's findings are dropped); a finding of any other code has no `ruleIndex`."""
+    listed = list(rules)
     index = {rule.code: position for position, rule in enumerate(listed)}
     log = {
         "$schema": SCHEMA,

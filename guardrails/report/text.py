@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
-from guardrails.engine.runner import CheckResult
 from guardrails.report.statistics import count_by_rule
-from guardrails.types import Finding
+from guardrails.types import CheckResult, Finding
 
 
 def _plural(count: int, noun: str) -> str:
