@@ -29,8 +29,8 @@ import tokenize
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from guardrails.cli import package_source
 from guardrails.engine.suppressions import suppressions_of
+from guardrails.targets import package_source
 
 MARK = "\nx = 1  # guardrails: ignore[GR101]  # noqa: E501\n"
 

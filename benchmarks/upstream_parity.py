@@ -298,7 +298,7 @@ def seeded_copy(source: Path, into: Path) -> Path:
 
 
 def released_package() -> Path:
-    from guardrails.cli import package_source
+    from guardrails.targets import package_source
 
     return package_source("jax2onnx")
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from guardrails.cli import target_paths
 from guardrails.config import load_config
 from guardrails.engine.cache import Cache
 from guardrails.engine.catalogue import build_catalogue, selected_rules
@@ -20,10 +19,11 @@ from guardrails.engine.paths import (
     matches_any,
     relative_posix,
 )
-from guardrails.engine.runner import CheckResult, check_project
+from guardrails.engine.runner import check_project
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import next_steps, sync_command
-from guardrails.types import Finding, UsageError
+from guardrails.targets import target_paths
+from guardrails.types import CheckResult, Finding, UsageError
 
 
 def _refuse_output_over_checked_file(output: Path, files: Sequence[Path]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,69 +117,6 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--prune", action="store_true", help="remove stale entries")
     sync.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
     return parser
-
-
-def package_sources(name: str) -> list[Path]:
-    """Where an installed package's source lives, found without importing it: one
-    folder or file, or every folder of a namespace package spread over several.
-
-    Only the top-level name goes through the import system (`find_spec` of a dotted
-    name would import its parents, jax2onnx and all); subpackages are looked up
-    below it as the import system would: a regular package or a module in the
-    first folder that has one, else the namespace portions of every folder.
-    """
-    parts = name.split(".")
-    if not all(part.isidentifier() for part in parts):
-        raise UsageError(f"--package {name!r}: not a dotted module name")
-    top, *subpackages = parts
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise UsageError(f"package {name!r} is not installed")
-    if spec.submodule_search_locations:
-        locations = [Path(folder) for folder in spec.submodule_search_locations]
-    elif spec.origin is not None and not subpackages:
-        return [Path(spec.origin)]
-    else:
-        raise UsageError(f"package {name!r} has no source files")
-    for depth, part in enumerate(subpackages, 1):
-        portions = []
-        for location in locations:
-            if (location / part / "__init__.py").is_file():
-                portions = [location / part]
-                break
-            if (location / f"{part}.py").is_file():
-                if depth < len(subpackages):
-                    raise UsageError(f"package {name!r} is not installed")
-                return [location / f"{part}.py"]
-            if (location / part).is_dir():
-                portions.append(location / part)
-        if not portions:
-            raise UsageError(f"package {name!r} is not installed")
-        locations = portions
-    return locations
-
-
-def package_source(name: str) -> Path:
-    """`package_sources` of a package that lives in one place."""
-    sources = package_sources(name)
-    if len(sources) != 1:
-        raise UsageError(f"package {name!r} is spread over {len(sources)} folders")
-    return sources[0]
-
-
-def target_paths(paths: Sequence[Path], package: str | None) -> list[Path]:
-    targets = list(paths)
-    if package is not None:
-        targets += package_sources(package)
-    if not targets:
-        targets = [Path(".")]
-    for path in targets:
-        if not path.exists() and not path.is_symlink():
-            raise UsageError(f"{path}: no such file or directory")
-    return targets
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.engine.paths import glob_problem
+from guardrails.targets import is_dotted_name
 from guardrails.types import UsageError
 
 DEFAULT_IR_ONLY_PATHS = ("**/jax2onnx/converter/**", "**/jax2onnx/plugins/**")
@@ -199,7 +200,7 @@ def _string(where: str, value: Any) -> str:
 def _dotted_names(where: str, value: Any) -> tuple[str, ...]:
     names = _string_list(where, value)
     for name in names:
-        if not all(part.isidentifier() for part in name.split(".")):
+        if not is_dotted_name(name):
             raise UsageError(f"{where}: {name!r} is not a dotted name")
     return names
 

@@ -9,8 +9,9 @@ import pytest
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import CheckResult, check_project
+from guardrails.engine.runner import check_project
 from guardrails.rules import select_rules
+from guardrails.types import CheckResult
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from guardrails.cli import main, package_source
+from guardrails.cli import main
+from guardrails.targets import package_source
 
 # The installed release (the gate extra pins it), found without importing it.
 JAX2ONNX_SOURCE = package_source("jax2onnx")

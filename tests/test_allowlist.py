@@ -13,9 +13,9 @@ from guardrails.allowlist import FlaggedTestcase, load_allowlist, remove_entries
 from guardrails.cli import main
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import CheckResult, check_project
+from guardrails.engine.runner import check_project
 from guardrails.rules import select_rules
-from guardrails.types import Finding, UsageError
+from guardrails.types import CheckResult, Finding, UsageError
 from tests.conftest import check_tree
 
 PLUGIN = textwrap.dedent(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.cli import main, package_source
+from guardrails.cli import main
+from guardrails.targets import package_source
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from guardrails.cli import main, package_source
+from guardrails.cli import main
+from guardrails.targets import package_source
 
 # The installed release (the `gate` extra pins it), found as `--package` finds it.
 RELEASE = package_source("jax2onnx")

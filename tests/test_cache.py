@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 import guardrails
-from guardrails.cli import package_source
 from guardrails.engine.cache import CACHE_FOLDER
+from guardrails.targets import package_source
 
 ONNX_IMPORT = "import onnx\n"
 CLEAN = "import onnx_ir as ir\n\n\ndef f(x):\n    return ir.tensor(x)\n"

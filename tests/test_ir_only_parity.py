@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.cli import package_source
+from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
 
 JAX2ONNX = package_source("jax2onnx")

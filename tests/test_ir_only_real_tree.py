@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from guardrails.cli import package_source
+from guardrails.targets import package_source
 from tests.check_support import run_main
 
 JAX2ONNX = package_source("jax2onnx")

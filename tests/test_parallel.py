@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from guardrails.cli import package_source
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.rules import all_rules
+from guardrails.targets import package_source
 
 
 def test_workers_find_exactly_what_one_process_finds(tmp_path: Path) -> None:

@@ -20,11 +20,11 @@ from types import ModuleType
 import pytest
 
 from guardrails.analysis.path_markers import fix_path_marker
-from guardrails.cli import package_source
 from guardrails.config import Config, PathMarkerConfig
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.rules import select_rules
+from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
 from tests.readme_snippets import git
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.cli import package_source
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import CheckResult, check_project
+from guardrails.engine.runner import check_project
 from guardrails.rules import all_rules
 from guardrails.rules.base import Rule, Sample
+from guardrails.targets import package_source
+from guardrails.types import CheckResult
 
 SAMPLES = [
     pytest.param(rule, sample, id=f"{rule.code}-{n}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrails.engine.runner import CheckResult
+from guardrails.types import CheckResult
 from tests.conftest import check_tree
 
 

@@ -12,7 +12,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 # Imported under another name: pytest would take `Test...` classes for tests.
 from guardrails.analysis import testcases as analysis
 from guardrails.analysis.testcases import extract_testcases
-from guardrails.cli import package_source
+from guardrails.targets import package_source
 from tests.conftest import check_tree
 
 # The installed release (the `gate` extra pins it), found as `--package` finds it.

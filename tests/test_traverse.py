@@ -17,9 +17,9 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from guardrails.cli import package_source
 from guardrails.engine import traverse
 from guardrails.engine.positions import NodePositions
+from guardrails.targets import package_source
 
 Event = tuple[str, str, int]
 

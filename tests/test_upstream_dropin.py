@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from guardrails import __version__
-from guardrails.cli import package_source
 from guardrails.config import PathMarkerConfig, config_from_table
+from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
 from tests.readme_snippets import (
     REPOSITORY_ROOT,

@@ -28,8 +28,8 @@ from types import ModuleType
 
 import pytest
 
-from guardrails.cli import package_source
 from guardrails.config import Config, config_from_table
+from guardrails.targets import package_source
 from guardrails.types import UsageError
 from tests.conftest import check_tree
 from tests.readme_snippets import readme_block
