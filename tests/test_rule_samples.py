@@ -9,7 +9,7 @@ import pytest
 from guardrails.rules import all_rules
 from guardrails.rules.base import Rule, Sample
 from tests.conftest import check_tree
-from tests.readme_snippets import git
+from tests.readme_snippets import git, readme_table
 
 CASES = [
     pytest.param(
@@ -41,8 +41,8 @@ def test_sample(tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool) -
         assert findings == [], sample.code
     else:
         assert findings, f"{rule.code} missed:\n{sample.code}"
-        if sample.line is not None:
-            assert [f.line for f in findings] == [sample.line], sample.code
+        got = [(f.line, f.message) for f in findings]
+        assert got == [(sample.line, sample.message)], sample.code
 
 
 def test_every_rule_is_documented_and_has_samples() -> None:
@@ -57,3 +57,22 @@ def test_every_rule_is_documented_and_has_samples() -> None:
             assert heading in doc, f"{rule.code} lacks {heading}"
         if not rule.code.startswith("GR0"):
             assert rule.VALID and rule.INVALID, rule.code
+
+
+def test_every_invalid_sample_pins_its_line_and_message() -> None:
+    for rule in all_rules():
+        for sample in rule.INVALID:
+            assert sample.line is not None, f"{rule.code}: {sample.code!r}"
+            assert sample.message, f"{rule.code}: {sample.code!r}"
+
+
+def test_readme_rules_table_is_the_registry() -> None:
+    rows = readme_table("rules-table")
+    rules = all_rules()
+    assert [(code, name) for code, name, _ in rows] == [
+        (rule.code, rule.name) for rule in rules
+    ]
+    for (code, _, forbids), rule in zip(rows, rules, strict=True):
+        # The third column is written by hand; opt-in rules say so first.
+        assert forbids, code
+        assert forbids.startswith("opt-in:") == rule.opt_in, code

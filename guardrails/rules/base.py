@@ -70,12 +70,14 @@ class SourceFix(Protocol):
 
 @dataclass(frozen=True)
 class Sample:
-    """A code sample: `path` decides path-scoped rules (IR-only paths), `line` is
-    where an INVALID sample's finding must be (None: anywhere)."""
+    """A code sample: `path` decides path-scoped rules (IR-only paths). An
+    INVALID sample gives one finding: on `line`, saying `message` (both are
+    required of INVALID samples; tests/test_rule_samples.py checks them)."""
 
     code: str
     path: str = "jax2onnx/plugins/sample.py"
     line: int | None = None
+    message: str | None = None
     # Extra files written beside the sample: (relative path, text) pairs.
     files: tuple[tuple[str, str], ...] = ()
     # Codes selected beside the rule's own when the sample runs as a test.

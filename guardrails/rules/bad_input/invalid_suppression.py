@@ -38,8 +38,28 @@ class InvalidSuppressionRule(Rule):
         Sample("x = 1  # guardrails ignore[XYZ]: not a suppression (no colon)\n"),
     )
     INVALID = (
-        Sample("import onnx  # guardrails: ignore\n", line=1),
-        Sample("x = 1\nimport onnx  #guardrails:ignore[]\n", line=2),
-        Sample("import onnx  # guardrails: ignore[GR999]\n", line=1),
-        Sample("import onnx  # Guardrails : Ignore [GR101, XYZ]\n", line=1),
+        Sample(
+            "import onnx  # guardrails: ignore\n",
+            line=1,
+            message="suppression names no codes; write `# guardrails: ignore[CODE]`",
+        ),
+        Sample(
+            "x = 1\nimport onnx  #guardrails:ignore[]\n",
+            line=2,
+            message="suppression names no codes; write `# guardrails: ignore[CODE]`",
+        ),
+        Sample(
+            "import onnx  # guardrails: ignore[GR999]\n",
+            line=1,
+            message=(
+                "unknown rule code `GR999` in suppression: no rule code starts with it"
+            ),
+        ),
+        Sample(
+            "import onnx  # Guardrails : Ignore [GR101, XYZ]\n",
+            line=1,
+            message=(
+                "unknown rule code `XYZ` in suppression: no rule code starts with it"
+            ),
+        ),
     )

@@ -46,10 +46,12 @@ class UnusedSuppressionRule(Rule):
             "import onnx_ir as ir  # guardrails: ignore[GR101]\n",
             select=("GR101",),
             line=1,
+            message="unused suppression of `GR101`: no such finding on this line",
         ),
         Sample(
             "import onnx  # guardrails: ignore[GR101, GR102]\n",
             select=("GR1",),
             line=1,
+            message="unused suppression of `GR102`: no such finding on this line",
         ),
     )

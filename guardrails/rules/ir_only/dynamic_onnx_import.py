@@ -59,14 +59,30 @@ class DynamicOnnxImport(IROnlyRule):
     )
     INVALID = (
         Sample(
-            'import importlib\nh = importlib.import_module("onnx.helper")\n', line=2
+            'import importlib\nh = importlib.import_module("onnx.helper")\n',
+            line=2,
+            message="dynamic import of ONNX protobuf module `onnx.helper`",
         ),
-        Sample('from importlib import import_module\nimport_module("onnx")\n', line=2),
         Sample(
-            'from importlib import import_module as load\nload(name="onnx")\n', line=2
+            'from importlib import import_module\nimport_module("onnx")\n',
+            line=2,
+            message="dynamic import of ONNX protobuf module `onnx`",
         ),
-        Sample('onnx = __import__("onnx")\n', line=1),
-        Sample('import importlib\nimportlib.__import__("onnx.helper")\n', line=2),
+        Sample(
+            'from importlib import import_module as load\nload(name="onnx")\n',
+            line=2,
+            message="dynamic import of ONNX protobuf module `onnx`",
+        ),
+        Sample(
+            'onnx = __import__("onnx")\n',
+            line=1,
+            message="dynamic import of ONNX protobuf module `onnx`",
+        ),
+        Sample(
+            'import importlib\nimportlib.__import__("onnx.helper")\n',
+            line=2,
+            message="dynamic import of ONNX protobuf module `onnx.helper`",
+        ),
     )
 
     def visit_Call(self, node: cst.Call) -> None:

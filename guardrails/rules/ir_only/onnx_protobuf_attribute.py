@@ -43,12 +43,36 @@ class OnnxProtobufAttribute(IROnlyRule):
         Sample("x = self.onnx.helper\n"),
     )
     INVALID = (
-        Sample("def f(m):\n    return onnx.shape_inference.infer_shapes(m)\n", line=2),
-        Sample("onnx.TensorProto.FLOAT\n", line=1),
-        Sample("import onnx as ox\nox.ModelProto()\n", line=2),
-        Sample("from onnx import helper\nhelper.make_node('Relu', [], [])\n", line=2),
-        Sample("import onnx.numpy_helper\nonnx.numpy_helper.to_array(t)\n", line=2),
-        Sample("def f(m):\n    return (onnx).helper.make_node\n", line=2),
+        Sample(
+            "def f(m):\n    return onnx.shape_inference.infer_shapes(m)\n",
+            line=2,
+            message="ONNX protobuf API `onnx.shape_inference` used in IR-only code",
+        ),
+        Sample(
+            "onnx.TensorProto.FLOAT\n",
+            line=1,
+            message="ONNX protobuf API `onnx.TensorProto` used in IR-only code",
+        ),
+        Sample(
+            "import onnx as ox\nox.ModelProto()\n",
+            line=2,
+            message="ONNX protobuf API `onnx.ModelProto` used in IR-only code",
+        ),
+        Sample(
+            "from onnx import helper\nhelper.make_node('Relu', [], [])\n",
+            line=2,
+            message="ONNX protobuf API `onnx.helper.make_node` used in IR-only code",
+        ),
+        Sample(
+            "import onnx.numpy_helper\nonnx.numpy_helper.to_array(t)\n",
+            line=2,
+            message="ONNX protobuf API `onnx.numpy_helper` used in IR-only code",
+        ),
+        Sample(
+            "def f(m):\n    return (onnx).helper.make_node\n",
+            line=2,
+            message="ONNX protobuf API `onnx.helper` used in IR-only code",
+        ),
     )
 
     def __init__(self, context: FileContext) -> None:

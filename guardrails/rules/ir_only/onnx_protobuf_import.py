@@ -47,18 +47,48 @@ class OnnxProtobufImport(IROnlyRule):
         Sample("from . import onnx\n"),
     )
     INVALID = (
-        Sample("import onnx\n", line=1),
-        Sample("import os\nimport onnx.helper as oh\n", line=2),
-        Sample("from onnx import helper\n", line=1),
-        Sample("from onnx.numpy_helper import to_array\n", line=1),
-        Sample("def f():\n    import onnx\n    return onnx\n", line=2),
-        Sample("try:\n    import onnx\nexcept ImportError:\n    onnx = None\n", line=2),
+        Sample(
+            "import onnx\n",
+            line=1,
+            message="ONNX protobuf import `onnx` in IR-only code",
+        ),
+        Sample(
+            "import os\nimport onnx.helper as oh\n",
+            line=2,
+            message="ONNX protobuf import `onnx.helper` in IR-only code",
+        ),
+        Sample(
+            "from onnx import helper\n",
+            line=1,
+            message="ONNX protobuf import from `onnx` in IR-only code",
+        ),
+        Sample(
+            "from onnx.numpy_helper import to_array\n",
+            line=1,
+            message="ONNX protobuf import from `onnx.numpy_helper` in IR-only code",
+        ),
+        Sample(
+            "def f():\n    import onnx\n    return onnx\n",
+            line=2,
+            message="ONNX protobuf import `onnx` in IR-only code",
+        ),
+        Sample(
+            "try:\n    import onnx\nexcept ImportError:\n    onnx = None\n",
+            line=2,
+            message="ONNX protobuf import `onnx` in IR-only code",
+        ),
         Sample(
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
             "    from onnx import ModelProto\n",
             line=3,
+            message="ONNX protobuf import from `onnx` in IR-only code",
         ),
-        Sample("import onnx\n", path="jax2onnx/converter/deep/er/x.py", line=1),
+        Sample(
+            "import onnx\n",
+            path="jax2onnx/converter/deep/er/x.py",
+            line=1,
+            message="ONNX protobuf import `onnx` in IR-only code",
+        ),
     )
 
     def visit_Import(self, node: cst.Import) -> None:

@@ -50,11 +50,31 @@ class PrivateOnnxIrImport(IROnlyRule):
         Sample("import onnx_ir._core\n", path="pkg/tools/x.py"),
     )
     INVALID = (
-        Sample("import onnx_ir._core\n", line=1),
-        Sample("from onnx_ir._tape import Tape\n", line=1),
-        Sample("from onnx_ir import _tape\n", line=1),
-        Sample("from onnx_ir import tape, _tape\n", line=1),
-        Sample("from onnx_ir import (\n    tape,\n    _tape,\n)\n", line=3),
+        Sample(
+            "import onnx_ir._core\n",
+            line=1,
+            message="private onnx_ir module `onnx_ir._core` imported",
+        ),
+        Sample(
+            "from onnx_ir._tape import Tape\n",
+            line=1,
+            message="import from private onnx_ir module `onnx_ir._tape`",
+        ),
+        Sample(
+            "from onnx_ir import _tape\n",
+            line=1,
+            message="private onnx_ir module `onnx_ir._tape` imported",
+        ),
+        Sample(
+            "from onnx_ir import tape, _tape\n",
+            line=1,
+            message="private onnx_ir module `onnx_ir._tape` imported",
+        ),
+        Sample(
+            "from onnx_ir import (\n    tape,\n    _tape,\n)\n",
+            line=3,
+            message="private onnx_ir module `onnx_ir._tape` imported",
+        ),
     )
 
     def visit_Import(self, node: cst.Import) -> None:

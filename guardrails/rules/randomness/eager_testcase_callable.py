@@ -266,6 +266,10 @@ class EagerTestcaseCallable(Rule):
             )
             """),
             line=4,
+            message=(
+                "testcase callable: `eqx.nn.LayerNorm(...)` is built once, at import; "
+                "use `construct_and_call(eqx.nn.LayerNorm, 32)`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -279,6 +283,11 @@ class EagerTestcaseCallable(Rule):
                 pass
             """),
             line=5,
+            message=(
+                "testcase callable: `eqx.nn.PReLU(...)` is built once, at import; use "
+                "`construct_and_call(eqx.nn.PReLU)` with a constructor that returns "
+                "`jax.vmap(...)` of it"
+            ),
         ),
         Sample(
             sample_code("""
@@ -292,6 +301,12 @@ class EagerTestcaseCallable(Rule):
             )
             """),
             line=7,
+            message=(
+                "testcase callable: `MyModel(...)` is built once, at import; use "
+                "`construct_and_call(MyModel, rngs=with_rng_seed(0))` with a "
+                "constructor that also builds the nested `nnx.Rngs`, or it is still "
+                "built at import"
+            ),
         ),
         Sample(
             sample_code("""
@@ -303,6 +318,10 @@ class EagerTestcaseCallable(Rule):
             register_primitive(testcases=[{"testcase": "c", "callable": _CONV}])
             """),
             line=6,
+            message=(
+                "testcase callable: `_CONV` is a `eqx.nn.Conv2d` built at import; use "
+                "`construct_and_call(eqx.nn.Conv2d, 3, 8, 3, key=with_prng_key(0))`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -315,6 +334,11 @@ class EagerTestcaseCallable(Rule):
             )
             """),
             line=6,
+            message=(
+                "testcase callable: the lambda's default `m=_IDENTITY` holds a "
+                "`eqx.nn.Identity` built at import; use "
+                "`construct_and_call(eqx.nn.Identity)`"
+            ),
         ),
     )
 

@@ -207,8 +207,22 @@ class ImportTimeSeeding(Rule):
         ),
     )
     INVALID = (
-        Sample(sample_code("import jax\n\nKEY = jax.random.PRNGKey(0)\n"), line=3),
-        Sample(sample_code("import jax.random as jr\n\nKEY = jr.key(0)\n"), line=3),
+        Sample(
+            sample_code("import jax\n\nKEY = jax.random.PRNGKey(0)\n"),
+            line=3,
+            message=(
+                "`jax.random.PRNGKey(...)` seeds at import time; create the key where "
+                "it is used, or pass `with_prng_key(seed)` to `construct_and_call`"
+            ),
+        ),
+        Sample(
+            sample_code("import jax.random as jr\n\nKEY = jr.key(0)\n"),
+            line=3,
+            message=(
+                "`jr.key(...)` seeds at import time; create the key where it is used, "
+                "or pass `with_prng_key(seed)` to `construct_and_call`"
+            ),
+        ),
         Sample(
             sample_code("""
             from jax.random import PRNGKey, split
@@ -216,6 +230,10 @@ class ImportTimeSeeding(Rule):
             K1, K2 = split(PRNGKey(0))
             """),
             line=3,
+            message=(
+                "`split(...)` seeds at import time; create the key where it is used, "
+                "or pass `with_prng_key(seed)` to `construct_and_call`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -225,6 +243,10 @@ class ImportTimeSeeding(Rule):
             _LINEAR = eqx.nn.Linear(2, 3, key=jax.random.PRNGKey(0))
             """),
             line=4,
+            message=(
+                "`jax.random.PRNGKey(...)` seeds at import time; create the key where "
+                "it is used, or pass `with_prng_key(seed)` to `construct_and_call`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -234,6 +256,10 @@ class ImportTimeSeeding(Rule):
                 rngs = nnx.Rngs(0)
             """),
             line=4,
+            message=(
+                "`nnx.Rngs(...)` seeds at import time; create it where it is used, "
+                "or pass `with_rng_seed(seed)` to `construct_and_call`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -243,10 +269,35 @@ class ImportTimeSeeding(Rule):
                 return rng.normal()
             """),
             line=3,
+            message=(
+                "`np.random.default_rng(...)` seeds at import time; seed inside the "
+                "code that needs it (a function, a fixture or `__main__`)"
+            ),
         ),
-        Sample(sample_code("import numpy as np\n\nnp.random.seed(42)\n"), line=3),
-        Sample(sample_code("import random\n\nrandom.seed(1)\n"), line=3),
-        Sample(sample_code("import torch\n\ntorch.manual_seed(0)\n"), line=3),
+        Sample(
+            sample_code("import numpy as np\n\nnp.random.seed(42)\n"),
+            line=3,
+            message=(
+                "`np.random.seed(...)` seeds at import time; seed inside the code that "
+                "needs it (a function, a fixture or `__main__`)"
+            ),
+        ),
+        Sample(
+            sample_code("import random\n\nrandom.seed(1)\n"),
+            line=3,
+            message=(
+                "`random.seed(...)` seeds at import time; seed inside the code that "
+                "needs it (a function, a fixture or `__main__`)"
+            ),
+        ),
+        Sample(
+            sample_code("import torch\n\ntorch.manual_seed(0)\n"),
+            line=3,
+            message=(
+                "`torch.manual_seed(...)` seeds at import time; seed inside the code "
+                "that needs it (a function, a fixture or `__main__`)"
+            ),
+        ),
         Sample(
             sample_code("""
             import jax
@@ -256,6 +307,10 @@ class ImportTimeSeeding(Rule):
                 pass
             """),
             line=3,
+            message=(
+                "`jax.random.PRNGKey(...)` seeds at import time; create the key where "
+                "it is used, or pass `with_prng_key(seed)` to `construct_and_call`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -266,6 +321,10 @@ class ImportTimeSeeding(Rule):
             )
             """),
             line=4,
+            message=(
+                "`random.key(...)` seeds at import time; create the key where it is "
+                "used, or pass `with_prng_key(seed)` to `construct_and_call`"
+            ),
         ),
     )
 

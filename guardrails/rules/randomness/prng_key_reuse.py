@@ -224,6 +224,11 @@ class PrngKeyReuse(Rule):
                 return w, b
             """),
             line=5,
+            message=(
+                "PRNG key `key` may already be consumed by `jax.random.normal` on line "
+                "4; split before passing it to `jax.random.normal`: `key, subkey = "
+                "jax.random.split(key)` and pass `subkey`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -234,6 +239,11 @@ class PrngKeyReuse(Rule):
                 return normal(key, ())
             """),
             line=5,
+            message=(
+                "PRNG key `key` may already be consumed by `split` on line 4; split "
+                "before passing it to `normal`: `key, subkey = split(key)` and pass "
+                "`subkey`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -243,6 +253,11 @@ class PrngKeyReuse(Rule):
                 return [jr.normal(key, ()) for _ in range(n)]
             """),
             line=4,
+            message=(
+                "PRNG key `key` goes to `jr.normal` on every round of the loop without "
+                "a new split; split inside the loop: `key, subkey = jr.split(key)` and "
+                "pass `subkey`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -254,6 +269,11 @@ class PrngKeyReuse(Rule):
                 return jax.random.uniform(key, ())
             """),
             line=6,
+            message=(
+                "PRNG key `key` may already be consumed by `jax.random.normal` on line "
+                "5; split before passing it to `jax.random.uniform`: `key, subkey = "
+                "jax.random.split(key)` and pass `subkey`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -265,6 +285,11 @@ class PrngKeyReuse(Rule):
                     self.b = eqx.nn.Linear(2, 2, key=key)
             """),
             line=6,
+            message=(
+                "PRNG key `key` may already be consumed by `eqx.nn.Linear` on line 5; "
+                "split before passing it to `eqx.nn.Linear`: `key, subkey = "
+                "jax.random.split(key)` and pass `subkey`"
+            ),
         ),
         Sample(
             sample_code("""
@@ -275,6 +300,11 @@ class PrngKeyReuse(Rule):
             B = jax.random.normal(KEYS[0])
             """),
             line=5,
+            message=(
+                "PRNG key `KEYS[0]` may already be consumed by `jax.random.normal` on "
+                "line 4; split before passing it to `jax.random.normal`: split one key "
+                "per use (`jax.random.split(key, n)`) and index each once"
+            ),
         ),
         Sample(
             sample_code("""
@@ -290,6 +320,11 @@ class PrngKeyReuse(Rule):
                 return self.downsample(x, inference=inference, key=key)
             """),
             line=10,
+            message=(
+                "PRNG key `key` may already be consumed by `jax.random.split` on line "
+                "7; split before passing it to `self.downsample`: `key, subkey = "
+                "jax.random.split(key)` and pass `subkey`"
+            ),
         ),
     )
 

@@ -63,7 +63,14 @@ class UncoveredRunOnlyF32Variant(UncoveredFlag):
         Sample(EXAMPLE % '            "run_only_f32_variant": False,\n'),
     )
     INVALID = (
-        Sample(EXAMPLE % '            "run_only_f32_variant": True,\n', line=11),
+        Sample(
+            EXAMPLE % '            "run_only_f32_variant": True,\n',
+            line=11,
+            message=(
+                "run_only_f32_variant on examples.eqx::MlpExample::mlp_batched is not "
+                "in guardrails-allowlist.toml"
+            ),
+        ),
         Sample(
             """\
 from jax2onnx.plugins.plugin_system import register_primitive
@@ -84,5 +91,9 @@ class AddPlugin:
     pass
 """,
             line=12,
+            message=(
+                "run_only_f32_variant on primitives.lax::add::add_f32 is not in "
+                "guardrails-allowlist.toml"
+            ),
         ),
     )

@@ -65,10 +65,21 @@ class UncoveredSkipNumericValidation(UncoveredFlag):
         ),
     )
     INVALID = (
-        Sample(EXAMPLE % '            "skip_numeric_validation": True,\n', line=11),
+        Sample(
+            EXAMPLE % '            "skip_numeric_validation": True,\n',
+            line=11,
+            message=(
+                "skip_numeric_validation on examples.eqx::MlpExample::mlp_batched is "
+                "not in guardrails-allowlist.toml"
+            ),
+        ),
         Sample(
             EXAMPLE % '            "skip_numeric_validation": True,\n',
             files=covering_allowlist("run_only_f32_variant"),
             line=11,
+            message=(
+                "skip_numeric_validation on examples.eqx::MlpExample::mlp_batched is "
+                "not in guardrails-allowlist.toml"
+            ),
         ),
     )

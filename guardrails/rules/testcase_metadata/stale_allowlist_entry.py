@@ -81,6 +81,12 @@ class StaleAllowlistEntry(Rule):
                 ),
             ),
             line=3,
+            message=(
+                "stale allowlist entry: run_only_f32_variant "
+                "examples.eqx::MlpExample::mlp_batched in jax2onnx/plugins/sample.py "
+                "covers no flagged testcase; delete it (guardrails allowlist sync "
+                "--prune)"
+            ),
         ),
     )
 

@@ -125,6 +125,10 @@ class CommittedOnnxArtifact(Rule):
             files=(("docs/onnx/model.onnx", "model\n"),),
             git=True,
             line=1,
+            message=(
+                "ONNX artifact `model.onnx` is committed; keep generated models out of "
+                "git (git rm --cached, .gitignore)"
+            ),
         ),
         Sample(
             _CODE,
@@ -132,6 +136,10 @@ class CommittedOnnxArtifact(Rule):
             files=(("tests/data/big_model.onnx.data", "weights\n"),),
             git=True,
             line=1,
+            message=(
+                "ONNX artifact `big_model.onnx.data` is committed; keep generated "
+                "models out of git (git rm --cached, .gitignore)"
+            ),
         ),
     )
 

@@ -106,29 +106,87 @@ class ForbiddenReflection(Rule):
         Sample("ok = isinstance(graph, (*kinds,))\n", path=_CONVERTER),
     )
     INVALID = (
-        Sample("nodes = getattr(graph, 'nodes', [])\n", path=_CONVERTER, line=1),
+        Sample(
+            "nodes = getattr(graph, 'nodes', [])\n",
+            path=_CONVERTER,
+            line=1,
+            message=(
+                "reflection on IR internals: `getattr(..., 'nodes')`; use the typed "
+                "onnx_ir API"
+            ),
+        ),
         Sample(
             "def inputs(g):\n    return getattr(g, 'input', None)\n",
             path=_CONVERTER,
             line=2,
+            message=(
+                "reflection on IR internals: `getattr(..., 'input')`; use the typed "
+                "onnx_ir API"
+            ),
         ),
-        Sample("class A:\n    ok = isinstance(g, ir.Graph)\n", path=_CONVERTER, line=2),
-        Sample("ok = isinstance(g, onnx_ir.Graph)\n", path=_CONVERTER, line=1),
-        Sample("ok = isinstance(g, 'Graph')\n", path=_CONVERTER, line=1),
-        Sample("ok = hasattr(g, '_nodes')\n", path=_CONVERTER, line=1),
+        Sample(
+            "class A:\n    ok = isinstance(g, ir.Graph)\n",
+            path=_CONVERTER,
+            line=2,
+            message=(
+                "reflection on IR internals: `isinstance(..., ir.Graph)`; type "
+                "the value as the IR class instead"
+            ),
+        ),
+        Sample(
+            "ok = isinstance(g, onnx_ir.Graph)\n",
+            path=_CONVERTER,
+            line=1,
+            message=(
+                "reflection on IR internals: `isinstance(..., onnx_ir.Graph)`; type "
+                "the value as the IR class instead"
+            ),
+        ),
+        Sample(
+            "ok = isinstance(g, 'Graph')\n",
+            path=_CONVERTER,
+            line=1,
+            message=(
+                "reflection on IR internals: `isinstance(..., Graph)`; type the value "
+                "as the IR class instead"
+            ),
+        ),
+        Sample(
+            "ok = hasattr(g, '_nodes')\n",
+            path=_CONVERTER,
+            line=1,
+            message=(
+                "reflection on IR internals: `hasattr(..., '_nodes')`; use the typed "
+                "onnx_ir API"
+            ),
+        ),
         Sample(
             "SPEC = {'testcase': 't', 'nodes': getattr(g, 'nodes')}\n",
             path=_CONVERTER,
             line=1,
+            message=(
+                "reflection on IR internals: `getattr(..., 'nodes')`; use the typed "
+                "onnx_ir API"
+            ),
         ),
         Sample(
-            "ok = isinstance(g, (ir.Function, ir.Graph))\n", path=_CONVERTER, line=1
+            "ok = isinstance(g, (ir.Function, ir.Graph))\n",
+            path=_CONVERTER,
+            line=1,
+            message=(
+                "reflection on IR internals: `isinstance(..., ir.Graph)`; type "
+                "the value as the IR class instead"
+            ),
         ),
         Sample(
             "def f(graph):\n    def inner():\n"
             "        return getattr(graph, 'initializers')\n    return inner\n",
             path=_CONVERTER,
             line=3,
+            message=(
+                "reflection on IR internals: `getattr(..., 'initializers')`; use the "
+                "typed onnx_ir API"
+            ),
         ),
     )
 

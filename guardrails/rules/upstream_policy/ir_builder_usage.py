@@ -103,25 +103,66 @@ class IRBuilderUsage(Rule):
         Sample("w = builder.initializer(array)\n", path="jax2onnx/plugins/x_pb2.py"),
     )
     INVALID = (
-        Sample("w = ctx.builder.initializer(array)\n", line=1),
-        Sample("w = builder.add_initializer_from_array(a, **options)\n", line=1),
-        Sample("y = ctx.builder.Relu(x, _outputs='y')\n", line=1),
-        Sample("y = ctx.builder.Relu(\n    x,\n    _outputs=f'{n}_out',\n)\n", line=3),
-        Sample("y = f(x, _outputs=[a] if one else [a, b])\n", line=1),
+        Sample(
+            "w = ctx.builder.initializer(array)\n",
+            line=1,
+            message=(
+                "`ctx.builder.initializer(...)` without `name=`: initializers need "
+                "stable names"
+            ),
+        ),
+        Sample(
+            "w = builder.add_initializer_from_array(a, **options)\n",
+            line=1,
+            message=(
+                "`builder.add_initializer_from_array(...)` without `name=`: "
+                "initializers need stable names"
+            ),
+        ),
+        Sample(
+            "y = ctx.builder.Relu(x, _outputs='y')\n",
+            line=1,
+            message="`_outputs` must be a list or tuple of names, not a string",
+        ),
+        Sample(
+            "y = ctx.builder.Relu(\n    x,\n    _outputs=f'{n}_out',\n)\n",
+            line=3,
+            message=(
+                "`_outputs` must be a list or tuple of names, not a FormattedString "
+                "expression"
+            ),
+        ),
+        Sample(
+            "y = f(x, _outputs=[a] if one else [a, b])\n",
+            line=1,
+            message=(
+                "`_outputs` must be a list or tuple of names, not a IfExp expression"
+            ),
+        ),
         Sample(
             "CASES = [\n"
             "    {'testcase': 't', 'make': lambda c, x: c.builder.initializer(x)},\n"
             "]\n",
             line=2,
+            message=(
+                "`c.builder.initializer(...)` without `name=`: initializers need "
+                "stable names"
+            ),
         ),
         Sample(
             "def lower(ctx, x):\n"
             "    return ctx.builder.Add(x, x, _outputs=('a' 'b'))\n",
             line=2,
+            message="`_outputs` must be a list or tuple of names, not a string",
         ),
         Sample(
             "w = ctx.builder.initializer(array)\n",
             path="jax2onnx/converter/__init__.py",
+            line=1,
+            message=(
+                "`ctx.builder.initializer(...)` without `name=`: initializers need "
+                "stable names"
+            ),
         ),
     )
 

@@ -86,29 +86,67 @@ class JaxCompatApi(Rule):
         Sample("Literal = 1\nx = jax.core.Literal\n"),
     )
     INVALID = (
-        Sample("from jax.core import Literal as JaxLiteral\n", line=1),
+        Sample(
+            "from jax.core import Literal as JaxLiteral\n",
+            line=1,
+            message=(
+                "version-sensitive JAX API `jax.core.Literal`: import it "
+                "from `jax2onnx._compat.jax`"
+            ),
+        ),
         Sample(
             "import jax.core as jax_core\n\n"
             "def lower(ctx, eqn: jax_core.JaxprEqn) -> None:\n    pass\n",
             line=3,
+            message=(
+                "version-sensitive JAX API `jax.core.JaxprEqn`: import it "
+                "from `jax2onnx._compat.jax`"
+            ),
         ),
         Sample(
             "from jax import core\n\ndef f(x):\n"
             "    return core.concrete_or_error(int, x)\n",
             line=4,
+            message=(
+                "version-sensitive JAX API `jax.core.concrete_or_error`: import it "
+                "from `jax2onnx._compat.jax`"
+            ),
         ),
-        Sample("import jax\nEQN = jax.core.new_jaxpr_eqn\n", line=2),
+        Sample(
+            "import jax\nEQN = jax.core.new_jaxpr_eqn\n",
+            line=2,
+            message=(
+                "version-sensitive JAX API `jax.core.new_jaxpr_eqn`: import it "
+                "from `jax2onnx._compat.jax`"
+            ),
+        ),
         Sample(
             "import jax.core as jc\nSPEC = {'testcase': 't', 'kind': jc.Literal}\n",
             line=2,
+            message=(
+                "version-sensitive JAX API `jax.core.Literal`: import it "
+                "from `jax2onnx._compat.jax`"
+            ),
         ),
         Sample(
             "try:\n    from jax.errors import InconclusiveDimensionOperation\n"
             "except ImportError:\n"
             "    from jax.core import InconclusiveDimensionOperation\n",
             line=4,
+            message=(
+                "version-sensitive JAX API `jax.core.InconclusiveDimensionOperation`: "
+                "import it from `jax2onnx._compat.jax`"
+            ),
         ),
-        Sample("from jax.core import AbstractToken\n", path="tests/test_tokens.py"),
+        Sample(
+            "from jax.core import AbstractToken\n",
+            path="tests/test_tokens.py",
+            line=1,
+            message=(
+                "version-sensitive JAX API `jax.core.AbstractToken`: import it "
+                "from `jax2onnx._compat.jax`"
+            ),
+        ),
     )
 
     @classmethod

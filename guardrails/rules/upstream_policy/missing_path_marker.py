@@ -63,9 +63,40 @@ class MissingPathMarker(Rule):
         Sample(_BODY, path="tests/primitives/test_lax.py"),
     )
     INVALID = (
-        Sample(_BODY, path=_ADD, line=1),
-        Sample(f"# jax2onnx/plugins/jax/lax/old_add.py\n\n{_BODY}", path=_ADD, line=1),
-        Sample(f"# {_ADD}\n{_BODY}", path=_ADD, line=1),
-        Sample("#!/usr/bin/env python3\nprint('hi')\n", path="scripts/hi.py", line=2),
-        Sample("", path="jax2onnx/plugins/__init__.py", line=1),
+        Sample(
+            _BODY,
+            path=_ADD,
+            line=1,
+            message="missing path marker `# jax2onnx/plugins/jax/lax/add.py` as line 1",
+        ),
+        Sample(
+            f"# jax2onnx/plugins/jax/lax/old_add.py\n\n{_BODY}",
+            path=_ADD,
+            line=1,
+            message=(
+                "path marker `# jax2onnx/plugins/jax/lax/old_add.py` should be `# "
+                "jax2onnx/plugins/jax/lax/add.py`"
+            ),
+        ),
+        Sample(
+            f"# {_ADD}\n{_BODY}",
+            path=_ADD,
+            line=1,
+            message=(
+                "path marker `# jax2onnx/plugins/jax/lax/add.py` must be followed by a "
+                "blank line"
+            ),
+        ),
+        Sample(
+            "#!/usr/bin/env python3\nprint('hi')\n",
+            path="scripts/hi.py",
+            line=2,
+            message="missing path marker `# scripts/hi.py` after the shebang",
+        ),
+        Sample(
+            "",
+            path="jax2onnx/plugins/__init__.py",
+            line=1,
+            message="missing path marker `# jax2onnx/plugins/__init__.py` as line 1",
+        ),
     )

@@ -69,14 +69,46 @@ class UnannotatedModuleVariable(Rule):
         Sample("mapping = {\n    'a': 1,  # list[int] in a comment counts\n}\n"),
     )
     INVALID = (
-        Sample("limit = 3\n", line=1),
-        Sample("import logging\nlogger = logging.getLogger(__name__)\n", line=2),
-        Sample("LIMIT = 3\n", line=1),
-        Sample("try:\n    import jax\nexcept ImportError:\n    jax = None\n", line=4),
-        Sample("if True:\n    _cache = {}\n", line=2),
-        Sample("a = b = []\n"),
-        Sample("shape = (cast(int, x), 1)\n", line=1),
-        Sample("def f():\n    return 1\n\nregistry = {'relu': f}\n", line=4),
+        Sample(
+            "limit = 3\n",
+            line=1,
+            message="module-level variable `limit` has no type annotation",
+        ),
+        Sample(
+            "import logging\nlogger = logging.getLogger(__name__)\n",
+            line=2,
+            message="module-level variable `logger` has no type annotation",
+        ),
+        Sample(
+            "LIMIT = 3\n",
+            line=1,
+            message="module-level variable `LIMIT` has no type annotation",
+        ),
+        Sample(
+            "try:\n    import jax\nexcept ImportError:\n    jax = None\n",
+            line=4,
+            message="module-level variable `jax` has no type annotation",
+        ),
+        Sample(
+            "if True:\n    _cache = {}\n",
+            line=2,
+            message="module-level variable `_cache` has no type annotation",
+        ),
+        Sample(
+            "a = Alias = []\n",
+            line=1,
+            message="module-level variable `a` has no type annotation",
+        ),
+        Sample(
+            "shape = (cast(int, x), 1)\n",
+            line=1,
+            message="module-level variable `shape` has no type annotation",
+        ),
+        Sample(
+            "def f():\n    return 1\n\nregistry = {'relu': f}\n",
+            line=4,
+            message="module-level variable `registry` has no type annotation",
+        ),
     )
 
     @classmethod
