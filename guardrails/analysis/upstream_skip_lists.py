@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from guardrails.allowlist import Entry, FlaggedTestcase
-from guardrails.analysis.testcases import WILDCARD
+from guardrails.analysis.harness import WILDCARD
 from guardrails.config import Config
 from guardrails.engine.paths import relative_posix
 from guardrails.engine.source import Unreadable, read_source

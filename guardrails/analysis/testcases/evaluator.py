@@ -1,260 +1,51 @@
-"""Testcase identities, found statically the way jax2onnx's harness sees them.
-
-jax2onnx registers testcases through `register_example(...)` and
-`register_primitive(...)` (plain calls and class decorators). Its harness and its
-`test_do_not_skip_numeric_validation.py` name a testcase `(context, component,
-testcase)` from the metadata's `context` and `component` keys and each testcase
-dict's `testcase` key. This module evaluates those arguments without running
-anything: literals, module-level and local names, `**` merged dicts, `dict(...)`,
-list concatenation, conditional expressions, helper functions in the same module
-and `for` loops over literal collections are folded. What cannot be known becomes a
-`*` in the name, so `f"eqx_dinov3_vit_{name}"` over an unknown `name` is the glob
-`eqx_dinov3_vit_*`. A flag written in the module that no registration accounts
-for (its testcase list comes from elsewhere) still counts, as testcase
-`(*, *, name-beside-it)`, so moving testcases out of sight never hides a flag.
-"""
+"""Folds the expressions registrations are written with into `Value`s, without
+running anything: literals, names, `**` merges, `dict(...)`, concatenation,
+conditional expressions, same-module helpers and `for` loops over known items."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-FLAGS = ("run_only_f32_variant", "skip_numeric_validation")
-REGISTER_FUNCTIONS = ("register_example", "register_primitive")
-# What jax2onnx's own allowlist test uses when metadata lacks the key.
-MISSING = "<unknown>"
-WILDCARD = "*"
+from guardrails.analysis.harness import FLAGS, WILDCARD
+from guardrails.analysis.testcases.values import (
+    UNKNOWN,
+    Choice,
+    DictValue,
+    Glob,
+    ListValue,
+    Value,
+    choice,
+    collapse,
+    concat,
+    is_text,
+)
+
+if TYPE_CHECKING:
+    from guardrails.analysis.testcases.scanner import TestcaseScanner
+
 # Folding stops here; past it names become globs rather than the run slowing down.
 _MAX_BINDINGS = 256
 _MAX_DEPTH = 40
 _MAX_CHOICES = 16
 
 
-class _Unknown:
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-
-
 @dataclass(frozen=True)
-class Glob:
-    """A string known only in part: unknown stretches are `*`."""
+class Env:
+    """Where an expression is evaluated: its scope (the module or a function)
+    and the names bound there by unrolled loops or a call's arguments."""
 
-    pattern: str
-
-
-@dataclass(frozen=True)
-class DictValue:
-    """A dict with string keys; each value keeps the node that set it."""
-
-    entries: Mapping[str, tuple[Value, cst.CSTNode]]
-    # True when a part could not be resolved (an unknown `**` spread).
-    partial: bool = False
-
-
-@dataclass(frozen=True)
-class ListValue:
-    items: tuple[Value, ...]
-    partial: bool = False
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of several values, e.g. both branches of `a if c else b`."""
-
-    options: tuple[Value, ...]
-
-
-Value = (
-    str
-    | int
-    | float
-    | bool
-    | None
-    | Glob
-    | DictValue
-    | ListValue
-    | Choice
-    | tuple["Value", ...]
-    | _Unknown
-)
-
-
-@dataclass(frozen=True)
-class Testcase:
-    """One testcase and where each flag it sets was given."""
-
-    context: str
-    component: str
-    testcase: str
-    flags: Mapping[str, cst.CSTNode] = field(default_factory=dict)
-
-
-def is_glob(name: str) -> bool:
-    return WILDCARD in name
-
-
-# --------------------------------------------------------------------------- scopes
-
-
-class TestcaseScanner(cst.BatchableCSTVisitor):
-    """Records, in one walk, what evaluating the registrations needs: each
-    scope's assignments, list mutations and returns, module-level functions,
-    the `for` loops around each node and the places a flag can be given.
-
-    Batchable, so it rides along the engine's single walk of a file; then
-    `testcases()` evaluates the registrations without walking again.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.module: cst.Module | None = None
-        self._scopes: list[cst.CSTNode] = []
-        self._loops: list[list[cst.For]] = []
-        # node -> (its scope: Module or FunctionDef, the loops it runs in)
-        self.where: dict[cst.CSTNode, tuple[cst.CSTNode, tuple[cst.For, ...]]] = {}
-        self.functions: dict[str, cst.FunctionDef] = {}
-        self.assignments: dict[cst.CSTNode, dict[str, list[cst.BaseExpression]]] = {}
-        self.mutations: dict[cst.CSTNode, dict[str, list[cst.CSTNode]]] = {}
-        self.returns: dict[cst.CSTNode, list[cst.Return]] = {}
-        self.register_calls: list[cst.Call] = []
-        # Where a flag may be given, in source order, by kind.
-        self.flag_keys: list[cst.DictElement] = []
-        self.spreads: list[cst.StarredDictElement] = []
-        self.keywords: list[cst.Arg] = []
-        # The dict literal or call each flag key or keyword is written in.
-        self.enclosing: dict[cst.CSTNode, cst.Dict | cst.Call] = {}
-        self._containers: list[cst.Dict | cst.Call] = []
-
-    def _record(self, node: cst.CSTNode) -> cst.CSTNode:
-        scope = self._scopes[-1]
-        self.where[node] = (scope, tuple(self._loops[-1]))
-        return scope
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self.module = node
-        self._scopes = [node]
-        self._loops = [[]]
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._scopes[-1] is self.module:
-            self.functions[node.name.value] = node
-
-    def visit_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._scopes.append(node)
-        self._loops.append([])
-
-    def leave_FunctionDef_body(self, node: cst.FunctionDef) -> None:
-        self._scopes.pop()
-        self._loops.pop()
-
-    def visit_For_body(self, node: cst.For) -> None:
-        self._loops[-1].append(node)
-
-    def leave_For_body(self, node: cst.For) -> None:
-        self._loops[-1].pop()
-
-    def _bind(self, node: cst.CSTNode, name: str, value: cst.BaseExpression) -> None:
-        scope = self._record(node)
-        self.assignments.setdefault(scope, {}).setdefault(name, []).append(value)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self._bind(node, target.target.value, node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.value is not None:
-            self._bind(node, node.target.value, node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name) and isinstance(
-            node.operator, cst.AddAssign
-        ):
-            scope = self._record(node)
-            self.mutations.setdefault(scope, {}).setdefault(
-                node.target.value, []
-            ).append(node)
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.returns.setdefault(self._record(node), []).append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.attr.value in ("append", "extend")
-        ):
-            scope = self._record(node)
-            self.mutations.setdefault(scope, {}).setdefault(
-                func.value.value, []
-            ).append(node)
-        if _callee_name(func) in REGISTER_FUNCTIONS:
-            self.register_calls.append(node)
-        self._record(node)
-        self._containers.append(node)
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        key = node.key
-        if (
-            isinstance(key, (cst.SimpleString, cst.ConcatenatedString))
-            and key.evaluated_value in FLAGS
-        ):
-            self.flag_keys.append(node)
-            self.enclosing[node] = self._containers[-1]
-
-    def visit_Dict(self, node: cst.Dict) -> None:
-        self._record(node)
-        self._containers.append(node)
-
-    def leave_Dict(self, original_node: cst.Dict) -> None:
-        self._containers.pop()
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        self._containers.pop()
-
-    def visit_StarredDictElement(self, node: cst.StarredDictElement) -> None:
-        self.spreads.append(node)
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.star == "**" or (
-            node.keyword is not None and node.keyword.value in FLAGS
-        ):
-            self.keywords.append(node)
-            # A class's keywords are Args too; only calls enclose a testcase.
-            if node.keyword is not None and self._containers:
-                self.enclosing[node] = self._containers[-1]
-
-    def testcases(self) -> list[Testcase]:
-        """Every testcase registered in the walked module, with its flags."""
-        assert self.module is not None, "walk a module first"
-        return _testcases(self)
-
-
-def _callee_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
-
-
-# ----------------------------------------------------------------------- evaluation
-
-
-@dataclass(frozen=True)
-class _Env:
     scope: cst.CSTNode
     bindings: Mapping[str, Value]
 
 
-class _Evaluator:
+class Evaluator:
+    """Folds the expressions of one module, with what `TestcaseScanner`
+    recorded of it in the walk."""
+
     def __init__(self, module: cst.Module, scopes: TestcaseScanner) -> None:
         self.module = module
         self.scopes = scopes
@@ -267,45 +58,45 @@ class _Evaluator:
 
     def envs_at(
         self, node: cst.CSTNode, base: Mapping[str, Value] | None = None
-    ) -> list[_Env]:
+    ) -> list[Env]:
         """Environments to evaluate `node` in: one per iteration of the `for`
         loops around it (within its function) that fold, else one."""
         scope, loops = self.scopes.where.get(node, (self.module, ()))
-        envs = [_Env(scope, dict(base or {}))]
+        envs = [Env(scope, dict(base or {}))]
         for loop in loops:
             envs = self._unroll(envs, loop.target, loop.iter)
         return envs
 
     def _unroll(
         self,
-        envs: list[_Env],
+        envs: list[Env],
         target: cst.BaseExpression,
         iterable: cst.BaseExpression,
-    ) -> list[_Env]:
+    ) -> list[Env]:
         """Each environment once per item of `iterable` in it, with `target`
         bound to the item; once, with `target` unknown, when the items are
         unknown or too many."""
-        expanded: list[_Env] = []
+        expanded: list[Env] = []
         for env in envs:
             values = self.iterate(self.evaluate(iterable, env))
             if values is None or len(envs) * len(values) > _MAX_BINDINGS:
                 bound = dict(env.bindings)
                 bound.update(_unknown_targets(target))
-                expanded.append(_Env(env.scope, bound))
+                expanded.append(Env(env.scope, bound))
                 continue
             for value in values:
                 bound = dict(env.bindings)
                 bound.update(_bind_target(target, value))
-                expanded.append(_Env(env.scope, bound))
+                expanded.append(Env(env.scope, bound))
         return expanded
 
     def function_env(
-        self, function: cst.FunctionDef, call: cst.Call | None, caller: _Env | None
+        self, function: cst.FunctionDef, call: cst.Call | None, caller: Env | None
     ) -> dict[str, Value]:
         bindings: dict[str, Value] = {}
         params = function.params
         positional = [*params.posonly_params, *params.params]
-        module_env = _Env(self.module, {})
+        module_env = Env(self.module, {})
         for param in [*positional, *params.kwonly_params]:
             default = param.default
             bindings[param.name.value] = (
@@ -327,7 +118,7 @@ class _Evaluator:
                     index += 1
         return bindings
 
-    def lookup(self, name: str, env: _Env) -> Value:
+    def lookup(self, name: str, env: Env) -> Value:
         if name in env.bindings:
             return env.bindings[name]
         if name in ("True", "False", "None"):
@@ -337,7 +128,7 @@ class _Evaluator:
         if assigned is None and scope is not self.module:
             scope = self.module
             assigned = self.scopes.assignments.get(scope, {}).get(name)
-            env = _Env(self.module, {})
+            env = Env(self.module, {})
         if assigned is None:
             return UNKNOWN
         key = (id(scope), name)
@@ -346,10 +137,10 @@ class _Evaluator:
         self.active.add(key)
         try:
             values = [self.evaluate(expression, env) for expression in assigned]
-            value = values[0] if len(values) == 1 else _choice(values)
+            value = values[0] if len(values) == 1 else choice(values)
             mutations = self.scopes.mutations.get(scope, {}).get(name, [])
             if mutations:
-                value = _choice(
+                value = choice(
                     [
                         self._apply_mutations(option, mutations, env)
                         if isinstance(option, ListValue)
@@ -364,7 +155,7 @@ class _Evaluator:
             self.active.discard(key)
 
     def _apply_mutations(
-        self, value: ListValue, mutations: Sequence[cst.CSTNode], env: _Env
+        self, value: ListValue, mutations: Sequence[cst.CSTNode], env: Env
     ) -> ListValue:
         items = list(value.items)
         partial = value.partial
@@ -410,7 +201,7 @@ class _Evaluator:
                 self.merged.add(origin)
         return spread.partial
 
-    def evaluate(self, node: cst.BaseExpression, env: _Env) -> Value:
+    def evaluate(self, node: cst.BaseExpression, env: Env) -> Value:
         if self.depth > _MAX_DEPTH:
             return UNKNOWN
         self.depth += 1
@@ -419,14 +210,12 @@ class _Evaluator:
         finally:
             self.depth -= 1
 
-    def _evaluate(self, node: cst.BaseExpression, env: _Env) -> Value:
+    def _evaluate(self, node: cst.BaseExpression, env: Env) -> Value:
         if isinstance(node, cst.SimpleString):
             evaluated = node.evaluated_value
             return evaluated if isinstance(evaluated, str) else UNKNOWN
         if isinstance(node, cst.ConcatenatedString):
-            return _concat(
-                self.evaluate(node.left, env), self.evaluate(node.right, env)
-            )
+            return concat(self.evaluate(node.left, env), self.evaluate(node.right, env))
         if isinstance(node, cst.FormattedString):
             return self._format(node, env)
         if isinstance(node, cst.Integer):
@@ -454,7 +243,7 @@ class _Evaluator:
                 return tuple(items)
             return ListValue(tuple(items), partial)
         if isinstance(node, cst.IfExp):
-            return _choice(
+            return choice(
                 [self.evaluate(node.body, env), self.evaluate(node.orelse, env)]
             )
         if isinstance(node, cst.BinaryOperation):
@@ -467,7 +256,7 @@ class _Evaluator:
             return self._list_comp(node, env)
         return UNKNOWN
 
-    def _format(self, node: cst.FormattedString, env: _Env) -> Value:
+    def _format(self, node: cst.FormattedString, env: Env) -> Value:
         parts: list[str] = []
         exact = True
         for part in node.parts:
@@ -489,10 +278,10 @@ class _Evaluator:
                     continue
             parts.append(WILDCARD)
             exact = False
-        text = _collapse("".join(parts))
+        text = collapse("".join(parts))
         return text if exact else Glob(text)
 
-    def _dict(self, node: cst.Dict, env: _Env) -> Value:
+    def _dict(self, node: cst.Dict, env: Env) -> Value:
         entries: dict[str, tuple[Value, cst.CSTNode]] = {}
         partial = False
         for element in node.elements:
@@ -508,16 +297,16 @@ class _Evaluator:
                 partial = True
         return DictValue(entries, partial)
 
-    def _binary(self, node: cst.BinaryOperation, env: _Env) -> Value:
+    def _binary(self, node: cst.BinaryOperation, env: Env) -> Value:
         left = self.evaluate(node.left, env)
         right = self.evaluate(node.right, env)
         lefts = left.options if isinstance(left, Choice) else (left,)
         rights = right.options if isinstance(right, Choice) else (right,)
         if len(lefts) * len(rights) > _MAX_CHOICES:
             return UNKNOWN
-        return _choice([_combine(node.operator, a, b) for a in lefts for b in rights])
+        return choice([combine(node.operator, a, b) for a in lefts for b in rights])
 
-    def _subscript(self, node: cst.Subscript, env: _Env) -> Value:
+    def _subscript(self, node: cst.Subscript, env: Env) -> Value:
         container = self.evaluate(node.value, env)
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return UNKNOWN
@@ -532,7 +321,7 @@ class _Evaluator:
                 return items[index]
         return UNKNOWN
 
-    def _call(self, node: cst.Call, env: _Env) -> Value:
+    def _call(self, node: cst.Call, env: Env) -> Value:
         func = node.func
         if isinstance(func, cst.Name):
             name = func.value
@@ -586,7 +375,7 @@ class _Evaluator:
         return UNKNOWN
 
     def _call_function(
-        self, function: cst.FunctionDef, call: cst.Call, caller: _Env
+        self, function: cst.FunctionDef, call: cst.Call, caller: Env
     ) -> Value:
         key = (id(function), "<return>")
         if key in self.active:
@@ -601,11 +390,11 @@ class _Evaluator:
                     continue
                 for env in self.envs_at(statement, base):
                     results.append(self.evaluate(statement.value, env))
-            return _choice(results) if results else None
+            return choice(results) if results else None
         finally:
             self.active.discard(key)
 
-    def _dict_call(self, node: cst.Call, env: _Env) -> Value:
+    def _dict_call(self, node: cst.Call, env: Env) -> Value:
         entries: dict[str, tuple[Value, cst.CSTNode]] = {}
         partial = False
         for arg in node.args:
@@ -616,7 +405,7 @@ class _Evaluator:
                 partial = self._merge(entries, value, arg) or partial
         return DictValue(entries, partial)
 
-    def _list_comp(self, node: cst.ListComp, env: _Env) -> Value:
+    def _list_comp(self, node: cst.ListComp, env: Env) -> Value:
         envs = [env]
         clause: cst.CompFor | None = node.for_in
         while clause is not None:
@@ -667,14 +456,14 @@ def _unknown_targets(target: cst.BaseExpression) -> dict[str, Value]:
     return {}
 
 
-def _combine(operator: cst.BaseBinaryOp, left: Value, right: Value) -> Value:
+def combine(operator: cst.BaseBinaryOp, left: Value, right: Value) -> Value:
     if isinstance(operator, cst.Add):
         if isinstance(left, ListValue) and isinstance(right, ListValue):
             return ListValue(left.items + right.items, left.partial or right.partial)
         if isinstance(left, tuple) and isinstance(right, tuple):
             return left + right
-        if _is_text(left) or _is_text(right):
-            return _concat(left, right)
+        if is_text(left) or is_text(right):
+            return concat(left, right)
     if (
         isinstance(left, int)
         and isinstance(right, int)
@@ -688,186 +477,3 @@ def _combine(operator: cst.BaseBinaryOp, left: Value, right: Value) -> Value:
         if isinstance(operator, cst.Multiply):
             return left * right
     return UNKNOWN
-
-
-def _is_text(value: Value) -> bool:
-    return isinstance(value, (str, Glob))
-
-
-def _concat(left: Value, right: Value) -> Value:
-    if isinstance(left, str) and isinstance(right, str):
-        return left + right
-    return Glob(_collapse(_pattern(left) + _pattern(right)))
-
-
-def _pattern(value: Value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Glob):
-        return value.pattern
-    return WILDCARD
-
-
-def _collapse(pattern: str) -> str:
-    while WILDCARD * 2 in pattern:
-        pattern = pattern.replace(WILDCARD * 2, WILDCARD)
-    return pattern
-
-
-def _choice(values: Sequence[Value]) -> Value:
-    options: list[Value] = []
-    for value in values:
-        for option in value.options if isinstance(value, Choice) else (value,):
-            if option not in options:
-                options.append(option)
-    return options[0] if len(options) == 1 else Choice(tuple(options))
-
-
-# ------------------------------------------------------------------------ testcases
-
-
-def _names(value: Value, missing: str) -> list[str]:
-    """Every name a value may stand for: exact strings and globs."""
-    if value is None:
-        return [missing]
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Glob):
-        return [value.pattern]
-    if isinstance(value, Choice):
-        names: list[str] = []
-        for option in value.options:
-            for name in _names(option, missing):
-                if name not in names:
-                    names.append(name)
-        return names
-    return [WILDCARD]
-
-
-def _testcase_dicts(value: Value) -> list[DictValue]:
-    if isinstance(value, DictValue):
-        return [value]
-    if isinstance(value, Choice):
-        return [d for option in value.options for d in _testcase_dicts(option)]
-    if isinstance(value, (ListValue, tuple)):
-        items = value.items if isinstance(value, ListValue) else value
-        return [d for item in items for d in _testcase_dicts(item)]
-    return []
-
-
-def _is_set(value: Value) -> bool:
-    """A flag counts unless it is known to be falsy (unknown errs towards set)."""
-    if isinstance(value, Choice):
-        return any(_is_set(option) for option in value.options)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return bool(value)
-    if isinstance(value, ListValue):
-        return bool(value.items) or value.partial
-    return True
-
-
-def _metadata(call: cst.Call, evaluator: _Evaluator, env: _Env) -> DictValue:
-    entries: dict[str, tuple[Value, cst.CSTNode]] = {}
-    partial = False
-    for arg in call.args:
-        if arg.keyword is not None:
-            entries[arg.keyword.value] = (evaluator.evaluate(arg.value, env), arg)
-        elif arg.star == "**":
-            spread = evaluator.evaluate(arg.value, env)
-            if isinstance(spread, DictValue):
-                entries.update(spread.entries)
-                partial = partial or spread.partial
-            else:
-                partial = True
-    return DictValue(entries, partial)
-
-
-def extract_testcases(module: cst.Module) -> list[Testcase]:
-    """Every testcase registered in the module, with the flags it sets."""
-    scanner = TestcaseScanner()
-    cst.visit_batched(module, [scanner])
-    return scanner.testcases()
-
-
-def _testcases(scanner: TestcaseScanner) -> list[Testcase]:
-    assert scanner.module is not None
-    evaluator = _Evaluator(scanner.module, scanner)
-    found: list[Testcase] = []
-    seen: set[tuple[str, str, str, tuple[tuple[str, int], ...]]] = set()
-    for call in scanner.register_calls:
-        for env in evaluator.envs_at(call):
-            metadata = _metadata(call, evaluator, env)
-            contexts = _names(_get(metadata, "context"), MISSING)
-            components = _names(_get(metadata, "component"), MISSING)
-            testcases = _get(metadata, "testcases")
-            for case in _testcase_dicts(testcases):
-                names = _names(_get(case, "testcase"), MISSING)
-                flags = {
-                    flag: case.entries[flag][1]
-                    for flag in FLAGS
-                    if flag in case.entries and _is_set(case.entries[flag][0])
-                }
-                for context, component, name in itertools.product(
-                    contexts, components, names
-                ):
-                    key = (
-                        context,
-                        component,
-                        name,
-                        tuple(sorted((f, id(n)) for f, n in flags.items())),
-                    )
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    found.append(Testcase(context, component, name, flags))
-    attributed = {node for case in found for node in case.flags.values()}
-    found += _unattributed(scanner, evaluator, attributed | evaluator.merged)
-    return found
-
-
-def _unattributed(
-    scanner: TestcaseScanner, evaluator: _Evaluator, attributed: set[cst.CSTNode]
-) -> list[Testcase]:
-    """Flags the registrations did not account for: testcases defined where the
-    analysis cannot follow (another module, an unknown helper). They still count,
-    under an unknown context and component and the name written beside them, so
-    moving a testcase out of sight never drops its flag silently."""
-    found = []
-    sites: list[cst.DictElement | cst.Arg] = [*scanner.flag_keys, *scanner.keywords]
-    for site in sites:
-        container = scanner.enclosing.get(site)
-        if site in attributed or container is None:
-            continue
-        flag = (
-            site.keyword.value
-            if isinstance(site, cst.Arg) and site.keyword is not None
-            else None
-        )
-        if isinstance(site, cst.DictElement):
-            key = site.key
-            assert isinstance(key, (cst.SimpleString, cst.ConcatenatedString))
-            flag = str(key.evaluated_value)
-        assert flag is not None
-        names: list[str] = []
-        set_somewhere = False
-        for env in evaluator.envs_at(container):
-            if not _is_set(evaluator.evaluate(site.value, env)):
-                continue
-            set_somewhere = True
-            written = (
-                evaluator.evaluate(container, env)
-                if isinstance(container, cst.Dict)
-                else _metadata(container, evaluator, env)
-            )
-            name = _get(written, "testcase") if isinstance(written, DictValue) else None
-            names += [n for n in _names(name, MISSING) if n not in names]
-        if set_somewhere:
-            found += [Testcase(WILDCARD, WILDCARD, n, {flag: site}) for n in names]
-    return found
-
-
-def _get(metadata: DictValue, key: str) -> Value:
-    found = metadata.entries.get(key)
-    if found is not None:
-        return found[0]
-    return UNKNOWN if metadata.partial else None
