@@ -555,3 +555,41 @@ def test_sync_refuses_a_bad_allowlist(
         "reason must be a non-empty string\n"
     )
     assert (tmp_path / "guardrails-allowlist.toml").read_text() == bad
+
+
+def test_check_and_sync_agree_on_what_was_analysed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What GR302 calls stale is what `sync --prune` removes: a file with a
+    syntax error keeps its entries only when it mentions a flag; a file without
+    flags, broken or not, cannot set the flag its entry names."""
+
+    def entry(name: str, file: str) -> str:
+        return ENTRY_ADD_CONST.replace("add_const", name).replace("add.py", file)
+
+    write(
+        tmp_path,
+        {
+            "jax2onnx/plugins/add.py": PLUGIN + "\ndef broken(:\n",
+            "jax2onnx/plugins/mul.py": "def broken(:\n",
+            "jax2onnx/plugins/sub.py": "VALUE = 1\n",
+            "guardrails-allowlist.toml": "\n".join(
+                [
+                    entry("add_const", "add.py"),
+                    entry("mul_gone", "mul.py"),
+                    entry("sub_gone", "sub.py"),
+                ]
+            ),
+        },
+    )
+    entries = load_allowlist(tmp_path / "guardrails-allowlist.toml").entries
+    by_line = {entry.line: entry.testcase for entry in entries}
+    stale_by_check = {by_line[f.line] for f in gr3(tmp_path, "GR302")}
+
+    assert sync(tmp_path, "--prune") == 0
+    assert "jax2onnx/plugins/mul.py:" in capsys.readouterr().err
+    kept = load_allowlist(tmp_path / "guardrails-allowlist.toml").entries
+    pruned_by_sync = {entry.testcase for entry in entries} - {
+        entry.testcase for entry in kept
+    }
+    assert stale_by_check == pruned_by_sync == {"mul_gone", "sub_gone"}

@@ -6,10 +6,9 @@ neither LibCST nor the allowlist."""
 
 from __future__ import annotations
 
-import re
+from guardrails.analysis.harness import FLAG_TEXT
 
 COLLECTOR_NAME = "testcase-flags"
-# Every flag is spelled out somewhere in the file that sets it (a literal key, a
-# keyword argument or a module-level dict merged in), so files without either
-# name cannot hold one and are not parsed.
-FLAG_PRESCAN = re.compile(r"run_only_f32_variant|skip_numeric_validation")
+# Files without a flag's name cannot set one and are not parsed; the allowlist
+# judges a file without facts by the same text (`allowlist.checked_file`).
+FLAG_PRESCAN = FLAG_TEXT

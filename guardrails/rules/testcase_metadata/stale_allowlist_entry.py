@@ -3,13 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from guardrails.allowlist import (
-    CheckedFile,
-    FlaggedTestcase,
-    allowlist_name,
-    load_allowlist,
-    stale_entries,
-)
+from guardrails.allowlist import checked_file, load_allowlist, stale_entries
 from guardrails.engine.paths import display_path
 from guardrails.rules.base import ProjectContext, Rule, Sample
 from guardrails.rules.testcase_metadata import COLLECTOR_NAME, FLAG_PRESCAN
@@ -102,17 +96,7 @@ class StaleAllowlistEntry(Rule):
         checked = []
         for path in project.checked_files:
             facts = project.facts.get(shown_paths[path], {}).get(COLLECTOR_NAME)
-            name, anchor = allowlist_name(path, config.root)
-            checked.append(
-                CheckedFile(
-                    relative_path=name,
-                    anchor=anchor,
-                    flagged=tuple(
-                        FlaggedTestcase.from_json(fact) for fact in facts or ()
-                    ),
-                    analysed=facts is not None or not _may_flag(path),
-                )
-            )
+            checked.append(checked_file(path, facts, config.root))
         shown_allowlist = display_path(config.allowlist_path, _display_base(project))
         lines = allowlist.text.splitlines()
         for entry in stale_entries(allowlist, checked, config.root):
@@ -146,12 +130,3 @@ def _display_base(project: ProjectContext) -> Path:
         if not Path(shown).is_absolute() and path.as_posix().endswith("/" + shown):
             return Path(path.as_posix()[: -len(shown) - 1] or "/")
     return Path.cwd()
-
-
-def _may_flag(path: Path) -> bool:
-    """Whether a file without facts could still set a flag: it mentions one but
-    could not be analysed (unreadable, or a syntax error reported as GR001)."""
-    try:
-        return FLAG_PRESCAN.search(path.read_text(encoding="utf-8")) is not None
-    except (OSError, UnicodeDecodeError):
-        return True

@@ -1,0 +1,182 @@
+"""`guardrails allowlist sync`: scan the files with the check's engine, add an
+entry for each flag no entry covers (copied from jax2onnx's own skip lists when
+one covers it, else with reason "baseline"), with `--prune` drop stale entries."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from guardrails.allowlist.model import CheckedFile, Entry, FlaggedTestcase, checked_file
+from guardrails.allowlist.staleness import stale_entries
+from guardrails.allowlist.toml_text import (
+    append_entries,
+    load_allowlist,
+    parse_allowlist,
+    remove_entries,
+    render_allow,
+    write_atomically,
+)
+from guardrails.analysis.harness import WILDCARD
+from guardrails.engine.paths import display_path
+
+if TYPE_CHECKING:
+    from guardrails.allowlist.model import Allowlist
+    from guardrails.config import Config
+
+BASELINE_REASON = "baseline"
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    added: tuple[tuple[FlaggedTestcase, str], ...]  # (flagged testcase, its file)
+    stale: tuple[Entry, ...]
+    text: str  # the allowlist after the change
+    # Entries copied from jax2onnx's own skip lists (`upstream` of `plan_sync`).
+    imported: tuple[Entry, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added) or bool(self.stale) or bool(self.imported)
+
+
+def plan_sync(
+    allowlist: Allowlist,
+    checked: Sequence[CheckedFile],
+    root: Path,
+    prune: bool,
+    upstream: Sequence[Entry] = (),
+) -> SyncPlan:
+    """New entries for the flags no entry covers: copied from `upstream` (the
+    entries of jax2onnx's own skip lists) when one covers the flag, with its
+    reason, else a `baseline` entry; with `prune`, stale entries removed."""
+    added: list[tuple[FlaggedTestcase, str]] = []
+    imported: list[Entry] = []
+    planned: list[Entry] = []
+    blocks: list[str] = []
+    for file in checked:
+        for flagged in file.flagged:
+            if allowlist.covers(flagged) or any(e.covers(flagged) for e in planned):
+                continue
+            source = next((e for e in upstream if e.covers(flagged)), None)
+            if source is None:
+                entry = Entry(
+                    flagged.flag,
+                    flagged.context,
+                    flagged.component,
+                    flagged.testcase,
+                    BASELINE_REASON,
+                    file.relative_path,
+                    0,
+                )
+                added.append((flagged, file.relative_path))
+                blocks.append(render_allow(entry, every_key=True))
+            else:
+                # A whole context's entry belongs to no one file.
+                whole = (source.component, source.testcase) == (WILDCARD, WILDCARD)
+                entry = replace(
+                    source, file=None if whole else file.relative_path, line=0
+                )
+                imported.append(entry)
+                blocks.append(render_allow(entry))
+            planned.append(entry)
+    stale = tuple(stale_entries(allowlist, checked, root)) if prune else ()
+    text = remove_entries(allowlist.text, (entry.line for entry in stale))
+    text = append_entries(text, blocks)
+    return SyncPlan(tuple(added), stale, text, tuple(imported))
+
+
+def scan(
+    files: Sequence[Path], config: Config, cwd: Path
+) -> tuple[list[CheckedFile], list[str]]:
+    """Every flagged testcase in `files`, read by the check engine's collector;
+    also the one-line reasons files could not be analysed."""
+    from guardrails.engine.catalogue import RuleSet
+    from guardrails.engine.file_check import job_for
+    from guardrails.engine.parallel import check_jobs
+    from guardrails.rules import select_rules
+    from guardrails.rules.testcase_metadata import COLLECTOR_NAME
+
+    # GR301 brings the flag collector; the always-on GR0 rules say which files
+    # could not be read or parsed, to warn that their flags are not synced.
+    rules = RuleSet(select_rules(["GR301"], ()))
+    jobs = [job_for(path, config, cwd) for path in files]
+    # The engine's worker pool, as `check` uses it; results come in any order.
+    results = dict(check_jobs(jobs, config, rules, None))
+    checked = []
+    problems = []
+    for path, job in zip(files, jobs, strict=True):
+        result = results[job]
+        facts = result.facts.get(COLLECTOR_NAME)
+        problems += [
+            f"{finding.path}:{finding.line}: {finding.message}"
+            for finding in result.findings
+        ]
+        checked.append(checked_file(path, facts, config.root))
+    return checked, problems
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
+    from guardrails.analysis.upstream_skip_lists import skip_lists
+    from guardrails.config import load_config
+    from guardrails.engine.paths import collect_files
+    from guardrails.targets import target_paths
+
+    cwd = Path.cwd()
+    config = load_config(args.config)
+    files = collect_files(
+        target_paths(args.paths, args.package), config.root, config.all_excludes
+    )
+    allowlist = load_allowlist(config.allowlist_path)
+    checked, problems = scan(files, config, cwd)
+    for problem in problems:
+        print(
+            f"guardrails: warning: {problem} (its flags are not synced)",
+            file=sys.stderr,
+        )
+
+    # jax2onnx's own skip lists: copied in with their reasons (one allowlist).
+    upstream = skip_lists(config)
+    if upstream.note is not None:
+        print(f"guardrails: warning: {upstream.note}", file=sys.stderr)
+    plan = plan_sync(allowlist, checked, config.root, args.prune, upstream.entries)
+    shown = display_path(config.allowlist_path, cwd)
+    for flagged, file in plan.added:
+        print(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
+    for entry in plan.imported:
+        print(f"+ {entry.describe()} ({entry.reason})")
+    unused = [
+        entry
+        for entry in upstream.entries
+        if not any(
+            entry.covers(flagged) for file in checked for flagged in file.flagged
+        )
+    ]
+    if unused:
+        print(
+            f"{len(unused)} entries of {config.upstream_skip_lists} cover no flagged "
+            "testcase among these files (not imported)"
+        )
+    for entry in plan.stale:
+        print(f"- {entry.describe()} ({shown}:{entry.line})")
+    if not args.prune:
+        kept = stale_entries(allowlist, checked, config.root)
+        if kept:
+            print(f"{len(kept)} stale entries kept (use --prune to remove them)")
+    if not plan.changed:
+        print(f"{shown}: up to date ({len(allowlist.entries)} entries)")
+        return 0
+    # Check that what is about to be written reads back, before replacing the file.
+    parse_allowlist(config.allowlist_path, plan.text)
+    write_atomically(config.allowlist_path, plan.text)
+    added = len(plan.added) + len(plan.imported)
+    print(
+        f"{shown}: added {added}, removed {len(plan.stale)}, "
+        f"{len(allowlist.entries) + added - len(plan.stale)} entries"
+    )
+    return 0
