@@ -8,10 +8,13 @@ installed jax2onnx release and equimo, the findings must be identical.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import guardrails.rules
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
@@ -25,6 +28,13 @@ SAMPLES = [
     for rule in all_rules()
     for n, sample in enumerate((*rule.VALID, *rule.INVALID))
 ]
+
+
+# The second-stage pre-scans of each rule family, beside its rules.
+PRESCAN_MODULES = sorted(
+    f"guardrails.rules.{path.parent.name}.prescans"
+    for path in Path(guardrails.rules.__file__).parent.glob("*/prescans.py")
+)
 
 
 def _check(target: Path, root: Path, cwd: Path, *, use_prescan: bool) -> CheckResult:
@@ -202,3 +212,41 @@ def test_left_out_bodies_and_values_change_no_testcase(
     _write(tmp_path, "jax2onnx/plugins/cases.py", text)
     scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
     assert any(f.code == "GR301" for f in scanned.findings)
+
+
+def test_syntax_prescans_live_in_their_familys_prescans_module() -> None:
+    families = set()
+    for rule in all_rules():
+        if rule.syntax_prescan is not None:
+            family = rule.__module__.rsplit(".", 1)[0]
+            assert rule.syntax_prescan.__module__ == f"{family}.prescans", rule.code
+            families.add(rule.syntax_prescan.__module__)
+    assert sorted(families) == PRESCAN_MODULES
+    assert len(PRESCAN_MODULES) == 2
+
+
+@pytest.mark.parametrize(
+    "module", ["guardrails.analysis.syntax_prescans", *PRESCAN_MODULES]
+)
+def test_prescan_modules_import_neither_libcst_nor_a_rule(
+    tmp_path: Path, module: str
+) -> None:
+    # The engine asks them before it decides whether a file needs LibCST.
+    probe = (
+        f"import sys, {module}\n"
+        "print([m for m in sys.modules if m.split('.')[0] == 'libcst'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('guardrails.rules.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    libcst, rules = result.stdout.splitlines()
+    assert libcst == "[]"
+    # Only the module itself and its family package: no rule module.
+    family = module.rsplit(".", 1)[0]
+    expected = [family, module] if family.startswith("guardrails.rules.") else []
+    assert rules == repr(expected)

@@ -1,4 +1,4 @@
-"""Second-stage pre-scans, on CPython's syntax tree rather than the text.
+"""The syntax index second-stage pre-scans ask: CPython's tree, not the text.
 
 A rule's text pre-scan lets in every file that mentions what it looks for;
 for GR202 and GR203 that is nearly every jax2onnx file (`"callable"` is in
@@ -10,29 +10,19 @@ keep the file from LibCST: is there anything this rule could report?
 Each answer must be conservative, like the text pre-scans: "yes" too often
 costs a parse, "no" wrongly loses a finding (tests/test_prescan.py compares
 every finding with and without pre-scans on the samples and on real trees).
-So each mirrors, loosely, the first thing its rule checks. No LibCST here: this
-runs before the engine decides whether to import it.
+So each mirrors, loosely, the first thing its rule checks. They live beside
+their rules, in LibCST-free modules (`rules/randomness/prescans.py`,
+`rules/upstream_policy/prescans.py`); this module is what they share: the
+index of a file's tree, built once in one walk. No LibCST here either: this runs
+before the engine decides whether to import it.
 """
 
 from __future__ import annotations
 
 import ast
-from bisect import bisect_right
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
-
-from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
-from guardrails.config import Config
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-
-# Last parts of the `jax.random` functions that make keys: `split`, `PRNGKey`...
-_PRODUCER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in KEY_PRODUCERS)
-# ... and of every seeder: `Rngs`, `seed`, `manual_seed`, `default_rng`...
-_SEEDER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in SEEDERS)
-# What GR202 takes as building no module at import: the harness's factories.
-_LAZY_FACTORIES = frozenset({"construct_and_call", "make_callable_factory"})
 
 
 @dataclass
@@ -55,7 +45,7 @@ class SyntaxIndex:
     bare_calls: list[tuple[int, str]] = field(default_factory=list)
     # The module's classes.
     module_classes: set[str] = field(default_factory=set)
-    # `key_body_lines` per `key-names` setting.
+    # GR203's `key_body_lines` (`rules.randomness.prescans`) per `key-names`.
     key_lines: dict[tuple[str, ...], list[int] | None] = field(default_factory=dict)
 
     @classmethod
@@ -130,192 +120,3 @@ def _nodes(tree: ast.AST) -> list[ast.AST]:
             elif isinstance(value, ast.AST):
                 stack.append(value)
     return found
-
-
-def _parameters(function: Function) -> Iterator[ast.arg]:
-    arguments = function.args
-    yield from arguments.posonlyargs
-    yield from arguments.args
-    yield from arguments.kwonlyargs
-    if arguments.vararg is not None:
-        yield arguments.vararg
-    if arguments.kwarg is not None:
-        yield arguments.kwarg
-
-
-def _root_name(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _may_call(call: ast.Call, imported: dict[str, str], names: frozenset[str]) -> bool:
-    """Whether `call` could qualify (as `ImportMap.qualify` does) to a function
-    whose last name is one of `names`: it ends so, and reaches back to an import."""
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        root = _root_name(func)
-        return func.attr in names and root is not None and root in imported
-    if isinstance(func, ast.Name) and func.id in imported:
-        return imported[func.id].rsplit(".", 1)[-1] in names
-    return False
-
-
-def may_seed(index: SyntaxIndex, config: Config) -> bool:
-    """GR201 reports calls to seeders (`PRNGKey`, `nnx.Rngs`, `np.random.seed`...)
-    reached through an import; a file with no such call anywhere has none at
-    import time."""
-    return any(_may_call(call, index.imported, _SEEDER_NAMES) for call in index.calls)
-
-
-def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
-    """GR203 follows keys only in functions with a key-named parameter and in
-    scopes that call a key producer; a file with neither has nothing to follow.
-    (Annotations and the file's imports decide further; not asked here.)"""
-    if any(_may_call(call, index.imported, _PRODUCER_NAMES) for call in index.calls):
-        return True
-    return any(
-        fnmatchcase(parameter.arg, pattern)
-        for function in index.functions
-        for parameter in _parameters(function)
-        for pattern in config.key_names
-    )
-
-
-def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
-    """Lines where GR203 may start following a key: each key producer call and
-    each function or lambda with a key-named parameter. None when a producer
-    may run outside every function (GR203 then follows the module's top level,
-    into any function it calls: every body may matter)."""
-    if config.key_names in index.key_lines:
-        return index.key_lines[config.key_names]
-    lines = [
-        call.lineno
-        for call in index.calls
-        if _may_call(call, index.imported, _PRODUCER_NAMES)
-    ]
-    spans = [
-        (function.lineno, function.end_lineno or function.lineno)
-        for function in index.functions
-        if not isinstance(function, ast.Lambda)
-    ]
-    at_top = not _all_within(lines, spans)
-    lines += [
-        function.lineno
-        for function in index.functions
-        if any(
-            fnmatchcase(parameter.arg, pattern)
-            for parameter in _parameters(function)
-            for pattern in config.key_names
-        )
-    ]
-    found = None if at_top else sorted(lines)
-    index.key_lines[config.key_names] = found
-    return found
-
-
-def _all_within(lines: Sequence[int], spans: Sequence[tuple[int, int]]) -> bool:
-    """Whether each of `lines` is in one of the (first, last) `spans`, which may
-    nest or overlap. Their union is looked up by bisection: comparing every line
-    with every span made a file of many functions quadratic."""
-    union: list[list[int]] = []
-    for first, last in sorted(spans):
-        if union and first <= union[-1][1]:
-            union[-1][1] = max(union[-1][1], last)
-        else:
-            union.append([first, last])
-    firsts = [first for first, _ in union]
-    for line in lines:
-        at = bisect_right(firsts, line) - 1
-        if at < 0 or line > union[at][1]:
-            return False
-    return True
-
-
-def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:
-    """Every value GR202 takes as a testcase's callable, and some more."""
-    for node in index.dicts:
-        keys = {
-            key.value
-            for key in node.keys
-            if isinstance(key, ast.Constant) and isinstance(key.value, str)
-        }
-        if {"testcase", "callable"} <= keys:
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value == "callable":
-                    yield value
-    for call in index.calls:
-        if isinstance(call.func, ast.Name) and call.func.id == "dict":
-            keywords = {keyword.arg: keyword.value for keyword in call.keywords}
-            if "testcase" in keywords and "callable" in keywords:
-                yield keywords["callable"]
-
-
-def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
-    values: dict[str, list[ast.expr]] = {}
-    for statement in tree.body:
-        if isinstance(statement, ast.Assign):
-            for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    values.setdefault(target.id, []).append(statement.value)
-        elif (
-            isinstance(statement, ast.AnnAssign)
-            and statement.value is not None
-            and isinstance(statement.target, ast.Name)
-        ):
-            values.setdefault(statement.target.id, []).append(statement.value)
-    return values
-
-
-class _EagerSearch:
-    """A loose `_ModuleScope.eager_build`: could this value be a module built
-    at import? Calls count unless they are the lazy factories or plainly a
-    function of lowercase name whose arguments build nothing either."""
-
-    def __init__(self, index: SyntaxIndex) -> None:
-        self.index = index
-        self.values = _module_values(index.tree)
-
-    def may_build(self, value: ast.expr, seen: frozenset[str] = frozenset()) -> bool:
-        if isinstance(value, ast.Lambda):
-            defaults = [*value.args.defaults, *value.args.kw_defaults]
-            return any(
-                default is not None and self.may_build(default, seen)
-                for default in defaults
-            )
-        if isinstance(value, ast.Name):
-            if value.id in seen:
-                return False
-            return any(
-                self.may_build(bound, seen | {value.id})
-                for bound in self.values.get(value.id, ())
-            )
-        if not isinstance(value, ast.Call):
-            return False
-        last = self._callee_last_name(value.func)
-        if last is None:
-            return True
-        if last in _LAZY_FACTORIES:
-            return False
-        if last.lstrip("_")[:1].isupper() or last in self.index.module_classes:
-            return True
-        arguments = [*value.args, *(keyword.value for keyword in value.keywords)]
-        return any(self.may_build(argument, seen) for argument in arguments)
-
-    def _callee_last_name(self, func: ast.expr) -> str | None:
-        """The callee's last name as `qualify_or_local` would end it, or None
-        when it cannot be told (not a dotted name, or renamed on import)."""
-        if isinstance(func, ast.Attribute):
-            return func.attr if _root_name(func) is not None else None
-        if isinstance(func, ast.Name):
-            imported = self.index.imported.get(func.id)
-            if imported is None or imported.rsplit(".", 1)[-1] == func.id:
-                return func.id
-        return None
-
-
-def may_build_eagerly(index: SyntaxIndex, config: Config) -> bool:
-    """GR202 looks only at testcase callables; a file whose callables are all
-    lambdas, plain names and `construct_and_call(...)` has nothing to report."""
-    search = _EagerSearch(index)
-    return any(search.may_build(value) for value in _testcase_callables(index))

@@ -162,7 +162,7 @@ class Rule(cst.BatchableCSTVisitor):
     # It must be conservative: a file that can hold a finding always matches.
     prescan: ClassVar[re.Pattern[str] | None] = None
     # Asked when the pre-scan matched: a module-level function of a module that
-    # does not import LibCST (`analysis.syntax_prescans`), just as conservative.
+    # does not import LibCST (the family's `prescans`), just as conservative.
     syntax_prescan: ClassVar[SyntaxPrescan | None] = None
     # The function bodies the rule may need: those whose text this matches (or
     # that `needs_body` asks for). Others are parsed as `...` when no active rule

@@ -9,13 +9,16 @@ import libcst as cst
 from guardrails.analysis.imports import ImportMap, dotted_name
 from guardrails.analysis.keyflow import child_nodes, code_of
 from guardrails.analysis.prng import KEY_PRODUCERS
-from guardrails.analysis.syntax_prescans import may_build_eagerly
 from guardrails.rules.base import Rule, Sample
 from guardrails.rules.randomness._common import (
     JAX_KEYS,
     RNGS,
     sample_code,
     short,
+)
+from guardrails.rules.randomness.prescans import (
+    TESTCASE_DICT_KEYS,
+    may_build_eagerly,
 )
 
 
@@ -32,7 +35,7 @@ def _testcase_callables(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
                 and isinstance(element.key, cst.SimpleString)
                 and isinstance(element.key.evaluated_value, str)
             }
-            if "testcase" in entries and "callable" in entries:
+            if entries.keys() >= TESTCASE_DICT_KEYS:
                 yield entries["callable"]
         elif (
             isinstance(current, cst.Call)
@@ -42,7 +45,7 @@ def _testcase_callables(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
             keywords = {
                 arg.keyword.value: arg.value for arg in current.args if arg.keyword
             }
-            if "testcase" in keywords and "callable" in keywords:
+            if keywords.keys() >= TESTCASE_DICT_KEYS:
                 yield keywords["callable"]
         stack.extend(reversed(list(child_nodes(current))))
 

@@ -8,9 +8,9 @@ import libcst as cst
 from guardrails.analysis.imports import ImportMap
 from guardrails.analysis.keyflow import child_nodes
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
-from guardrails.analysis.syntax_prescans import may_seed
 from guardrails.rules.base import NO_BODIES, Rule, Sample
 from guardrails.rules.randomness._common import RNGS, sample_code, spelled
+from guardrails.rules.randomness.prescans import may_seed
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

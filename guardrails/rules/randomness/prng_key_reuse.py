@@ -9,14 +9,11 @@ from guardrails.analysis.callees import FileCallees
 from guardrails.analysis.keyflow import KeyFlow, Reuse, code_of, key_parameters
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, imports_jax
-from guardrails.analysis.syntax_prescans import (
-    FileSyntax,
-    key_body_lines,
-    may_reuse_keys,
-)
+from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.rules.base import NO_BODIES, FileContext, FunctionNode, Rule, Sample
 from guardrails.rules.randomness._common import sample_code, short, spelled
+from guardrails.rules.randomness.prescans import key_body_lines, may_reuse_keys
 
 
 class PrngKeyReuse(Rule):

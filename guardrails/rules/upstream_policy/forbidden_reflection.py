@@ -8,15 +8,15 @@ import re
 
 import libcst as cst
 
-from guardrails.analysis.policy_scans import (
-    ATTRIBUTE_PROBES,
-    is_reflection,
-    may_reflect,
-)
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.paths import matches_any
 from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
+from guardrails.rules.upstream_policy.prescans import (
+    ATTRIBUTE_PROBES,
+    is_reflection,
+    may_reflect,
+)
 
 _CONVERTER = "jax2onnx/converter/sample.py"
 
@@ -29,7 +29,7 @@ def _string(node: cst.BaseExpression) -> str | None:
 
 
 def _type_name(node: cst.BaseExpression) -> str | None:
-    """`policy_scans.type_names` over LibCST's tree: `ir.Graph`, `Graph`, a string."""
+    """`prescans.type_names` over LibCST's tree: `ir.Graph`, `Graph`, a string."""
     if isinstance(node, cst.Attribute):
         prefix = _type_name(node.value)
         return f"{prefix}.{node.attr.value}" if prefix else node.attr.value

@@ -9,14 +9,14 @@ import re
 import libcst as cst
 
 from guardrails.analysis.imports import dotted_name
-from guardrails.analysis.policy_scans import (
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.config import Config
+from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
+from guardrails.rules.upstream_policy.prescans import (
     is_initializer_method,
     may_misuse_builder,
     misuses_builder,
 )
-from guardrails.analysis.syntax_prescans import FileSyntax
-from guardrails.config import Config
-from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
 
 # What the script accepts as `_outputs=`: sequence-like expressions and names
 # (CPython's tree makes `None`, numbers, bytes and `...` constants: no strings).

@@ -8,7 +8,6 @@ import re
 import libcst as cst
 
 from guardrails.analysis.imports import module_name
-from guardrails.analysis.policy_scans import api_names_pattern, may_use_compat_api
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.paths import matches_any
@@ -18,6 +17,10 @@ from guardrails.rules.base import (
     FunctionNode,
     Rule,
     Sample,
+)
+from guardrails.rules.upstream_policy.prescans import (
+    api_names_pattern,
+    may_use_compat_api,
 )
 
 

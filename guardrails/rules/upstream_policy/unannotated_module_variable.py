@@ -7,13 +7,13 @@ import re
 
 import libcst as cst
 
-from guardrails.analysis.policy_scans import (
+from guardrails.rules.base import NO_BODIES, FileContext, FileInfo, Rule, Sample
+from guardrails.rules.upstream_policy.prescans import (
     exempt_name,
     exempt_value,
     may_leave_unannotated,
     unannotated_variables,
 )
-from guardrails.rules.base import NO_BODIES, FileContext, FileInfo, Rule, Sample
 
 
 class UnannotatedModuleVariable(Rule):
