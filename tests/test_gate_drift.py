@@ -222,7 +222,8 @@ def test_float64_probe_leaves_float32_the_default() -> None:
         import_all_plugins,
     )
 
-    from guardrails.gate.runner import Testcase, probe_float64
+    from guardrails.gate.export import Testcase
+    from guardrails.gate.numerics import probe_float64
 
     import_all_plugins()
     meta = EXAMPLE_REGISTRY["examples.eqx_dino::AttentionCore"]
@@ -304,7 +305,7 @@ def test_committed_spec_patterns_are_accepted_by_jax2onnx_matcher() -> None:
         import_all_plugins,
     )
 
-    from guardrails.gate.runner import (
+    from guardrails.gate.export import (
         Testcase,
         export_model,
         instantiate,

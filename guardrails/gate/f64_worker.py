@@ -20,9 +20,9 @@ def main() -> int:
     request = json.loads(sys.stdin.readline())
     results = sys.stdout  # the gate reads these lines; library chatter goes nowhere
     from guardrails.config import load_config
+    from guardrails.gate.numerics import probe_float64
     from guardrails.gate.runner import (
         enable_compilation_cache,
-        probe_float64,
         quiet_libraries,
         select_testcases,
     )

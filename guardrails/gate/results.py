@@ -1,4 +1,5 @@
-"""What the gate found, per testcase, and how it turns into an exit code."""
+"""What the gate found, per testcase (a status and a reason: an exception's
+text on one line), and how it turns into an exit code."""
 
 from __future__ import annotations
 
@@ -37,6 +38,21 @@ class TestcaseResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def first_line(error: BaseException) -> str:
+    """`Type: first line of the message`, as the f64 probe reports it."""
+    text = str(error).strip()
+    line = text.splitlines()[0] if text else ""
+    return f"{type(error).__name__}: {line}" if line else type(error).__name__
+
+
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """The whole message folded onto one line (onnxruntime puts the cause below)."""
+    text = " ".join(str(error).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def exit_code(results: list[TestcaseResult]) -> int:

@@ -1,14 +1,11 @@
-"""Export each gated testcase the way jax2onnx's test harness does, then judge it.
+"""The gate's orchestration: select the gated testcases, and per testcase export
+it (`export`), judge its numbers (`numerics`), write its spec when asked, and
+resolve one status against the known failures. The float64 probes run in a
+worker process of their own (`f64_worker`) beside the float32 work.
 
-Per testcase: build the `construct_and_call` callable for float32, export it with the
-testcase's `input_shapes`, `input_params` and `opset_version`, run its own
-`post_check_onnx_graph`, build the structural spec and diff it against the committed
-one, run the ONNX checker, compare onnxruntime with the JAX callable on fixed-seed
-inputs, and, for `run_only_f32_variant` testcases, probe the float64 variant inside a
-scoped x64 context so double precision never leaks into the float32 work.
-
-Everything heavy (jax, jax2onnx, onnx, onnxruntime) is imported here, and this module
-is only imported by `run_gate` once the gate extra is known to be installed.
+Everything heavy (jax, jax2onnx, onnx, onnxruntime) is imported here and in the
+modules beside it, which only `run_gate` imports, once the gate extra is known
+to be installed.
 """
 
 from __future__ import annotations
@@ -34,14 +31,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import onnx
-import onnx_ir as ir
 import onnxruntime as ort  # type: ignore[import-untyped]
-from jax2onnx import to_onnx  # type: ignore[import-untyped]
-from jax2onnx.plugins._post_check_onnx_graph import (  # type: ignore[import-untyped]
-    auto_expect_graph_spec,
-    expect_graph_from_spec,
-)
 from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
     EXAMPLE_REGISTRY,
     import_all_plugins,
@@ -49,49 +39,20 @@ from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
 
 from guardrails import atomic
 from guardrails.config import Config
-from guardrails.gate.diff import diff_specs
-from guardrails.gate.results import F64Probe, TestcaseResult
-from guardrails.gate.spec import (
-    SPEC_SUFFIX,
-    Spec,
-    SpecFormatError,
-    build_spec,
-    parse_spec,
+from guardrails.gate.export import (
+    Testcase,
+    compare_spec,
+    export_model,
+    export_problems,
+    instantiate,
+    serialized,
 )
+from guardrails.gate.numerics import compare, probe_float64
+from guardrails.gate.results import F64Probe, TestcaseResult, one_line
+from guardrails.gate.spec import Spec
 from guardrails.types import UsageError
 
-# The defaults of jax2onnx's `allclose`, which its test harness compares with.
-DEFAULT_RTOL = 1e-3
-DEFAULT_ATOL = 1e-5
-DEFAULT_OPSET = 23  # `to_onnx`'s default opset
-SYMBOLIC_DIM_SIZE = 2  # symbolic dims made concrete for the numeric comparison
-INPUT_SEED = 0
 _NOISY_LOGGERS = ("jax2onnx", "onnx_ir", "jax._src.xla_bridge")
-
-
-@dataclass(frozen=True)
-class Testcase:
-    context: str
-    component: str
-    name: str
-    data: Mapping[str, Any]
-
-    @property
-    def id(self) -> str:
-        return f"{self.context}::{self.component}::{self.name}"
-
-    def spec_path(self, specs: Path) -> Path:
-        return specs / self.context / self.component / f"{self.name}{SPEC_SUFFIX}"
-
-    @property
-    def opset(self) -> int:
-        return int(self.data.get("opset_version", DEFAULT_OPSET))
-
-    @property
-    def tolerances(self) -> tuple[float, float]:
-        rtol = float(self.data.get("rtol", DEFAULT_RTOL))
-        atol = float(self.data.get("atol", DEFAULT_ATOL))
-        return rtol, atol
 
 
 @dataclass(frozen=True)
@@ -200,150 +161,6 @@ def filter_only(testcases: list[Testcase], pattern: str | None) -> list[Testcase
     return chosen
 
 
-# ---------------------------------------------------------------- exporting
-
-
-def first_line(error: BaseException) -> str:
-    """`Type: first line of the message`, as the f64 probe reports it."""
-    text = str(error).strip()
-    line = text.splitlines()[0] if text else ""
-    return f"{type(error).__name__}: {line}" if line else type(error).__name__
-
-
-def one_line(error: BaseException, limit: int = 300) -> str:
-    """The whole message folded onto one line (onnxruntime puts the cause below)."""
-    text = " ".join(str(error).split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def instantiate(testcase: Testcase, dtype: Any) -> Callable[..., Any]:
-    target = testcase.data["callable"]
-    if getattr(target, "__jax2onnx_factory__", False):
-        return target.with_dtype(dtype).instantiate()  # type: ignore[no-any-return]
-    return target  # type: ignore[no-any-return]
-
-
-def export_model(testcase: Testcase, fn: Callable[..., Any], double: bool) -> Any:
-    return to_onnx(
-        fn,
-        list(testcase.data["input_shapes"]),
-        input_params=testcase.data.get("input_params"),
-        model_name=testcase.name,
-        opset=testcase.opset,
-        enable_double_precision=double,
-        return_mode="ir",
-    )
-
-
-def _post_check(testcase: Testcase, model: Any) -> str | None:
-    """The testcase's own `expect_graph` check; the matcher's account if it fails."""
-    check = testcase.data.get("post_check_onnx_graph")
-    if check is None:
-        return None
-    explanation = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(explanation):
-            passed = bool(check(model))
-    except Exception as error:  # a check that crashes has not passed
-        return f"post_check_onnx_graph raised {one_line(error)}"
-    if passed:
-        return None
-    lines = [line.strip(" -") for line in explanation.getvalue().splitlines()]
-    detail = "; ".join(line for line in lines if line and "FAILED" not in line)
-    return f"post_check_onnx_graph failed: {detail or 'no explanation'}"
-
-
-def patterns_accept(patterns: dict[str, Any], model: Any) -> bool:
-    """Whether jax2onnx's matcher accepts `model` under a spec's pattern list."""
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # inside the matcher
-        return bool(expect_graph_from_spec(patterns)(model))
-
-
-def export_patterns(model: Any) -> dict[str, Any]:
-    return auto_expect_graph_spec(  # type: ignore[no-any-return]
-        model, graph=None, search_functions=True
-    )
-
-
-# ---------------------------------------------------------------- numerics
-
-
-def _concrete(shape: Sequence[Any]) -> tuple[int, ...]:
-    return tuple(
-        SYMBOLIC_DIM_SIZE if isinstance(dim, str) else int(dim) for dim in shape
-    )
-
-
-def _inputs(testcase: Testcase, float_dtype: Any) -> list[np.ndarray[Any, Any]]:
-    rng = np.random.default_rng(INPUT_SEED)
-    shapes = [_concrete(shape) for shape in testcase.data["input_shapes"]]
-    dtypes = testcase.data.get("input_dtypes") or [float_dtype] * len(shapes)
-    arrays: list[np.ndarray[Any, Any]] = []
-    for shape, dtype in zip(shapes, dtypes, strict=False):
-        kind = np.dtype(dtype)
-        if np.issubdtype(kind, np.floating):
-            arrays.append(rng.standard_normal(shape).astype(float_dtype))
-        elif kind == np.bool_:
-            arrays.append(rng.integers(0, 2, shape).astype(np.bool_))
-        else:
-            arrays.append(rng.integers(0, 8, shape).astype(kind))
-    return arrays
-
-
-def serialized(model: Any) -> bytes:
-    """The model's protobuf bytes, made once for the checker and onnxruntime."""
-    return ir.serde.serialize_model(model).SerializeToString()  # type: ignore[no-any-return]
-
-
-def _session(payload: bytes) -> Any:
-    options = ort.SessionOptions()
-    options.log_severity_level = 4  # fatal only: failures surface as exceptions
-    # One short run per session: spinning worker threads only burn shared CPU.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
-
-
-def compare(
-    testcase: Testcase, fn: Callable[..., Any], payload: bytes, float_dtype: Any
-) -> tuple[float, str | None]:
-    """onnxruntime vs the JAX callable: (max abs error, failure or None)."""
-    session = _session(payload)
-    arrays = _inputs(testcase, float_dtype)
-    params = dict(testcase.data.get("input_params") or {})
-    feed_names = [i.name for i in session.get_inputs() if i.name not in params]
-    feed: dict[str, Any] = dict(zip(feed_names, arrays, strict=False))
-    feed.update({name: np.asarray(value) for name, value in params.items()})
-    onnx_outputs = session.run(None, feed)
-    with jax.default_matmul_precision("float32"):
-        # Called as the harness calls it, op by op: compiling the whole model would
-        # fold its weights into the program and cost more than it saves.
-        reference = fn(*arrays, **params)
-    expected = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(reference)]
-    if len(expected) != len(onnx_outputs):
-        return float("nan"), (
-            f"{len(onnx_outputs)} ONNX outputs, {len(expected)} JAX outputs"
-        )
-    rtol, atol = testcase.tolerances
-    worst = 0.0
-    failure: str | None = None
-    for index, (want, got) in enumerate(zip(expected, onnx_outputs, strict=True)):
-        if want.shape != got.shape:
-            return float("nan"), f"output {index}: shape {got.shape} != {want.shape}"
-        error = (
-            float(np.max(np.abs(want.astype(np.float64) - got))) if want.size else 0.0
-        )
-        worst = max(worst, error)
-        if failure is None and not np.allclose(got, want, rtol=rtol, atol=atol):
-            failure = (
-                f"output {index}: max abs error {error:.3g} "
-                f"beyond rtol={rtol:g}, atol={atol:g}"
-            )
-    return worst, failure
-
-
 # ---------------------------------------------------------------- per testcase
 
 
@@ -354,47 +171,6 @@ class _Outcome:
     max_abs_error: float | None = None
     spec: Spec | None = None
     committed: str | None = None
-
-
-def _check_export(
-    testcase: Testcase, model: Any, payload: bytes, outcome: _Outcome
-) -> None:
-    failure = _post_check(testcase, model)
-    if failure:
-        outcome.problems.append(("check-failed", failure))
-    try:
-        onnx.checker.check_model(payload)
-    except Exception as error:  # the checker raises several types
-        outcome.problems.append(("check-failed", f"ONNX checker: {one_line(error)}"))
-
-
-def _compare_spec(
-    testcase: Testcase, model: Any, options: GateOptions, versions: Mapping[str, str]
-) -> tuple[Spec, str | None, list[tuple[str, str]], str]:
-    spec = build_spec(
-        testcase.id, model, versions, testcase.opset, export_patterns(model)
-    )
-    path = testcase.spec_path(options.specs)
-    if not path.is_file():
-        return spec, None, [("missing-spec", f"no spec at {options.shown(path)}")], ""
-    try:
-        committed = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:  # not UTF-8: a drift to report
-        problem = f"{options.shown(path)}: unreadable spec: {error}"
-        return spec, "", [("drift", problem)], ""
-    try:
-        old = parse_spec(committed)
-    except SpecFormatError as error:
-        return (
-            spec,
-            committed,
-            [("drift", f"{options.shown(path)}: unreadable spec: {error}")],
-            "",
-        )
-    result = diff_specs(old, spec)
-    problems = [("drift", result.verdict)] if result.drift else []
-    diff = result.text if (result.drift or result.text) else ""
-    return spec, committed, problems, diff
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -413,11 +189,12 @@ def _run_float32(
         outcome.problems.append(("export-failed", one_line(error)))
         return outcome
     payload = serialized(model)
-    _check_export(testcase, model, payload, outcome)
+    outcome.problems += export_problems(testcase, model, payload)
     if not known:
+        path = testcase.spec_path(options.specs)
         try:
-            spec, committed, problems, diff = _compare_spec(
-                testcase, model, options, versions
+            spec, committed, problems, diff = compare_spec(
+                testcase, model, versions, path, options.shown(path)
             )
         except Exception as error:  # an export the spec builder cannot describe
             outcome.problems.append(("check-failed", f"spec: {one_line(error)}"))
@@ -432,27 +209,6 @@ def _run_float32(
     except Exception as exc:  # onnxruntime or JAX refusing to run is the finding
         outcome.problems.append(("parity-failed", one_line(exc)))
     return outcome
-
-
-def probe_float64(testcase: Testcase) -> F64Probe:
-    """Try the float64 variant that `run_only_f32_variant` switched off."""
-    if not testcase.data.get("run_only_f32_variant"):
-        return F64Probe("not-probed", "testcase runs its float64 variant already")
-    failure: str | None
-    try:
-        with jax.enable_x64(True):
-            fn = instantiate(testcase, jnp.float64)
-            model = export_model(testcase, fn, double=True)
-            _, failure = compare(testcase, fn, serialized(model), np.float64)
-    except Exception as exc:  # the reason is the probe's result
-        failure = first_line(exc)
-    finally:
-        # The scoped context must leave float32 as the default for the next testcase.
-        if jnp.zeros(()).dtype != jnp.float32:
-            raise RuntimeError("x64 mode leaked out of the float64 probe")
-    if failure:
-        return F64Probe("fails", failure)
-    return F64Probe("passes", "float64 exports, runs and matches: the flag can go")
 
 
 def _resolve(
