@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
+from guardrails.analysis.harness import testcase_callable
 from guardrails.analysis.imports import ImportMap, dotted_name
 from guardrails.analysis.keyflow import child_nodes, code_of
 from guardrails.analysis.prng import KEY_PRODUCERS
@@ -16,37 +17,33 @@ from guardrails.rules.randomness._common import (
     sample_code,
     short,
 )
-from guardrails.rules.randomness.prescans import (
-    TESTCASE_DICT_KEYS,
-    may_build_eagerly,
-)
+from guardrails.rules.randomness.prescans import may_build_eagerly
 
 
 def _testcase_callables(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
-    """`"callable"` values of testcase dicts (dicts that also name a `"testcase"`)."""
+    """The callables of the testcase dicts under `node`, displays and `dict(...)`
+    calls alike (`harness.testcase_callable` decides, for the pre-scan too)."""
     stack: list[cst.CSTNode] = [node]
     while stack:
         current = stack.pop()
+        found = None
         if isinstance(current, cst.Dict):
-            entries = {
-                element.key.evaluated_value: element.value
+            found = testcase_callable(
+                (element.key.evaluated_value, element.value)
                 for element in current.elements
                 if isinstance(element, cst.DictElement)
                 and isinstance(element.key, cst.SimpleString)
-                and isinstance(element.key.evaluated_value, str)
-            }
-            if entries.keys() >= TESTCASE_DICT_KEYS:
-                yield entries["callable"]
+            )
         elif (
             isinstance(current, cst.Call)
             and isinstance(current.func, cst.Name)
             and current.func.value == "dict"
         ):
-            keywords = {
-                arg.keyword.value: arg.value for arg in current.args if arg.keyword
-            }
-            if keywords.keys() >= TESTCASE_DICT_KEYS:
-                yield keywords["callable"]
+            found = testcase_callable(
+                (arg.keyword.value, arg.value) for arg in current.args if arg.keyword
+            )
+        if found is not None:
+            yield found
         stack.extend(reversed(list(child_nodes(current))))
 
 

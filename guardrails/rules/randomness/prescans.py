@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from fnmatch import fnmatchcase
 
+from guardrails.analysis.harness import testcase_callable
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
 from guardrails.analysis.syntax_prescans import Function, SyntaxIndex
 from guardrails.config import Config
@@ -21,9 +22,6 @@ _PRODUCER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in KEY_PRODUCERS)
 _SEEDER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in SEEDERS)
 # What GR202 takes as building no module at import: the harness's factories.
 _LAZY_FACTORIES = frozenset({"construct_and_call", "make_callable_factory"})
-# A dict (a display or `dict(...)`) naming both is a testcase, whose "callable"
-# GR202 judges: the rule on LibCST's tree, its pre-scan here on CPython's.
-TESTCASE_DICT_KEYS = frozenset({"testcase", "callable"})
 
 
 def _parameters(function: Function) -> Iterator[ast.arg]:
@@ -127,22 +125,23 @@ def _all_within(lines: Sequence[int], spans: Sequence[tuple[int, int]]) -> bool:
 
 
 def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:
-    """Every value GR202 takes as a testcase's callable, and some more."""
+    """Every value GR202 takes as a testcase's callable, and some more (CPython
+    joins `"call" "able"` into one string; LibCST, which the rule reads, not)."""
     for node in index.dicts:
-        keys = {
-            key.value
-            for key in node.keys
-            if isinstance(key, ast.Constant) and isinstance(key.value, str)
-        }
-        if keys >= TESTCASE_DICT_KEYS:
-            for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value == "callable":
-                    yield value
+        found = testcase_callable(
+            (key.value, value)
+            for key, value in zip(node.keys, node.values, strict=True)
+            if isinstance(key, ast.Constant)
+        )
+        if found is not None:
+            yield found
     for call in index.calls:
         if isinstance(call.func, ast.Name) and call.func.id == "dict":
-            keywords = {keyword.arg: keyword.value for keyword in call.keywords}
-            if keywords.keys() >= TESTCASE_DICT_KEYS:
-                yield keywords["callable"]
+            found = testcase_callable(
+                (keyword.arg, keyword.value) for keyword in call.keywords
+            )
+            if found is not None:
+                yield found
 
 
 def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
