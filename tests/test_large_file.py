@@ -199,6 +199,15 @@ def test_a_long_generated_line_is_checked_in_linear_work_with_the_same_findings(
     assert found == flags
 
 
+def test_many_assignments_on_one_line_are_read_in_linear_work(tmp_path: Path) -> None:
+    source = "".join(f"value_{number} = {number}; " for number in range(300)) + "\n"
+    result, work = _long_string_work(_write(tmp_path, source))
+    assert [finding.code for finding in result.findings].count("GR403") == 300
+    # GR403 reads each value's text: from the line, not from the line encoded
+    # once per assignment.
+    assert work <= 40 * len(source)
+
+
 def key_functions(count: int) -> str:
     """Many small functions that split and consume keys: GR203 reads them all."""
     functions = "".join(

@@ -19,6 +19,7 @@ from functools import cache
 
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.config import Config
+from guardrails.engine.columns import CharColumns
 
 # GR401: the calls that probe an object, by builtin name.
 ATTRIBUTE_PROBES = frozenset({"getattr", "hasattr"})
@@ -227,7 +228,8 @@ def unannotated_variables(tree: ast.Module, source: str) -> list[Unannotated]:
     """GR403's verdict, as check_variable_annotations.py gives it: the value's
     text is `ast.get_source_segment`'s (lines split as it splits them)."""
     found: list[Unannotated] = []
-    lines: list[str] | None = None
+    lines: list[str] = []
+    columns: CharColumns | None = None
     for number, assignment in enumerate(module_level_assignments(tree)):
         targets = [
             (position, target.id)
@@ -236,26 +238,29 @@ def unannotated_variables(tree: ast.Module, source: str) -> list[Unannotated]:
         ]
         if not targets:
             continue
-        if lines is None:
+        if columns is None:
             lines = _LINES.findall(source)
-        if exempt_value(_segment(lines, assignment.value)):
+            columns = CharColumns(lines)
+        if exempt_value(_segment(lines, columns, assignment.value)):
             continue
         found += [Unannotated(number, position, name) for position, name in targets]
     return found
 
 
-def _segment(lines: Sequence[str], node: ast.expr) -> str:
+def _segment(lines: Sequence[str], columns: CharColumns, node: ast.expr) -> str:
     """`ast.get_source_segment(source, node)` without splitting the source
-    again per call (which made the script take seconds)."""
+    again per call (which made the script take seconds), nor encoding a line
+    per call (quadratic for many assignments on one line)."""
     first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
-    start, end = node.col_offset, node.end_col_offset
-    if end is None or last >= len(lines):
+    if node.end_col_offset is None or last >= len(lines):
         return ""
+    start = columns.column(first, node.col_offset)
+    end = columns.column(last, node.end_col_offset)
+    if start is None or end is None:
+        return ""  # not at a character: CPython's offsets always are
     if first == last:
-        return lines[first].encode()[start:end].decode()
-    head = lines[first].encode()[start:].decode()
-    tail = lines[last].encode()[:end].decode()
-    return head + "".join(lines[first + 1 : last]) + tail
+        return lines[first][start:end]
+    return lines[first][start:] + "".join(lines[first + 1 : last]) + lines[last][:end]
 
 
 # GR406
