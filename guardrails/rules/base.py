@@ -216,3 +216,29 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def summary(cls) -> str:
         return cls.documentation().split("\n\n", 1)[0].strip()
+
+
+class AttributeUseRule(Rule):
+    """A rule that judges attribute chains as uses, where the module names of
+    import statements (`import onnx.helper`) are not: `in_import` says when the
+    walk is inside one."""
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._import_depth = 0
+
+    @property
+    def in_import(self) -> bool:
+        return self._import_depth > 0
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self._import_depth += 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self._import_depth -= 1
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._import_depth += 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self._import_depth -= 1

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from guardrails.rules.base import FileContext, Sample
+from guardrails.rules.base import AttributeUseRule, Sample
 from guardrails.rules.ir_only._common import ONNX_NAME, IROnlyRule, is_onnx
 
 
-class OnnxProtobufAttribute(IROnlyRule):
+class OnnxProtobufAttribute(IROnlyRule, AttributeUseRule):
     """ONNX protobuf API reached through an attribute chain.
 
     ## What it does
@@ -75,25 +75,9 @@ class OnnxProtobufAttribute(IROnlyRule):
         ),
     )
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self._import_depth = 0  # module names in import statements are not uses
-
-    def visit_Import(self, node: cst.Import) -> None:
-        self._import_depth += 1
-
-    def leave_Import(self, original_node: cst.Import) -> None:
-        self._import_depth -= 1
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self._import_depth += 1
-
-    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
-        self._import_depth -= 1
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # Judge each chain once, at its innermost `name.attr` link.
-        if self._import_depth or not isinstance(node.value, cst.Name):
+        if self.in_import or not isinstance(node.value, cst.Name):
             return
         name = self.context.imports.qualify_or_local(node)
         if name is not None and is_onnx(name):

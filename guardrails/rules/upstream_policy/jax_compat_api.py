@@ -12,10 +12,10 @@ from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.paths import matches_any
 from guardrails.rules.base import (
+    AttributeUseRule,
     FileContext,
     FileInfo,
     FunctionNode,
-    Rule,
     Sample,
 )
 from guardrails.rules.upstream_policy.prescans import (
@@ -30,7 +30,7 @@ def _module_globs(module: str) -> tuple[str, str]:
     return f"**/{path}.py", f"**/{path}/**"
 
 
-class JaxCompatApi(Rule):
+class JaxCompatApi(AttributeUseRule):
     """A version-sensitive JAX API used outside jax2onnx's compatibility module.
 
     ## What it does
@@ -168,7 +168,6 @@ class JaxCompatApi(Rule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._apis = frozenset(context.file.config.jax_compat_apis)
-        self._import_depth = 0  # the module names of imports are not uses
 
     def _flag(self, node: cst.CSTNode, api: str) -> None:
         module = self.context.file.config.compat_module
@@ -177,14 +176,8 @@ class JaxCompatApi(Rule):
             f"version-sensitive JAX API `{api}`: import it from `{module}`",
         )
 
-    def visit_Import(self, node: cst.Import) -> None:
-        self._import_depth += 1
-
-    def leave_Import(self, original_node: cst.Import) -> None:
-        self._import_depth -= 1
-
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        self._import_depth += 1
+        super().visit_ImportFrom(node)
         if node.relative or node.module is None:
             return
         if isinstance(node.names, cst.ImportStar):
@@ -195,11 +188,8 @@ class JaxCompatApi(Rule):
             if api in self._apis:
                 self._flag(alias, api)
 
-    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
-        self._import_depth -= 1
-
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self._import_depth:
+        if self.in_import:
             return
         api = self.context.imports.qualify(node)
         if api is not None and api in self._apis:
