@@ -170,6 +170,24 @@ def test_real_code_bases_find_the_same_with_and_without_prescans(package: str) -
     assert scanned.files_checked == len(list(source.rglob("*.py")))
 
 
+def test_a_callable_key_split_in_two_strings_keeps_gr202s_finding(
+    tmp_path: Path,
+) -> None:
+    # CPython joins `"call" "able"` into a second "callable" key, which wins in
+    # its dict; LibCST, which the rule reads, sees one "callable": the module.
+    _write(
+        tmp_path,
+        "jax2onnx/plugins/split_key.py",
+        "import equinox as eqx\n\nregister_primitive(testcases=[\n"
+        '    {"testcase": "t", "callable": eqx.nn.PReLU(), "call" "able": len},\n'
+        "])\n",
+    )
+    scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+    assert [(f.code, f.line) for f in scanned.findings if f.code == "GR202"] == [
+        ("GR202", 4)
+    ]
+
+
 _REGISTER = "from jax2onnx.plugins.plugin_system import register_example\n"
 
 

@@ -128,13 +128,15 @@ def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:
     """Every value GR202 takes as a testcase's callable, and some more (CPython
     joins `"call" "able"` into one string; LibCST, which the rule reads, not)."""
     for node in index.dicts:
-        found = testcase_callable(
+        entries = [
             (key.value, value)
             for key, value in zip(node.keys, node.values, strict=True)
             if isinstance(key, ast.Constant)
-        )
-        if found is not None:
-            yield found
+        ]
+        if testcase_callable(entries) is not None:
+            # Every "callable" value, not only the last: a joined `"call" "able"`
+            # key may win here where the rule, on LibCST's tree, reads another.
+            yield from (value for key, value in entries if key == "callable")
     for call in index.calls:
         if isinstance(call.func, ast.Name) and call.func.id == "dict":
             found = testcase_callable(
