@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Run as a script, this folder is on the path: the same frozen copy as bench.py.
+from bench import frozen_guardrails
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
@@ -189,19 +191,6 @@ def run_once(
     measurement.cpus.append(usage.ru_utime + usage.ru_stime)
     measurement.peak_kib = max(measurement.peak_kib, usage.ru_maxrss)
     measurement.output = output
-
-
-def frozen_guardrails(workdir: Path) -> dict[str, str]:
-    """An environment that imports guardrails from a copy taken now."""
-    snapshot = workdir / "snapshot"
-    shutil.copytree(
-        REPOSITORY / "guardrails",
-        snapshot / "guardrails",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(snapshot)
-    return env
 
 
 @dataclass
