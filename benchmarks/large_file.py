@@ -48,7 +48,6 @@ from pathlib import Path
 # Run as a script, this folder is on the path: the same frozen copy as bench.py.
 from bench import frozen_guardrails
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 
 REGISTER = (
