@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import cProfile
-import gc
 import pstats
 import random
 import sys
@@ -310,32 +309,3 @@ def _fixed_point(
         if len(still) == len(spare):
             return spare
         spare = still
-
-
-def _syntax_objects() -> int:
-    return sum(
-        1
-        for thing in gc.get_objects()
-        if isinstance(thing, ast.AST) or type(thing).__module__.startswith("libcst")
-    )
-
-
-def test_a_files_syntax_trees_are_freed_as_soon_as_it_is_done(tmp_path: Path) -> None:
-    # The same rules first, on a smaller file: they load on first use, some
-    # with LibCST constants.
-    _check(_write(tmp_path / "first", key_functions(1) + "LIMIT = 3\n"))
-    # Reported (GR403), so positions are computed for it too.
-    root = _write(tmp_path / "file", key_functions(20) + "LIMIT = 3\n")
-    gc.collect()
-    before = _syntax_objects()
-    # Without the cyclic collector: only what reference counting frees goes.
-    gc.disable()
-    try:
-        result = _check(root)
-        after = _syntax_objects()
-    finally:
-        gc.enable()
-    assert "GR403" in [finding.code for finding in result.findings]
-    # A tree kept by a reference cycle stays until the collector's next full
-    # pass, which then walks all of it: seconds for a file of some MiB.
-    assert after == before

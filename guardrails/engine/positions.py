@@ -118,14 +118,6 @@ def positions_of(module: cst.Module) -> NodePositions:
     return positions
 
 
-def forget_positions() -> None:
-    """Let go of the last module's positions, and so of the module: once its
-    file is done, kept to the end they made a full pass of the cyclic collector
-    over a large file's tree as costly as walking it."""
-    global _last
-    _last = None
-
-
 def anchored_ranges(
     source: str, anchored: Mapping[cst.CSTNode, tuple[int, int]]
 ) -> dict[cst.CSTNode, CodeRange] | None:

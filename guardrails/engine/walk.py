@@ -16,7 +16,7 @@ from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.engine.catalogue import Candidate, RuleSet
 from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
-from guardrails.engine.positions import forget_positions, positions_of
+from guardrails.engine.positions import positions_of
 from guardrails.engine.syntax import SYNTAX_ERROR, bad_input, check_syntax, parse
 from guardrails.engine.traverse import visit_batched
 from guardrails.rules.base import (
@@ -98,8 +98,6 @@ def analyse(
             )
         )
         return
-    finally:
-        forget_positions()
     result.facts = context.facts
     result.findings += located
 
