@@ -139,18 +139,20 @@ SHAPES = {
 }
 
 
-def generated_source(shape: Shape, size: int) -> str:
-    """At least `size` bytes of UTF-8 in `shape`, whole items only."""
-    parts = [shape.head]
-    written = len(shape.head.encode())
-    number = 0
-    while written < size:
-        item = shape.item(number)
-        parts.append(item)
-        written += len(item.encode())
-        number += 1
-    parts.append(shape.tail)
-    return "".join(parts)
+def write_generated(shape: Shape, size: int, path: Path) -> None:
+    """At least `size` bytes of UTF-8 in `shape`, whole items only, written as
+    they are made: a child's peak memory from `wait4` starts at this
+    process's own (the child is forked from it), which must stay small."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write(shape.head)
+        written = len(shape.head.encode())
+        number = 0
+        while written < size:
+            item = shape.item(number)
+            out.write(item)
+            written += len(item.encode())
+            number += 1
+        out.write(shape.tail)
 
 
 @dataclass
@@ -181,7 +183,9 @@ def run_once(
         errors = process.stderr.read()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
-        stdout.seek(0)
+        # The end says how many findings: a few lines, where all of the
+        # output can be hundreds of MiB (ruff's, with its code frames).
+        stdout.seek(max(0, stdout.seek(0, os.SEEK_END) - 4096))
         output = stdout.read().decode(errors="replace")
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1):
@@ -275,9 +279,7 @@ def main() -> int:
         for shape in shapes:
             for size in sizes:
                 path = folder / f"{shape.replace('-', '_')}.py"
-                path.write_text(
-                    generated_source(SHAPES[shape], int(size * MIB)), encoding="utf-8"
-                )
+                write_generated(SHAPES[shape], int(size * MIB), path)
                 row = Row(
                     shape, path.stat().st_size / MIB, Measurement(), Measurement()
                 )
