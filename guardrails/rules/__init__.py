@@ -33,6 +33,14 @@ def all_rules() -> tuple[type[Rule], ...]:
                 and value.__module__ == module.__name__
                 and "code" in vars(value)
             ):
+                # A second rule with a code would silently replace the first.
+                if value.code in found:
+                    first = found[value.code]
+                    raise UsageError(
+                        f"two rules have the code {value.code}: "
+                        f"{first.__module__}.{first.__qualname__} and "
+                        f"{value.__module__}.{value.__qualname__}"
+                    )
                 found[value.code] = value
     return tuple(found[code] for code in sorted(found))
 
