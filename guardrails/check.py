@@ -13,13 +13,9 @@ from guardrails.config import load_config
 from guardrails.engine.cache import Cache
 from guardrails.engine.catalogue import build_catalogue, selected_rules
 from guardrails.engine.fixes import apply_fixes, plan_fixes
-from guardrails.engine.paths import (
-    collect_files,
-    display_path,
-    matches_any,
-    relative_posix,
-)
+from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
+from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import next_steps, sync_command
 from guardrails.targets import target_paths

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guardrails.engine.paths import glob_problem
+from guardrails.pathnames import glob_problem
 from guardrails.targets import is_dotted_name
 from guardrails.types import UsageError
 

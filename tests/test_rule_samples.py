@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from guardrails.rules import all_rules
+from guardrails.config import Config
+from guardrails.engine.paths import collect_files
+from guardrails.engine.runner import check_project
+from guardrails.rules import all_rules, select_rules
 from guardrails.rules.base import Rule, Sample
 from tests.conftest import check_tree
 from tests.readme_snippets import git, readme_table
@@ -76,3 +80,46 @@ def test_readme_rules_table_is_the_registry() -> None:
         # The third column is written by hand; opt-in rules say so first.
         assert forbids, code
         assert forbids.startswith("opt-in:") == rule.opt_in, code
+
+
+# Samples that stand alone: not those that need files or a git repository around
+# them, nor GR404's, whose verdict is the repository path itself.
+OUTSIDE_CASES = [
+    case
+    for case in CASES
+    if not (case.values[1].git or case.values[1].files or case.values[0].source_check)
+]
+
+
+# Path globs as an adopting project writes them, relative to its root.
+ROOT_RELATIVE = {
+    "ir_only_paths": ("jax2onnx/converter/**", "jax2onnx/plugins/**"),
+    "reflection_paths": ("jax2onnx/converter/**",),
+}
+
+
+@pytest.mark.parametrize("globs", ["default", "root-relative"])
+@pytest.mark.parametrize(("rule", "sample", "valid"), OUTSIDE_CASES)
+def test_sample_outside_the_project(
+    tmp_path: Path, rule: type[Rule], sample: Sample, valid: bool, globs: str
+) -> None:
+    """As `--package` checks an installed package: the file lies outside the
+    configuration root, so rules see its absolute path. Same verdict, with the
+    default globs and with globs written relative to a project root."""
+    project, site = tmp_path / "project", tmp_path / "site-packages"
+    project.mkdir()
+    target = site / sample.path
+    target.parent.mkdir(parents=True)
+    target.write_text(sample.code, encoding="utf-8")
+    config = Config(root=project)
+    if globs == "root-relative":
+        config = replace(config, **ROOT_RELATIVE)
+    files = collect_files([site], config.root, config.all_excludes)
+    assert files == [target]
+    selected = select_rules([rule.code, *sample.select], ())
+    findings = [
+        (f.line, f.message)
+        for f in check_project(files, config, selected, project).findings
+        if f.code == rule.code
+    ]
+    assert findings == ([] if valid else [(sample.line, sample.message)]), sample.code

@@ -22,7 +22,7 @@ from guardrails.allowlist.toml_text import (
     write_atomically,
 )
 from guardrails.analysis.harness import WILDCARD
-from guardrails.engine.paths import display_path
+from guardrails.pathnames import display_path
 
 if TYPE_CHECKING:
     from guardrails.allowlist.model import Allowlist

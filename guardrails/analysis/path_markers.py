@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guardrails.config import Config
-from guardrails.engine.paths import matches_any
+from guardrails.pathnames import matches_any
 from guardrails.types import SourceIssue
 
 # Folders an installed package's files are named from, as their markers show

@@ -16,7 +16,6 @@ from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
 from guardrails.engine.nesting import cpython_verdict
-from guardrails.engine.paths import display_path, matches_any, relative_posix
 from guardrails.engine.source import Unreadable, read_source
 from guardrails.engine.suppressions import (
     codes_by_line,
@@ -25,6 +24,7 @@ from guardrails.engine.suppressions import (
     suppressions_of,
 )
 from guardrails.engine.syntax import SYNTAX_ERROR, UNREADABLE, bad_input, check_syntax
+from guardrails.pathnames import display_path, relative_posix
 from guardrails.types import FileRef, FileResult
 
 
@@ -72,10 +72,6 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
                 job.display_path,
                 job.relative_path,
                 config,
-                # The absolute path too: `**/jax2onnx/plugins/**` must find the
-                # installed package checked from inside it, with no configuration.
-                matches_any(job.relative_path, config.ir_only_paths)
-                or matches_any(job.path.as_posix(), config.ir_only_paths),
             )
             analyse(source, file, rules, candidates, result, verdict, syntax)
         else:

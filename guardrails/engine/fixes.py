@@ -17,7 +17,7 @@ from pathlib import Path
 from guardrails import atomic
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleInfo, source_fix
-from guardrails.engine.paths import display_path, relative_posix
+from guardrails.pathnames import display_path, relative_posix
 from guardrails.types import Finding
 
 

@@ -16,12 +16,14 @@ import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
+from guardrails.pathnames import matches_any
 from guardrails.types import JSON, FileRef
 
 if TYPE_CHECKING:
@@ -86,12 +88,32 @@ class Sample:
     git: bool = False
 
 
+@lru_cache(maxsize=64)
+def _anywhere(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p if p.startswith(("**/", "/")) else f"**/{p}" for p in patterns)
+
+
 @dataclass(frozen=True)
 class FileInfo(FileRef):
     """Where a file is and what applies to it, known before it is read or parsed."""
 
     config: Config
-    in_ir_only_paths: bool
+
+    def matches(self, patterns: Sequence[str]) -> bool:
+        """Whether a configured path glob names this file: the one way every rule
+        scopes itself. The absolute path is asked too, so that `**/jax2onnx/plugins/**`
+        finds the installed package checked with `--package`, from anywhere; and a
+        file outside the project (an installed package's) has no root to anchor a
+        relative glob, so `jax2onnx/plugins/**` may start at any of its folders."""
+        absolute = self.path.as_posix()
+        if matches_any(self.relative_path, patterns) or matches_any(absolute, patterns):
+            return True
+        outside = self.relative_path == absolute
+        return outside and matches_any(absolute, _anywhere(tuple(patterns)))
+
+    @property
+    def in_ir_only_paths(self) -> bool:
+        return self.matches(self.config.ir_only_paths)
 
 
 @dataclass

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from guardrails.allowlist import checked_file, load_allowlist, stale_entries
-from guardrails.engine.paths import display_path
+from guardrails.pathnames import display_path
 from guardrails.rules.base import ProjectContext, Rule, Sample
 from guardrails.rules.testcase_metadata import COLLECTOR_NAME, FLAG_PRESCAN
 from guardrails.rules.testcase_metadata._common import EXAMPLE, covering_allowlist

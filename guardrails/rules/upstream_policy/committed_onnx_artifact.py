@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from guardrails.engine.paths import display_path, matches_any, relative_posix
+from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.rules.base import ProjectContext, Rule, Sample
 from guardrails.types import Finding
 

@@ -10,7 +10,6 @@ import libcst as cst
 
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
-from guardrails.engine.paths import matches_any
 from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
 from guardrails.rules.upstream_policy.prescans import (
     ATTRIBUTE_PROBES,
@@ -192,7 +191,7 @@ class ForbiddenReflection(Rule):
 
     @classmethod
     def applies_to(cls, file: FileInfo) -> bool:
-        return matches_any(file.relative_path, file.config.reflection_paths)
+        return file.matches(file.config.reflection_paths)
 
     @classmethod
     def needs_body(

@@ -10,7 +10,6 @@ import libcst as cst
 from guardrails.analysis.imports import module_name
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
-from guardrails.engine.paths import matches_any
 from guardrails.rules.base import (
     AttributeUseRule,
     FileContext,
@@ -154,9 +153,7 @@ class JaxCompatApi(AttributeUseRule):
 
     @classmethod
     def applies_to(cls, file: FileInfo) -> bool:
-        return not matches_any(
-            file.relative_path, _module_globs(file.config.compat_module)
-        )
+        return not file.matches(_module_globs(file.config.compat_module))
 
     @classmethod
     def needs_body(
