@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guardrails.codes import check_codes
 from guardrails.pathnames import glob_problem
 from guardrails.targets import is_dotted_name
 from guardrails.types import UsageError
@@ -151,8 +152,6 @@ class Config:
     def check_codes(self, known: Sequence[str]) -> None:
         """A configured code or prefix that names no rule in `known` is an error
         naming the file and the key (the rules are not known when reading it)."""
-        from guardrails.rules import check_codes
-
         for key, codes in (
             ("select", self.select),
             ("extend-select", self.extend_select),

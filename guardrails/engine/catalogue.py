@@ -404,7 +404,7 @@ def selected_rules(
 ) -> tuple[RuleInfo, ...]:
     """`--select`/`--ignore`/`extend-select` applied to the catalogue (see
     `select_rules`)."""
-    from guardrails.rules import select_codes
+    from guardrails.codes import select_codes
 
     chosen = set(
         select_codes(

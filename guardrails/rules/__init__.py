@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
+from guardrails.codes import select_codes
 from guardrails.types import UsageError
 
 if TYPE_CHECKING:
@@ -49,10 +50,6 @@ def rule_by_code(code: str) -> type[Rule] | None:
     return next((rule for rule in all_rules() if rule.code == code.upper()), None)
 
 
-# Bad-input codes are reported whatever is selected, unless ignored by name.
-ALWAYS_ON_PREFIX = "GR0"
-
-
 def select_rules(
     select: Sequence[str], ignore: Sequence[str], extend: Sequence[str] = ()
 ) -> tuple[type[Rule], ...]:
@@ -68,42 +65,3 @@ def select_rules(
         )
     )
     return tuple(rule for rule in all_rules() if rule.code in chosen)
-
-
-def check_codes(known: Sequence[str], prefixes: Sequence[str]) -> None:
-    """Each of `prefixes` must start some code in `known`; an empty one, which
-    starts every code, is refused too."""
-    for prefix in prefixes:
-        if not prefix.strip():
-            raise UsageError("empty rule code")
-        if not any(code.startswith(prefix.upper()) for code in known):
-            raise UsageError(f"unknown rule code or prefix: {prefix}")
-
-
-def select_codes(
-    known: Sequence[str],
-    select: Sequence[str],
-    ignore: Sequence[str],
-    *,
-    extend: Sequence[str] = (),
-    opt_in: Collection[str] = (),
-) -> tuple[str, ...]:
-    """`select_rules` over rule codes alone (the engine's rule catalogue).
-    An empty `select` means every rule but the `opt_in` ones."""
-    check_codes(known, (*select, *extend, *ignore))
-
-    def longest(code: str, prefixes: Sequence[str]) -> int:
-        return max((len(p) for p in prefixes if code.startswith(p.upper())), default=-1)
-
-    chosen = []
-    for code in known:
-        by_default = -1 if code in opt_in else 1
-        selected = longest(code, select) if select else by_default
-        selected = max(selected, longest(code, extend))
-        if code.startswith(ALWAYS_ON_PREFIX):
-            selected = max(selected, 1)
-        ignored = longest(code, ignore)
-        # The more specific prefix wins; on a tie, ignore wins.
-        if selected >= 0 and ignored < selected:
-            chosen.append(code)
-    return tuple(chosen)
