@@ -11,10 +11,10 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from guardrails.analysis.positions import anchored_ranges, positions_of
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.analysis.testcases import TestcaseScanner as Scanner
 from guardrails.engine.elision import ValuesNeeded, elide
-from guardrails.engine.positions import anchored_ranges, positions_of
 from guardrails.rules.testcase_metadata import FLAG_PRESCAN
 from guardrails.rules.testcase_metadata.collector import _flag_anchors
 from guardrails.targets import package_source

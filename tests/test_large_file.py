@@ -22,16 +22,16 @@ from pathlib import Path
 import pytest
 
 import guardrails
-import guardrails.engine.columns as columns
 import guardrails.engine.elision as elision
+import guardrails.text.columns as columns
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.config import Config
-from guardrails.engine.columns import CharColumns
 from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.runner import check_project
 from guardrails.rules import all_rules
 from guardrails.rules.randomness.prescans import _all_within
 from guardrails.rules.testcase_metadata import collector as gr3_collector
+from guardrails.text.columns import CharColumns
 from guardrails.types import CheckResult
 
 PLUGIN = "jax2onnx/plugins/generated.py"
@@ -243,8 +243,8 @@ STEPS = (
     "rules/randomness/prescans.py",
     "rules/upstream_policy/prescans.py",
     "engine/elision.py",
-    "engine/columns.py",
-    "engine/positions.py",
+    "text/columns.py",
+    "analysis/positions.py",
 )
 
 

@@ -6,7 +6,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from guardrails.analysis.lines import start_lines
-from guardrails.engine.positions import positions_of
+from guardrails.analysis.positions import positions_of
 
 SOURCE = """\
 import jax

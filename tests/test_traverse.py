@@ -2,7 +2,7 @@
 
 `guardrails.engine.traverse.visit_batched` must call every visitor method that
 `libcst.visit_batched` calls, on the same node objects, in the same order; and
-`guardrails.engine.positions.positions_of` must give every node the range
+`guardrails.analysis.positions.positions_of` must give every node the range
 `PositionProvider` gives it. Both are checked on real code (the installed
 jax2onnx release, every third file, and equimo) and on odd constructs.
 """
@@ -17,8 +17,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from guardrails.analysis.positions import NodePositions
 from guardrails.engine import traverse
-from guardrails.engine.positions import NodePositions
 from guardrails.targets import package_source
 
 Event = tuple[str, str, int]

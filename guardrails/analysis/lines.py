@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
-from guardrails.engine.positions import positions_of
+from guardrails.analysis.positions import positions_of
 
 
 def start_lines(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, int]:

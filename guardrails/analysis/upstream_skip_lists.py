@@ -25,8 +25,8 @@ from pathlib import Path
 from guardrails.allowlist import Entry, FlaggedTestcase
 from guardrails.analysis.harness import WILDCARD
 from guardrails.config import Config
-from guardrails.engine.source import Unreadable, read_source
 from guardrails.pathnames import relative_posix
+from guardrails.text.source import Unreadable, read_source
 
 FLAG = "skip_numeric_validation"
 CASES = "_ALLOWED_SKIP_CASES"

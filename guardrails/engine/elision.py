@@ -31,7 +31,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from guardrails.engine.columns import CharColumns
+from guardrails.text.columns import CharColumns
 
 # Characters `str.splitlines` breaks on that CPython's tokenizer does not: with
 # any of them, line numbers would disagree, so nothing is left out.

@@ -16,7 +16,6 @@ from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
 from guardrails.engine.nesting import cpython_verdict
-from guardrails.engine.source import Unreadable, read_source
 from guardrails.engine.suppressions import (
     codes_by_line,
     silenced_codes,
@@ -25,6 +24,7 @@ from guardrails.engine.suppressions import (
 )
 from guardrails.engine.syntax import SYNTAX_ERROR, UNREADABLE, bad_input, check_syntax
 from guardrails.pathnames import display_path, relative_posix
+from guardrails.text.source import Unreadable, read_source
 from guardrails.types import FileRef, FileResult
 
 

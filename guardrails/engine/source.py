@@ -1,44 +1,4 @@
-"""Read a file's bytes and decode them as Python source, as the interpreter would."""
+"""Moved to `guardrails.text.source` (below every layer); importable from here until
+code written against the old place is updated."""
 
-from __future__ import annotations
-
-import io
-import os
-import stat
-import tokenize
-from dataclasses import dataclass
-from pathlib import Path
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """Why a file's text could not be had, with the 1-based line where known."""
-
-    reason: str
-    line: int = 1
-
-
-def read_source(path: Path) -> str | Unreadable:
-    try:
-        # Only regular files: reading a FIFO or a device named on the command
-        # line could block forever or never end.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return Unreadable("not a regular file")
-        data = path.read_bytes()
-    except OSError as error:
-        return Unreadable(f"cannot read file: {error.strerror or error}")
-    if b"\0" in data:
-        line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        return Unreadable("file contains a NUL byte", line)
-    try:
-        # PEP 263 cookie or BOM, else UTF-8, exactly as the interpreter decides.
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        return Unreadable(f"cannot decode file: {error.msg}")
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        return Unreadable(f"cannot decode file as {encoding}: {error.reason}", line)
-    except LookupError:
-        return Unreadable(f"cannot decode file: unknown encoding {encoding!r}")
+from guardrails.text.source import *  # noqa: F403

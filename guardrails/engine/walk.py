@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
+from guardrails.analysis.positions import positions_of
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.engine.catalogue import Candidate, RuleSet
 from guardrails.engine.elision import ValuesNeeded, elide
 from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
-from guardrails.engine.positions import positions_of
 from guardrails.engine.syntax import SYNTAX_ERROR, bad_input, check_syntax, parse
 from guardrails.engine.traverse import visit_batched
 from guardrails.rules.base import (

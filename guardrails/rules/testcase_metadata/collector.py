@@ -10,9 +10,9 @@ import libcst as cst
 from libcst.metadata import CodeRange
 
 from guardrails.allowlist import FlaggedTestcase
+from guardrails.analysis.positions import anchored_ranges, positions_of
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.analysis.testcases import FLAGS, REGISTER_FUNCTIONS, TestcaseScanner
-from guardrails.engine.positions import anchored_ranges, positions_of
 from guardrails.rules.base import FactCollector, FileContext
 from guardrails.rules.testcase_metadata import COLLECTOR_NAME, FLAG_PRESCAN
 

@@ -19,7 +19,7 @@ from functools import cache
 
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.config import Config
-from guardrails.engine.columns import CharColumns
+from guardrails.text.columns import CharColumns
 
 # GR401: the calls that probe an object, by builtin name.
 ATTRIBUTE_PROBES = frozenset({"getattr", "hasattr"})
