@@ -1,7 +1,9 @@
-"""The README's copy-paste snippets, read the way a reader copies them.
+"""The documentation's copy-paste snippets, read the way a reader copies them.
 
 A snippet is the fenced block right after an HTML comment marker such as
-`<!-- pre-commit-config -->`, so the tests run exactly what the README shows.
+`<!-- pre-commit-config -->`, in the README or a page of the docs site
+(`docs/`), so the tests run exactly what a reader is shown, wherever it is. Each
+marker appears once across them all.
 """
 
 from __future__ import annotations
@@ -16,12 +18,29 @@ import yaml
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 README = REPOSITORY_ROOT / "README.md"
+DOCS = REPOSITORY_ROOT / "docs"
 REUSABLE_WORKFLOW = REPOSITORY_ROOT / ".github" / "workflows" / "guardrails.yml"
+
+
+def documents() -> list[Path]:
+    """The README and every page of the docs site."""
+    return [README, *sorted(DOCS.rglob("*.md"))]
+
+
+def marked_text(marker: str) -> str:
+    """The text of the one document that holds `<!-- marker -->`."""
+    holders = [
+        path
+        for path in documents()
+        if f"<!-- {marker} -->" in path.read_text(encoding="utf-8")
+    ]
+    assert len(holders) == 1, f"<!-- {marker} --> is in {holders or 'no document'}"
+    return holders[0].read_text(encoding="utf-8")
 
 
 def readme_block(marker: str) -> str:
     """The body of the fenced block that follows `<!-- marker -->`."""
-    text = README.read_text(encoding="utf-8")
+    text = marked_text(marker)
     pattern = re.compile(
         rf"<!-- {re.escape(marker)} -->\s*\n"
         r"(?P<fence>```+)[^\n]*\n(?P<body>.*?)\n(?P=fence)",
@@ -35,7 +54,7 @@ def readme_block(marker: str) -> str:
 def readme_table(marker: str) -> list[list[str]]:
     """The cells of the markdown table right after `<!-- marker -->`, header and
     separator rows left out."""
-    text = README.read_text(encoding="utf-8")
+    text = marked_text(marker)
     _, found, after = text.partition(f"<!-- {marker} -->\n")
     assert found, f"README.md has no <!-- {marker} -->"
     rows = []
