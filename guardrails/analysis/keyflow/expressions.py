@@ -66,9 +66,12 @@ class ExpressionFlow:
         conditional_lines: frozenset[int] | None = None,
         key_names: tuple[str, ...] = (),
         callee_effects: CallEffects | None = None,
+        instances: frozenset[str] = frozenset(),
     ) -> None:
         self.imports = imports
         self.callee_effects = callee_effects
+        # Module-level names bound to a built module (`DROP = Dropout(0.5)`).
+        self.instances = instances
         # Keywords that pass a key (`key=`): what a call in inference mode ignores.
         self.key_names = key_names
         # `id`s of the statement lines holding a conditional expression, when the
@@ -263,7 +266,10 @@ class ExpressionFlow:
             and any(refs for _, refs in arguments)
         ):
             ignored = keys_ignored(
-                node, lambda test: known_truth(test, state.facts), self.key_names
+                node,
+                lambda test: known_truth(test, state.facts),
+                self.key_names,
+                self.instances,
             )
             effects = (
                 self.callee_effects(node, self)

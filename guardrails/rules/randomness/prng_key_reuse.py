@@ -374,11 +374,13 @@ class PrngKeyReuse(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
+        callees = FileCallees(original_node, imports, self.key_names)
         flow = KeyFlow(
             imports,
             frozenset(self.conditional_lines),
             self.key_names,
-            FileCallees(original_node, imports, self.key_names),
+            callees,
+            callees.instances,
         )
         for function in self.scopes.values():
             flow.run_function(function, self.key_names)
