@@ -40,6 +40,84 @@ from jax import lax
 """
 
 FAMILIES: dict[str, dict[str, str]] = {
+    "containers": {
+        "rollout_step_key_twice": """
+            def f(key):
+                step_keys = jr.split(key, 4)
+                state = jnp.zeros(3)
+                for t in range(4):
+                    action = jr.categorical(step_keys[t], state)
+                    state = state + action + jr.normal(step_keys[t], state.shape)
+                return state
+        """,
+        "rollout_lookahead_meets_next_round": """
+            def f(key):
+                keys = jr.split(key, 5)
+                state = jnp.zeros(3)
+                for t in range(4):
+                    action = jr.categorical(keys[t], state)
+                    state = state + action + jr.normal(keys[t + 1], state.shape)
+                return state
+        """,
+        "rollout_one_key_per_round": """
+            def f(key):
+                keys = jr.split(key, 4)
+                state = jnp.zeros(3)
+                for t in range(4):
+                    act_key, env_key = jr.split(keys[t])
+                    state = state + jr.categorical(act_key, state)
+                    state = state + jr.normal(env_key, state.shape)
+                return state
+        """,
+        "sampler_final_noise_after_every_step": """
+            def f(key):
+                steps = 3
+                keys = jr.split(key, steps)
+                x = jnp.zeros(2)
+                for i in range(steps):
+                    x = 0.9 * x + jr.normal(keys[i], x.shape)
+                return x + jr.normal(keys[-1], x.shape)
+        """,
+        "sampler_final_noise_kept_apart": """
+            def f(key):
+                steps = 3
+                keys = jr.split(key, steps + 1)
+                x = jnp.zeros(2)
+                for i in range(steps):
+                    x = 0.9 * x + jr.normal(keys[i], x.shape)
+                return x + jr.normal(keys[steps], x.shape)
+        """,
+        "layers_from_iterator": """
+            def f(key):
+                key_iter = iter(jr.split(key, 3))
+                w1 = jr.normal(next(key_iter), (4, 8))
+                w2 = jr.normal(next(key_iter), (8, 8))
+                return w1, w2, jr.normal(next(key_iter), (8, 2))
+        """,
+        "layers_cycle_over_fewer_keys": """
+            def f(key):
+                keys = itertools.cycle(jr.split(key, 2))
+                return [jr.normal(next(keys), (2,)) for _ in range(3)]
+        """,
+        "layers_repeated_key_list": """
+            def f(key, deep):
+                layer_keys = [key] * (3 if deep else 2)
+                return [jr.normal(k, (4, 4)) for k in layer_keys]
+        """,
+        "towers_entry_twice": """
+            def f(key):
+                names = ("user", "item")
+                keys = dict(zip(names, jr.split(key, len(names)), strict=True))
+                table = jr.normal(keys["user"], (10, 4))
+                return table, jr.normal(keys["user"], (4,)), jr.normal(keys["item"], ())
+        """,
+        "towers_entry_each": """
+            def f(key):
+                k_user, k_item = jr.split(key)
+                keys = {"user": k_user, "item": k_item}
+                return jr.normal(keys["user"], (10, 4)), jr.normal(keys["item"], ())
+        """,
+    },
     "precision": {
         "mode_strings_exclusive": """
             def f(key, train, sample):

@@ -344,7 +344,7 @@ class _ParameterFlow(KeyFlow):
             state.env[param.name.value] = frozenset(
                 {Location(("param", param.name.value))}
             )
-        self.closures, self.bound_calls = {}, {}
+        self.closures, self.bound_calls, self.counters = {}, {}, {}
         self.block(function.body, [state])
 
     def consume(self, location: Location, use: Use, state: State) -> None:

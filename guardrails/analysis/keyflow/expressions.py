@@ -8,6 +8,17 @@ from collections.abc import Callable
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
+from guardrails.analysis.keyflow.containers import (
+    LoopCounter,
+    advance,
+    counter_index,
+    element,
+    entries,
+    iterator,
+    next_round,
+    range_counter,
+    repeated,
+)
 from guardrails.analysis.keyflow.locations import (
     Element,
     Fold,
@@ -18,6 +29,7 @@ from guardrails.analysis.keyflow.locations import (
     index_of,
     paths_overlap,
     split_count,
+    split_count_text,
 )
 from guardrails.analysis.keyflow.state import (
     Flow,
@@ -79,6 +91,9 @@ class ExpressionFlow:
         self.conditional_lines = conditional_lines
         self.jax_file = imports_jax(imports)
         self.lengths: dict[tuple[str, int | str], int | None] = {}
+        self.count_texts: dict[tuple[str, int | str], str] = {}
+        # Names counting a `for i in range(n)` loop of the scope being run.
+        self.counters: dict[str, LoopCounter] = {}
         self.reuses: dict[int, Reuse] = {}
         # Local functions of the scope being run -> the names they pass to calls
         # from the enclosing scope: calling one consumes what those hold then.
@@ -91,6 +106,7 @@ class ExpressionFlow:
         self, target: cst.BaseExpression, refs: frozenset[Location], state: State
     ) -> None:
         if isinstance(target, cst.Name):
+            self.counters.pop(target.value, None)
             if refs:
                 state.env[target.value] = refs
             else:  # an unbound name holds no key: keep states small
@@ -171,20 +187,30 @@ class ExpressionFlow:
                 parts = [(target, values[0] if values else frozenset())]
         else:
             parts = [(target, self.expr(iterable, state))]
+        counter = range_counter(iterable, loop)
+        if not isinstance(target, cst.Name):
+            counter = None
 
-        element = Element(loop)
+        each = Element(loop)
 
         def bind_round(head: State) -> None:
-            for location in [loc for loc in head.consumed if element in loc.path]:
+            for location in [loc for loc in head.consumed if each in loc.path]:
                 del head.consumed[location]
+            if counter is not None:
+                _next_round(head, loop)
             bound: set[str] = set()
             for part_target, refs in parts:
+                elements = (element(ref, each) for ref in refs)
                 self.bind(
-                    part_target, frozenset(ref.child(element) for ref in refs), head
+                    part_target,
+                    frozenset(found for found in elements if found is not None),
+                    head,
                 )
                 bound |= names_in(part_target)
             for other in names_in(target) - bound:
                 self.bind(cst.Name(other), frozenset(), head)
+            if counter is not None and isinstance(target, cst.Name):
+                self.counters[target.value] = counter
 
         return bind_round
 
@@ -231,6 +257,16 @@ class ExpressionFlow:
                 lambda branch: right.update(self.expr(node.right, branch)), state
             )
             return left | frozenset(right)
+        if isinstance(node, cst.BinaryOperation) and isinstance(
+            node.operator, cst.Multiply
+        ):
+            found = self.expr(node.left, state) | self.expr(node.right, state)
+            literal = (node.left, node.right)
+            if any(isinstance(side, cst.List | cst.Tuple) for side in literal):
+                return repeated(found)  # `[key] * n`: n times the same key
+            return frozenset()
+        if isinstance(node, cst.Dict):
+            return self.dictionary(node, state)
         if isinstance(node, cst.NamedExpr):
             refs = self.expr(node.value, state)
             self.bind(node.target, refs, state)
@@ -256,6 +292,9 @@ class ExpressionFlow:
         arguments = [(arg, self.expr(arg.value, state)) for arg in node.args]
         if name in DERIVING:
             return self.derive(node, name, arguments, state)
+        held = self.container_call(node, name, arguments, state)
+        if held is not None:
+            return held
         if isinstance(node.func, cst.Name) and node.func.value in self.closures:
             for captured in sorted(self.closures[node.func.value]):
                 for location in state.env.get(captured, frozenset()):
@@ -292,7 +331,48 @@ class ExpressionFlow:
             del state.consumed[location]  # a new key from this call: forget the old one
         if name == "jax.random.split":
             self.lengths[origin] = split_count(node)
+            self.count_texts[origin] = split_count_text(node)
         return frozenset({Location(origin)})
+
+    def container_call(
+        self,
+        node: cst.Call,
+        name: str | None,
+        arguments: list[tuple[cst.Arg, frozenset[Location]]],
+        state: State,
+    ) -> frozenset[Location] | None:
+        """`dict(...)`, `iter(...)`, `itertools.cycle(...)` and `next(...)` hold
+        or hand out keys without consuming them; None for any other call."""
+        if name == "dict":
+            found: frozenset[Location] = frozenset()
+            for arg, refs in arguments:
+                keyword = arg.keyword.value if arg.keyword is not None else None
+                found |= entries(refs, keyword) if keyword is not None else refs
+            return found
+        if name in {"iter", "itertools.cycle"} and len(arguments) == 1:
+            return iterator(arguments[0][1], wraps=name == "itertools.cycle")
+        if name == "next" and arguments and isinstance(node.args[0].value, cst.Name):
+            moved = advance(arguments[0][1], self.lengths)
+            if moved is not None:
+                handed, after = moved
+                state.env[node.args[0].value.value] = after
+                return handed
+        return None
+
+    def dictionary(self, node: cst.Dict, state: State) -> frozenset[Location]:
+        """`{"user": k1, **more}`: each value under its literal key."""
+        found: frozenset[Location] = frozenset()
+        for item in node.elements:
+            if isinstance(item, cst.DictElement):
+                self.expr(item.key, state)
+                refs = self.expr(item.value, state)
+                key = item.key
+                if isinstance(key, cst.SimpleString):
+                    refs = entries(refs, str(key.evaluated_value))
+                found |= refs
+            else:
+                found |= self.expr(item.value, state)
+        return found
 
     def derive(
         self,
@@ -318,13 +398,22 @@ class ExpressionFlow:
 
     def subscript(self, node: cst.Subscript, state: State) -> frozenset[Location]:
         refs = self.expr(node.value, state)
-        for element in node.slice:
-            for child in child_expressions(element.slice):
+        for subscript_element in node.slice:
+            for child in child_expressions(subscript_element.slice):
                 self.expr(child, state)
         if not refs:
             return frozenset()
         index = index_of(node.slice)
-        return frozenset(ref.child(index) for ref in refs)
+        literal = None
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            inner = node.slice[0].slice.value
+            counter = counter_index(inner, self.counters)
+            if counter is not None:
+                index = counter
+            elif isinstance(inner, cst.SimpleString):
+                literal = str(inner.evaluated_value)
+        elements = (element(ref, index, literal) for ref in refs)
+        return frozenset(found for found in elements if found is not None)
 
     def comprehension(
         self,
@@ -371,9 +460,10 @@ class ExpressionFlow:
 
     def consume(self, location: Location, use: Use, state: State) -> None:
         length = self.lengths.get(location.origin)
+        count_text = self.count_texts.get(location.origin)
         for earlier, first in state.consumed.items():
             if earlier.origin == location.origin and paths_overlap(
-                earlier.path, location.path, length
+                earlier.path, location.path, length, count_text
             ):
                 self.reuses.setdefault(id(use.argument), Reuse(first, use))
                 break
@@ -417,3 +507,14 @@ class ExpressionFlow:
                     self.expr(test, leaving)
                 exits_from_head.append(leaving)
         return Flow(exits_from_head, breaks=breaks)
+
+
+def _next_round(state: State, loop: int) -> None:
+    """A new round of a counted loop: `keys[i + 1]` consumed last round is
+    `keys[i]` now."""
+    consumed: dict[Location, Use] = {}
+    for location, use in state.consumed.items():
+        moved = next_round(location, loop)
+        if moved is not None:
+            consumed.setdefault(moved, use)
+    state.consumed = consumed

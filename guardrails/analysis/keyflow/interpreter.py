@@ -38,14 +38,14 @@ class KeyFlow(ExpressionFlow):
         state = State()
         for name in key_parameters(node, key_names, self.jax_file):
             state.env[name] = frozenset({Location(("param", name))})
-        self.closures, self.bound_calls = {}, {}
+        self.closures, self.bound_calls, self.counters = {}, {}, {}
         if isinstance(node, cst.Lambda):
             self.expr(node.body, state)
         else:
             self.block(node.body, [state])
 
     def run_module(self, node: cst.Module) -> None:
-        self.closures, self.bound_calls = {}, {}
+        self.closures, self.bound_calls, self.counters = {}, {}, {}
         self.block(node.body, [State()])
 
     def block(
