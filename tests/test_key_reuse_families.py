@@ -118,6 +118,179 @@ FAMILIES: dict[str, dict[str, str]] = {
                 return jr.normal(keys["user"], (10, 4)), jr.normal(keys["item"], ())
         """,
     },
+    "closures": {
+        "tree_map_lambda_captures_key": """
+            def f(key):
+                params = {"w": jnp.ones((2, 3)), "b": jnp.zeros(3)}
+                return jax.tree.map(lambda p: p + jr.normal(key, p.shape), params)
+        """,
+        "tree_map_key_per_leaf": """
+            def f(key):
+                leaves, treedef = jax.tree.flatten({"w": jnp.ones(2), "b": jnp.ones(3)})
+                keys = jr.split(key, len(leaves))
+                noisy = jax.tree.map(
+                    lambda p, k: p + jr.normal(k, p.shape), leaves, list(keys)
+                )
+                return jax.tree.unflatten(treedef, noisy)
+        """,
+        "tree_map_nested_function": """
+            def f(rng):
+                def add_noise(p):
+                    return p + jr.normal(rng, p.shape)
+
+                return jax.tree_util.tree_map(add_noise, [jnp.ones(2), jnp.ones(3)])
+        """,
+        "scan_body_captures_key": """
+            def f(key):
+                def step(x, _):
+                    x = 0.9 * x + jr.normal(key, x.shape)
+                    return x, x
+
+                return lax.scan(step, jnp.zeros(2), None, length=3)
+        """,
+        "scan_over_step_keys": """
+            def f(key):
+                def step(x, step_key):
+                    x = 0.9 * x + jr.normal(step_key, x.shape)
+                    return x, x
+
+                return lax.scan(step, jnp.zeros(2), jr.split(key, 3))
+        """,
+        "fori_body_captures_key": """
+            def f(key):
+                def body(i, h):
+                    keep = jr.bernoulli(key, 0.5, h.shape)
+                    return jnp.where(keep, h, 0.0) + i
+
+                return lax.fori_loop(0, 3, body, jnp.ones(4))
+        """,
+        "fori_body_folds_step": """
+            def f(key):
+                def body(i, h):
+                    keep = jr.bernoulli(jr.fold_in(key, i), 0.5, h.shape)
+                    return jnp.where(keep, h, 0.0)
+
+                return lax.fori_loop(0, 3, body, jnp.ones(4))
+        """,
+        "partial_called_twice": """
+            def init_linear(key, n_in, n_out):
+                return jr.normal(key, (n_in, n_out))
+
+            def f(key):
+                init = functools.partial(init_linear, key)
+                return init(4, 8), init(8, 2)
+        """,
+        "partial_called_once": """
+            def init_linear(key, n_in, n_out):
+                return jr.normal(key, (n_in, n_out))
+
+            def f(key):
+                k1, k2 = jr.split(key)
+                return functools.partial(init_linear, k1)(4, 8), init_linear(k2, 8, 2)
+        """,
+        "kwargs_dict_passed_twice": """
+            def linear(n_in, n_out, *, key):
+                return jr.normal(key, (n_in, n_out))
+
+            def f(key):
+                layer_kwargs = dict(key=key)
+                return linear(4, 8, **layer_kwargs), linear(8, 2, **layer_kwargs)
+        """,
+        "vmapped_inner_reuses_any_name": """
+            def f(key):
+                def encode(r, mean):
+                    eps = jr.normal(r, mean.shape)
+                    keep = jr.bernoulli(r, 0.9, mean.shape)
+                    return jnp.where(keep, mean + eps, 0.0)
+
+                return jax.vmap(encode)(jr.split(key, 4), jnp.zeros((4, 3)))
+        """,
+        "vmapped_inner_splits": """
+            def member(seed, x):
+                w_seed, b_seed = jr.split(seed)
+                return x @ jr.normal(w_seed, (3, 3)) + jr.normal(b_seed, (3,))
+
+            def f(key):
+                members = jr.split(key, 5)
+                return jax.vmap(member, in_axes=(0, None))(members, jnp.ones(3))
+        """,
+        "vmapped_top_level_reuses": """
+            def member(seed, x):
+                return x @ jr.normal(seed, (3, 3)) + jr.normal(seed, (3,))
+
+            def f(key):
+                members = jr.split(key, 5)
+                return jax.vmap(member, in_axes=(0, None))(members, jnp.ones(3))
+        """,
+    },
+    "carries": {
+        "scan_carry_returns_consumed_key": """
+            def f(rng):
+                def env_step(runner_state, unused):
+                    obs, rng = runner_state
+                    new_rng, action_rng = jr.split(rng)
+                    action = jr.categorical(action_rng, obs)
+                    return (obs + action, rng), action
+
+                return lax.scan(env_step, (jnp.zeros(3), rng), None, 4)
+        """,
+        "scan_carry_returns_new_key": """
+            def f(rng):
+                def env_step(runner_state, unused):
+                    obs, rng = runner_state
+                    rng, action_rng = jr.split(rng)
+                    action = jr.categorical(action_rng, obs)
+                    return (obs + action, rng), action
+
+                return lax.scan(env_step, (jnp.zeros(3), rng), None, 4)
+        """,
+        "fori_carry_unsplit": """
+            def f(key):
+                def body(i, carry):
+                    x, key = carry
+                    return x + jr.normal(key, x.shape), key
+
+                return lax.fori_loop(0, 3, body, (jnp.zeros(2), key))
+        """,
+        "fori_carry_split": """
+            def f(key):
+                def body(i, carry):
+                    x, key = carry
+                    key, sub = jr.split(key)
+                    return x + jr.normal(sub, x.shape), key
+
+                return lax.fori_loop(0, 3, body, (jnp.zeros(2), key))
+        """,
+        "while_carry_unsplit": """
+            def f(key):
+                def body(state):
+                    i, x, key = state
+                    x = jr.bernoulli(key, 0.5, x.shape).astype(jnp.float32)
+                    return i + 1, x, key
+
+                return lax.while_loop(lambda s: s[0] < 3, body, (0, jnp.zeros(2), key))
+        """,
+        "while_carry_split": """
+            def f(key):
+                def body(state):
+                    i, x, key = state
+                    key, sub = jr.split(key)
+                    x = jr.bernoulli(sub, 0.5, x.shape).astype(jnp.float32)
+                    return i + 1, x, key
+
+                return lax.while_loop(lambda s: s[0] < 3, body, (0, jnp.zeros(2), key))
+        """,
+        "top_level_scan_step_keeps_old_key": """
+            def sample_step(carry, t):
+                x, key = carry
+                noise_key, key2 = jr.split(key)
+                x = 0.9 * x + jr.normal(noise_key, x.shape)
+                return (x, key), x
+
+            def f(key):
+                return lax.scan(sample_step, (jnp.zeros(2), key), jnp.arange(3))
+        """,
+    },
     "precision": {
         "mode_strings_exclusive": """
             def f(key, train, sample):

@@ -21,10 +21,10 @@ from jax import lax
 def env_scan_returns_old_key(rng, n_steps=4):
     def _env_step(runner_state, unused):
         obs, rng = runner_state
-        new_rng, action_rng = jax.random.split(rng)
+        new_rng, action_rng = jax.random.split(rng)  # gr203: reuse
         action = jax.random.categorical(action_rng, obs)
         obs = obs + action
-        return (obs, rng), action  # gr203: reuse
+        return (obs, rng), action
 
     runner_state = (jnp.zeros((3,)), rng)
     return lax.scan(_env_step, runner_state, None, n_steps)
@@ -43,8 +43,8 @@ def env_scan_returns_new_key(rng, n_steps=4):
 def noise_fori_carry_unsplit(key):
     def body(i, carry):
         x, key = carry
-        x = x + jax.random.normal(key, x.shape)
-        return x, key  # gr203: reuse
+        x = x + jax.random.normal(key, x.shape)  # gr203: reuse
+        return x, key
 
     return lax.fori_loop(0, 3, body, (jnp.zeros((2,)), key))
 
@@ -64,7 +64,7 @@ def gibbs_while_carry(key):
 
     def body(state):
         i, x, key = state
-        x = jax.random.bernoulli(key, 0.5, x.shape).astype(jnp.float32)
-        return i + 1, x, key  # gr203: reuse
+        x = jax.random.bernoulli(key, 0.5, x.shape).astype(jnp.float32)  # gr203: reuse
+        return i + 1, x, key
 
     return lax.while_loop(cond, body, (0, jnp.zeros((2,)), key))

@@ -96,6 +96,15 @@ class FileCallees:
         self.summaries: dict[tuple[int, Literals], Summary | None] = {}
 
     @property
+    def top_level(self) -> dict[str, cst.FunctionDef]:
+        """The file's top-level functions defined once, by name."""
+        return {
+            name: function
+            for name, function in self.functions.items()
+            if function is not None
+        }
+
+    @property
     def instances(self) -> frozenset[str]:
         """Top-level names bound to a class being built (`DROP = Dropout(0.5)`)."""
         return frozenset(

@@ -12,6 +12,7 @@ different element every round, and the element `keys[i + 1]` of one round is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import libcst as cst
@@ -24,12 +25,18 @@ from guardrails.analysis.keyflow.locations import (
     Location,
     Repeated,
 )
+from guardrails.analysis.keyflow.state import State
 from guardrails.analysis.keyflow.syntax import code_of, literal_int
 
+Origin = tuple[str, int | str]
 
-def element(ref: Location, index: Index, literal: str | None = None) -> Location | None:
+
+def element(
+    ref: Location, index: Index, literal: str | int | None = None
+) -> Location | None:
     """The key at `index` of the container `ref` holds; None when a
-    dictionary's entry is another one (`literal`: the subscript's string)."""
+    dictionary's entry or a tuple's element is another one (`literal`: the
+    subscript's string or integer)."""
     tail = ref.path[-1] if ref.path else None
     base = Location(ref.origin, ref.path[:-1])
     if isinstance(tail, Repeated):
@@ -41,7 +48,7 @@ def element(ref: Location, index: Index, literal: str | None = None) -> Location
     return ref.child(index)
 
 
-def entries(refs: frozenset[Location], name: str) -> frozenset[Location]:
+def entries(refs: frozenset[Location], name: str | int) -> frozenset[Location]:
     return frozenset(ref.child(Entry(name)) for ref in refs)
 
 
@@ -54,7 +61,7 @@ def iterator(refs: frozenset[Location], wraps: bool) -> frozenset[Location]:
 
 
 def advance(
-    refs: frozenset[Location], lengths: dict[tuple[str, int | str], int | None]
+    refs: frozenset[Location], lengths: dict[Origin, int | None]
 ) -> tuple[frozenset[Location], frozenset[Location]] | None:
     """`next(it)`: the keys it hands out, and what `it` holds after; None
     when `it` is no iterator over keys the flow follows."""
@@ -131,3 +138,46 @@ def next_round(location: Location, loop: int) -> Location | None:
             index = Counter(loop, index.offset - 1, index.bound)
         path.append(index)
     return Location(location.origin, tuple(path))
+
+
+def container_call(
+    node: cst.Call,
+    name: str | None,
+    arguments: list[tuple[cst.Arg, frozenset[Location]]],
+    state: State,
+    lengths: dict[Origin, int | None],
+) -> frozenset[Location] | None:
+    """`dict(...)`, `iter(...)`, `itertools.cycle(...)` and `next(...)` hold or
+    hand out keys without consuming them; None for any other call."""
+    if name == "dict":
+        found: frozenset[Location] = frozenset()
+        for arg, refs in arguments:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            found |= entries(refs, keyword) if keyword is not None else refs
+        return found
+    if name in {"iter", "itertools.cycle"} and len(arguments) == 1:
+        return iterator(arguments[0][1], wraps=name == "itertools.cycle")
+    if name == "next" and arguments and isinstance(node.args[0].value, cst.Name):
+        moved = advance(arguments[0][1], lengths)
+        if moved is not None:
+            handed, after = moved
+            state.env[node.args[0].value.value] = after
+            return handed
+    return None
+
+
+def dictionary(
+    node: cst.Dict, evaluate: Callable[[cst.BaseExpression], frozenset[Location]]
+) -> frozenset[Location]:
+    """`{"user": k1, **more}`: each value under its literal key."""
+    found: frozenset[Location] = frozenset()
+    for item in node.elements:
+        if isinstance(item, cst.DictElement):
+            evaluate(item.key)
+            refs = evaluate(item.value)
+            if isinstance(item.key, cst.SimpleString):
+                refs = entries(refs, str(item.key.evaluated_value))
+            found |= refs
+        else:
+            found |= evaluate(item.value)
+    return found

@@ -10,11 +10,11 @@ import libcst as cst
 from guardrails.analysis.imports import ImportMap
 from guardrails.analysis.keyflow.containers import (
     LoopCounter,
-    advance,
+    container_call,
     counter_index,
+    dictionary,
     element,
     entries,
-    iterator,
     next_round,
     range_counter,
     repeated,
@@ -134,7 +134,7 @@ class ExpressionFlow:
                 ),
                 None,
             )
-            for position, element in enumerate(elements):
+            for position, item in enumerate(elements):
                 index: Index
                 if starred is None or position < starred:
                     index = position
@@ -143,8 +143,11 @@ class ExpressionFlow:
                     index = Slice(position, -after if after else None)
                 else:
                     index = position - len(elements)
+                found = (element(ref, index, _literal(index)) for ref in refs)
                 self.bind(
-                    element.value, frozenset(ref.child(index) for ref in refs), state
+                    item.value,
+                    frozenset(ref for ref in found if ref is not None),
+                    state,
                 )
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, refs, state)
@@ -233,9 +236,13 @@ class ExpressionFlow:
         if isinstance(node, cst.Subscript):
             return self.subscript(node, state)
         if isinstance(node, cst.Tuple | cst.List):
+            # `(x, key)`: each key at its position, until a starred element.
             found: frozenset[Location] = frozenset()
-            for element in node.elements:
-                found |= self.expr(element.value, state)
+            starred = False
+            for position, item in enumerate(node.elements):
+                refs = self.expr(item.value, state)
+                starred = starred or isinstance(item, cst.StarredElement)
+                found |= refs if starred else entries(refs, position)
             return found
         if isinstance(node, cst.Attribute):
             self.expr(node.value, state)
@@ -266,7 +273,7 @@ class ExpressionFlow:
                 return repeated(found)  # `[key] * n`: n times the same key
             return frozenset()
         if isinstance(node, cst.Dict):
-            return self.dictionary(node, state)
+            return dictionary(node, lambda part: self.expr(part, state))
         if isinstance(node, cst.NamedExpr):
             refs = self.expr(node.value, state)
             self.bind(node.target, refs, state)
@@ -292,7 +299,7 @@ class ExpressionFlow:
         arguments = [(arg, self.expr(arg.value, state)) for arg in node.args]
         if name in DERIVING:
             return self.derive(node, name, arguments, state)
-        held = self.container_call(node, name, arguments, state)
+        held = container_call(node, name, arguments, state, self.lengths)
         if held is not None:
             return held
         if isinstance(node.func, cst.Name) and node.func.value in self.closures:
@@ -334,46 +341,6 @@ class ExpressionFlow:
             self.count_texts[origin] = split_count_text(node)
         return frozenset({Location(origin)})
 
-    def container_call(
-        self,
-        node: cst.Call,
-        name: str | None,
-        arguments: list[tuple[cst.Arg, frozenset[Location]]],
-        state: State,
-    ) -> frozenset[Location] | None:
-        """`dict(...)`, `iter(...)`, `itertools.cycle(...)` and `next(...)` hold
-        or hand out keys without consuming them; None for any other call."""
-        if name == "dict":
-            found: frozenset[Location] = frozenset()
-            for arg, refs in arguments:
-                keyword = arg.keyword.value if arg.keyword is not None else None
-                found |= entries(refs, keyword) if keyword is not None else refs
-            return found
-        if name in {"iter", "itertools.cycle"} and len(arguments) == 1:
-            return iterator(arguments[0][1], wraps=name == "itertools.cycle")
-        if name == "next" and arguments and isinstance(node.args[0].value, cst.Name):
-            moved = advance(arguments[0][1], self.lengths)
-            if moved is not None:
-                handed, after = moved
-                state.env[node.args[0].value.value] = after
-                return handed
-        return None
-
-    def dictionary(self, node: cst.Dict, state: State) -> frozenset[Location]:
-        """`{"user": k1, **more}`: each value under its literal key."""
-        found: frozenset[Location] = frozenset()
-        for item in node.elements:
-            if isinstance(item, cst.DictElement):
-                self.expr(item.key, state)
-                refs = self.expr(item.value, state)
-                key = item.key
-                if isinstance(key, cst.SimpleString):
-                    refs = entries(refs, str(key.evaluated_value))
-                found |= refs
-            else:
-                found |= self.expr(item.value, state)
-        return found
-
     def derive(
         self,
         node: cst.Call,
@@ -404,7 +371,7 @@ class ExpressionFlow:
         if not refs:
             return frozenset()
         index = index_of(node.slice)
-        literal = None
+        literal: str | int | None = None
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             inner = node.slice[0].slice.value
             counter = counter_index(inner, self.counters)
@@ -412,6 +379,8 @@ class ExpressionFlow:
                 index = counter
             elif isinstance(inner, cst.SimpleString):
                 literal = str(inner.evaluated_value)
+            elif isinstance(index, int):
+                literal = index
         elements = (element(ref, index, literal) for ref in refs)
         return frozenset(found for found in elements if found is not None)
 
@@ -518,3 +487,8 @@ def _next_round(state: State, loop: int) -> None:
         if moved is not None:
             consumed.setdefault(moved, use)
     state.consumed = consumed
+
+
+def _literal(index: Index) -> int | None:
+    """A position counted from the front, which a tuple's entries are."""
+    return index if isinstance(index, int) and index >= 0 else None

@@ -58,10 +58,10 @@ class Repeated:
 
 @dataclass(frozen=True)
 class Entry:
-    """The value a dictionary holds under a literal key: `{"user": k}`,
-    `dict(key=k)`."""
+    """The value a container holds under a literal key or position:
+    `{"user": k}`, `dict(key=k)`, `(x, k)`."""
 
-    name: str
+    name: str | int
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def key_parameters(
         and (
             jax_file and not used_as_non_key(node.body, param.name.value)
             if param.annotation is None
-            else _is_key_annotation(code_of(param.annotation.annotation))
+            else is_key_annotation(code_of(param.annotation.annotation))
         )
     ]
 
@@ -41,7 +41,7 @@ _KEY_ANNOTATION = re.compile(r"key|prng|rng|array|jax", re.IGNORECASE)
 _STATEFUL_GENERATOR = re.compile(r"Rngs\b|RngStream|Generator|RandomState")
 
 
-def _is_key_annotation(annotation: str) -> bool:
+def is_key_annotation(annotation: str) -> bool:
     return (
         _KEY_ANNOTATION.search(annotation) is not None
         and _STATEFUL_GENERATOR.search(annotation) is None

@@ -6,7 +6,8 @@ from bisect import bisect_left
 import libcst as cst
 
 from guardrails.analysis.callees import FileCallees
-from guardrails.analysis.keyflow import KeyFlow, Reuse, code_of, key_parameters
+from guardrails.analysis.keyflow import Reuse, code_of, key_parameters
+from guardrails.analysis.keyflow.callbacks import CallbackFlow
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, imports_jax
 from guardrails.analysis.syntax_prescans import FileSyntax
@@ -14,6 +15,10 @@ from guardrails.config import Config
 from guardrails.rules.base import NO_BODIES, FileContext, FunctionNode, Rule, Sample
 from guardrails.rules.randomness._common import sample_code, short, spelled
 from guardrails.rules.randomness.prescans import key_body_lines, may_reuse_keys
+
+# Functions handed keys under other names are followed again this many times
+# at most (each round can find callers of the next).
+_RECEIVER_ROUNDS = 3
 
 
 class PrngKeyReuse(Rule):
@@ -30,7 +35,12 @@ class PrngKeyReuse(Rule):
     annotated as a key or array (`PRNGKeyArray`, `jax.Array`; not `key: str`, nor
     a shared, stateful `rng: nnx.Rngs`),
     and an unannotated one counts in files that import the JAX ecosystem (`jax`,
-    `flax`, `equinox`, ...). Configure the names in `pyproject.toml`:
+    `flax`, `equinox`, ...) unless its body uses it as no key is used: looked
+    up in a mapping (`table[key]`, `key in table`, `table.get(key)`), formatted
+    or compared with text, or asked for a stream (`rng.dropout()`, `rng()`). A
+    parameter of any name holds a key when a call in the same file hands it one,
+    directly or through `jax.vmap` / `jax.jit` (`jax.vmap(encode)(keys, x)`
+    with `def encode(r, x)`). Configure the names in `pyproject.toml`:
 
     ```toml
     [tool.guardrails]
@@ -56,12 +66,31 @@ class PrngKeyReuse(Rule):
     A key passed by keyword (`key=k`) to a call in inference mode is not consumed
     either: Equinox's and Flax's dropout layers ignore their key when given
     `inference=True` or `deterministic=True` (or `training=False`, `train=False`,
-    `is_training=False`), literally or as a condition the path took. So
+    `is_training=False`), literally or as a condition the path took; Flax NNX's
+    `rngs=k` counts as a key keyword, and a module built once at the top of the
+    file (`DROP = eqx.nn.Dropout(0.5)`) is called, not built, by `DROP(...)`. So
     `if inference: k1 = k2 = key` followed by `drop(x, inference=inference,
     key=k1)` and `drop(y, inference=inference, key=k2)` is not reported. A class
     being built (`eqx.nn.MultiheadAttention(..., inference=True, key=k)` draws its
     weights) and a positional key (`model.init(rng, x, deterministic=True)`) are
     still consumed.
+
+    Keys in containers are followed: tuple, list and dictionary entries
+    (`keys["user"]` twice is reused, `keys["user"]` and `keys["item"]` are not),
+    `[key] * n` (every element is `key`), `iter(split(key, n))` with `next`
+    (a fresh key each time) and `itertools.cycle` (the first key again after
+    the last), and loop counters: `keys[i]` and `keys[i + 1]` in a
+    `for i in range(n)` loop meet one round apart, and a counter over a split of
+    the same count has used every key. A function given to `jax.tree.map`,
+    `map`, `jax.lax.map`, `jax.lax.scan`, `jax.lax.fori_loop` or
+    `jax.lax.while_loop` runs as a loop body in the calling scope: a key it
+    captures is consumed on every run, and a loop carry is what the body hands
+    back, so handing back the key just consumed reuses it on the next step.
+    `functools.partial(f, key)` consumes `key` each time it is called. A
+    same-file function is judged with the literal arguments it receives
+    (`dropout(x, key, train=False)` returns before drawing), and conditions
+    that cannot hold together (`mode == "train"`, then `mode == "sample"`)
+    never meet on one path.
 
     Reported: two draws from one key; the parent used after `split`; one element
     (`keys[0]`) used twice; an alias (`k = key`) used with the original; a use in a
@@ -375,15 +404,30 @@ class PrngKeyReuse(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
         callees = FileCallees(original_node, imports, self.key_names)
-        flow = KeyFlow(
+        flow = CallbackFlow(
             imports,
             frozenset(self.conditional_lines),
             self.key_names,
             callees,
             callees.instances,
+            callees.top_level,
         )
         for function in self.scopes.values():
             flow.run_function(function, self.key_names)
+        # Functions handed keys in parameters not named as keys: once more
+        # with those parameters as keys (a bounded number of times).
+        done: dict[int, frozenset[str]] = {}
+        for _ in range(_RECEIVER_ROUNDS):
+            pending = [
+                (function, params)
+                for key, (function, params) in flow.key_receivers.items()
+                if not params <= done.get(key, frozenset())
+            ]
+            if not pending:
+                break
+            for function, params in pending:
+                done[id(function)] = params
+                flow.run_function(function, self.key_names, params)
         if self.module_makes_keys:
             flow.run_module(original_node)
         if not flow.reuses:
