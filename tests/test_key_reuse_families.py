@@ -172,6 +172,24 @@ FAMILIES: dict[str, dict[str, str]] = {
 
                 return lax.fori_loop(0, 3, body, jnp.ones(4))
         """,
+        "grad_of_closure_every_step": """
+            def f(key):
+                params = jnp.ones(3)
+
+                def loss_fn(p):
+                    return jnp.sum((p + jr.normal(key, p.shape)) ** 2)
+
+                for _ in range(3):
+                    params = params - 0.1 * jax.grad(loss_fn)(params)
+                return params
+        """,
+        "grad_of_closure_once": """
+            def f(key):
+                def loss_fn(p):
+                    return jnp.sum((p + jr.normal(key, p.shape)) ** 2)
+
+                return jax.grad(loss_fn)(jnp.ones(3))
+        """,
         "partial_called_twice": """
             def init_linear(key, n_in, n_out):
                 return jr.normal(key, (n_in, n_out))

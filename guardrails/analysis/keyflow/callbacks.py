@@ -65,6 +65,22 @@ _REPEATING: dict[str, _Repeats] = {
 }
 # Wrappers that run the function they wrap once per call.
 _ONCE = frozenset({"jax.vmap", "jax.jit", "jax.pmap", "jax.checkpoint", "jax.remat"})
+# ... and those that differentiate it or filter its arguments: calling the
+# result runs the function, which consumes the keys it captures.
+_TRANSFORMS = _ONCE | frozenset(
+    {
+        "jax.grad",
+        "jax.value_and_grad",
+        "jax.hessian",
+        "jax.jacfwd",
+        "jax.jacrev",
+        "equinox.filter_jit",
+        "equinox.filter_grad",
+        "equinox.filter_value_and_grad",
+        "equinox.filter_vmap",
+        "functools.partial",
+    }
+)
 _PARTIAL = "functools.partial"
 # Where a round's carry waits in the state for the next round (no name
 # Python code can spell).
@@ -143,8 +159,26 @@ class CallbackFlow(KeyFlow):
             held = state.env.get(node.func.value, frozenset())
             for location in held:
                 self.consume(location, Use(node.func, node), state)
+        self._run_transformed_closure(node, state)
         self._note_receivers(node, state)
         return super().call(node, state)
+
+    def _run_transformed_closure(self, node: cst.Call, state: State) -> None:
+        """`jax.grad(loss_fn)(params)`, or `step(...)` after `step =
+        jax.jit(loss_fn)`: the local function runs, consuming what it captures."""
+        wrapper = node.func
+        if isinstance(wrapper, cst.Name) and wrapper.value in self.bound_calls:
+            wrapper = self.bound_calls[wrapper.value]
+        if not isinstance(wrapper, cst.Call) or not wrapper.args:
+            return
+        if self.imports.qualify(wrapper.func) not in _TRANSFORMS:
+            return
+        wrapped = wrapper.args[0].value
+        if not isinstance(wrapped, cst.Name) or wrapped.value not in self.closures:
+            return
+        for captured in sorted(self.closures[wrapped.value]):
+            for location in state.env.get(captured, frozenset()):
+                self.consume(location, Use(node, node, captured), state)
 
     def _function_argument(self, node: cst.Call, at: int) -> Function | None:
         positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
