@@ -206,6 +206,16 @@ FAMILIES: dict[str, dict[str, str]] = {
                 k1, k2 = jr.split(key)
                 return functools.partial(init_linear, k1)(4, 8), init_linear(k2, 8, 2)
         """,
+        "lambda_default_key_called_twice": """
+            def f(key):
+                draw = lambda shape, k=key: jr.normal(k, shape)
+                return draw((2,)), draw((3,))
+        """,
+        "partial_of_a_draw_called_twice": """
+            def f(key):
+                noise = functools.partial(jr.normal, key)
+                return noise((2,)), noise((3,))
+        """,
         "kwargs_dict_passed_twice": """
             def linear(n_in, n_out, *, key):
                 return jr.normal(key, (n_in, n_out))

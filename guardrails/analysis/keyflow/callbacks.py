@@ -110,6 +110,9 @@ class CallbackFlow(KeyFlow):
         # While a function argument's body runs: its returns, with the carry.
         self.returns: list[tuple[State, frozenset[Location]]] | None = None
         self.carry_pair = False
+        # Reuses found on a later run of a function argument: the argument's
+        # `id` -> the higher-order function that runs it (for the message).
+        self.repeated_by: dict[int, str] = {}
 
     def run_function(
         self,
@@ -147,7 +150,12 @@ class CallbackFlow(KeyFlow):
         if repeats is not None:
             function = self._function_argument(node, repeats.function)
             if function is not None:
-                return self._run_repeatedly(node, function, repeats, state)
+                before = set(self.reuses)
+                result = self._run_repeatedly(node, function, repeats, state)
+                for argument in set(self.reuses) - before:
+                    if self.reuses[argument].in_loop:
+                        self.repeated_by.setdefault(argument, name or "")
+                return result
         if name == _PARTIAL and node.args and not node.args[0].star:
             # The partial holds its arguments' keys until it is called.
             self.expr(node.args[0].value, state)

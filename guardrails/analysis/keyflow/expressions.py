@@ -279,10 +279,13 @@ class ExpressionFlow:
             self.bind(node.target, refs, state)
             return refs
         if isinstance(node, cst.Lambda):
+            # A key given as a default (`lambda s, k=key: ...`) is held by the
+            # lambda: each call consumes it.
+            held: frozenset[Location] = frozenset()
             for param in parameters_of(node.params):
                 if param.default is not None:
-                    self.expr(param.default, state)
-            return frozenset()
+                    held |= self.expr(param.default, state)
+            return held
         if isinstance(
             node, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
         ):

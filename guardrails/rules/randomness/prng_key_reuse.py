@@ -238,8 +238,34 @@ class PrngKeyReuse(Rule):
                 return self.proj_drop(x, inference=inference, key=k2)
             """)
         ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def init(key):
+                key_iter = iter(jax.random.split(key, 2))
+                w = jax.random.normal(next(key_iter), (3, 3))
+                return w, jax.random.normal(next(key_iter), (3,))
+            """)
+        ),
     )
     INVALID = (
+        Sample(
+            sample_code("""
+            import jax
+            import jax.random as jr
+
+            def perturb(key, params):
+                return jax.tree.map(lambda p: p + jr.normal(key, p.shape), params)
+            """),
+            line=5,
+            message=(
+                "PRNG key `key` goes to `jr.normal` each time `jax.tree.map` runs the "
+                "function, without a new split; give each run its own key (map or "
+                "scan over `jr.split(key, n)`, `jr.fold_in(key, i)`, or split in the "
+                "carry and hand the new key back)"
+            ),
+        ),
         Sample(
             sample_code("""
             import jax
@@ -435,9 +461,29 @@ class PrngKeyReuse(Rule):
         lines = start_lines(
             original_node, (reuse.first.argument for reuse in flow.reuses.values())
         )
-        for reuse in flow.reuses.values():
+        for argument, reuse in flow.reuses.items():
             line = lines[id(reuse.first.argument)]
-            self.report(reuse.second.argument, self._message(reuse, line))
+            runner = flow.repeated_by.get(argument)
+            message = (
+                self._message(reuse, line)
+                if runner is None
+                else self._repeated_message(reuse, runner)
+            )
+            self.report(reuse.second.argument, message)
+
+    def _repeated_message(self, reuse: Reuse, runner: str) -> str:
+        """A key consumed again on the next run of a function that `runner`
+        (`jax.tree.map`, `jax.lax.scan`...) calls once per leaf or step."""
+        imports = self.context.imports
+        used = short(code_of(reuse.second.argument))
+        split = spelled(imports, "jax.random.split")
+        fold_in = spelled(imports, "jax.random.fold_in")
+        return (
+            f"PRNG key `{used}` goes to `{short(code_of(reuse.second.call.func))}` "
+            f"each time `{runner}` runs the function, without a new split; give "
+            f"each run its own key (map or scan over `{split}(key, n)`, "
+            f"`{fold_in}(key, i)`, or split in the carry and hand the new key back)"
+        )
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
         imports = self.context.imports
@@ -445,8 +491,19 @@ class PrngKeyReuse(Rule):
         used = second.captured or short(code_of(second.argument))
         split = spelled(imports, "jax.random.split")
         fold_in = spelled(imports, "jax.random.fold_in")
+        if second.argument is second.call.func:
+            # A partial or a lambda default holding the key, called again.
+            return (
+                f"`{used}` holds a PRNG key that its call on line {first_line} "
+                f"already consumed; give each call its own key from `{split}`"
+            )
+        starred = any(
+            arg.star and arg.value is second.argument for arg in second.call.args
+        )
         if second.captured:
             fix = f"pass each call its own key from `{split}({used})`"
+        elif starred:
+            fix = f"give each call its own key from `{split}`"
         elif isinstance(second.argument, cst.Name):
             fresh = "subkey" if used != "subkey" else "subkey2"
             fix = f"`{used}, {fresh} = {split}({used})` and pass `{fresh}`"
