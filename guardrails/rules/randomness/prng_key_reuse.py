@@ -1,3 +1,7 @@
+"""GR203, prng-key-reuse: over 500 lines because its docstring and samples are
+the rule's documentation page and its tests (one source of truth, as in Fixit);
+the analysis itself lives in `guardrails/analysis/keyflow/`."""
+
 from __future__ import annotations
 
 import re
