@@ -12,6 +12,7 @@ drop path), since that is where a reused key shows.
 from __future__ import annotations
 
 import contextlib
+import sys
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,7 +53,11 @@ def rejects(*runs: Callable[[], object]) -> bool:
 
 
 def excerpt_namespace(path: Path) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": f"gr203_corpus.{path.stem}"}
+    # A real module in `sys.modules`: dataclasses (so `eqx.Module` and
+    # `nnx.Module` subclasses) look their module up there.
+    module = types.ModuleType(f"gr203_corpus.{path.stem}")
+    sys.modules[module.__name__] = module
+    namespace: dict[str, Any] = module.__dict__
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
     return namespace
 

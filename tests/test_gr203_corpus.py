@@ -113,3 +113,23 @@ def test_jax_key_reuse_checker_agrees_with_the_labels(name: str) -> None:
         else:
             rejected = gr203_oracles.DRIVERS[call](case.path)
         assert rejected == rejects, f"{name}: {call}"
+
+
+# Realistic code written for the benchmark, labelled by JAX's checker: the
+# corpus the analysis of issue 18 was built against, and a fresh one written
+# after it (`benchmarks/gr203_precision.py --corpus ...` prints the figures).
+LABELLED_CORPORA = ["gr203_unseen", "gr203_fresh"]
+
+
+@pytest.mark.parametrize("name", LABELLED_CORPORA)
+def test_realistic_corpora_keep_recall_and_precision(name: str, tmp_path: Path) -> None:
+    corpus = CORPUS.parent / name
+    cases = read_corpus(corpus)
+    assert len(cases) >= 8
+    for case in cases:
+        assert problems(case) == [], case.name
+    copy = tmp_path / name
+    shutil.copytree(corpus, copy)
+    result = score(cases, gr203_lines(copy))
+    assert result.recall("reuse") >= 0.95, result.missed
+    assert result.precision("reuse") >= 0.9, result.false_positives

@@ -37,6 +37,7 @@ from guardrails.analysis.keyflow import (
     Use,
 )
 from guardrails.analysis.keyflow.expressions import ExpressionFlow
+from guardrails.analysis.keyflow.state import NO_LITERAL, literal_facts, literal_value
 from guardrails.analysis.keyflow.syntax import (
     child_expressions,
     names_in,
@@ -58,6 +59,8 @@ _WHOLE: frozenset[tuple[Index, ...]] = frozenset({()})
 # Parameter name -> the parts of its key the body consumes; None: all of it,
 # since the key escapes the flow.
 Summary = dict[str, frozenset[tuple[Index, ...]] | None]
+# Parameters that hold a literal at a call (`train=False`, a default left as is).
+Literals = frozenset[tuple[str, object]]
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,23 @@ class FileCallees:
         roots = {target.split(".", 1)[0] for target in imports.bindings.values()}
         # `init(rng, ...)` is linen's in a Flax file; Haiku's splits its key.
         self.linen = "flax" in roots and "haiku" not in roots
-        self.summaries: dict[int, Summary | None] = {}
+        self.summaries: dict[tuple[int, Literals], Summary | None] = {}
+
+    @property
+    def top_level(self) -> dict[str, cst.FunctionDef]:
+        """The file's top-level functions defined once, by name."""
+        return {
+            name: function
+            for name, function in self.functions.items()
+            if function is not None
+        }
+
+    @property
+    def instances(self) -> frozenset[str]:
+        """Top-level names bound to a class being built (`DROP = Dropout(0.5)`)."""
+        return frozenset(
+            name for name, call in self.bound_calls.items() if _capitalised(call.func)
+        )
 
     def __call__(self, call: cst.Call, flow: ExpressionFlow) -> Effects | None:
         func = call.func
@@ -101,7 +120,7 @@ class FileCallees:
         target = self._resolve(func, flow.bound_calls, 0)
         if target is None:
             return None
-        summary = self.summary(target.function)
+        summary = self.summary(target.function, _literal_arguments(call, target))
         if summary is None:
             return None
         return _map_arguments(call, target, summary)
@@ -159,17 +178,21 @@ class FileCallees:
             decorator = decorator.args[0].value
         return self.imports.qualify(decorator) in _TRANSPARENT
 
-    def summary(self, function: cst.FunctionDef) -> Summary | None:
-        """What the body consumes of each parameter; None when the body is not
-        there to read (left out of the parse, a stub) or calls itself back."""
-        key = id(function)
+    def summary(
+        self, function: cst.FunctionDef, literals: Literals = frozenset()
+    ) -> Summary | None:
+        """What the body consumes of each parameter, given the literal values
+        some parameters hold (`train=False`: the paths that need `train` true
+        are not taken); None when the body is not there to read (left out of
+        the parse, a stub) or calls itself back."""
+        key = (id(function), literals)
         if key in self.summaries:
             return self.summaries[key]
         self.summaries[key] = None  # a recursive call finds this: unknown
         if function.asynchronous is not None or _is_stub(function.body):
             return None
         flow = _ParameterFlow(self.imports, None, self.key_names, self)
-        flow.follow(function)
+        flow.follow(function, literals)
         summary: Summary = {}
         for param in parameters_of(function.params):
             origin = ("param", param.name.value)
@@ -210,6 +233,35 @@ def _map_arguments(call: cst.Call, target: _Target, summary: Summary) -> Effects
     return effects
 
 
+def _literal_arguments(call: cst.Call, target: _Target) -> Literals:
+    """The parameters a call gives literal values (`dropout(x, key, 0.5,
+    train=False)`), and those it leaves to a literal default. None of them
+    when a `*args`, `**kwargs` or `functools.partial` leaves it unclear."""
+    if target.bound_positional or any(arg.star for arg in call.args):
+        return frozenset()
+    params = target.function.params
+    positional = [*params.posonly_params, *params.params]
+    by_name = {
+        param.name.value: param for param in [*positional, *params.kwonly_params]
+    }
+    values: dict[str, object] = {
+        name: literal_value(param.default)
+        for name, param in by_name.items()
+        if param.default is not None
+    }
+    for at, arg in enumerate(call.args):
+        if arg.keyword is not None:
+            name = arg.keyword.value
+        elif at < len(positional):
+            name = positional[at].name.value
+        else:
+            return frozenset()
+        values[name] = literal_value(arg.value)
+    return frozenset(
+        (name, value) for name, value in values.items() if value is not NO_LITERAL
+    )
+
+
 def _known_prefix(path: tuple[Index, ...]) -> tuple[Index, ...]:
     """The part of a path that means the same at the call: literal indices and
     folds; a loop's element or a symbolic index stands for all of its array."""
@@ -228,6 +280,13 @@ def _bound_call(small: cst.BaseSmallStatement) -> tuple[str, cst.Call] | None:
     ):
         return small.targets[0].target.value, small.value
     return None
+
+
+def _capitalised(func: cst.BaseExpression) -> bool:
+    name = func.attr.value if isinstance(func, cst.Attribute) else None
+    if isinstance(func, cst.Name):
+        name = func.value
+    return name is not None and name[:1].isupper()
 
 
 def _is_stub(body: cst.BaseSuite) -> bool:
@@ -280,17 +339,21 @@ class _ParameterFlow(KeyFlow):
         key_names: tuple[str, ...],
         callees: FileCallees,
     ) -> None:
-        super().__init__(imports, conditional_lines, key_names, callees)
+        super().__init__(
+            imports, conditional_lines, key_names, callees, callees.instances
+        )
         self.touched: set[Location] = set()
         self.escaped: set[Location] = set()
 
-    def follow(self, function: cst.FunctionDef) -> None:
+    def follow(self, function: cst.FunctionDef, literals: Literals) -> None:
         state = State()
+        for name, value in literals:
+            literal_facts(name, value, state.facts)
         for param in parameters_of(function.params):
             state.env[param.name.value] = frozenset(
                 {Location(("param", param.name.value))}
             )
-        self.closures, self.bound_calls = {}, {}
+        self.closures, self.bound_calls, self.counters = {}, {}, {}
         self.block(function.body, [state])
 
     def consume(self, location: Location, use: Use, state: State) -> None:

@@ -28,11 +28,18 @@ import libcst as cst
 OFF_WHEN_TRUE = frozenset({"inference", "deterministic"})
 OFF_WHEN_FALSE = frozenset({"training", "train", "is_training"})
 
+# Keywords that hand a layer its randomness whatever `key-names` says: Flax
+# NNX's `rngs=` takes a raw key as well as an `nnx.Rngs`.
+KEY_KEYWORDS = frozenset({"rngs"})
+
 Truth = Callable[[cst.BaseExpression], bool | None]
 
 
 def keys_ignored(
-    call: cst.Call, truth: Truth, key_names: tuple[str, ...]
+    call: cst.Call,
+    truth: Truth,
+    key_names: tuple[str, ...],
+    instances: frozenset[str] = frozenset(),
 ) -> frozenset[int]:
     """`id`s of the arguments of `call` that it ignores on this path: those passed
     by a key-named keyword (`key=k`) to a call whose inference switch is known
@@ -41,14 +48,22 @@ def keys_ignored(
     Only a call of a function or module counts, not a class being built:
     `eqx.nn.MultiheadAttention(..., inference=True, key=k)` still draws its
     weights from `k`. A key passed positionally is not covered either
-    (`model.init(rng, x, deterministic=True)` draws parameters from `rng`)."""
-    if _builds_class(call.func) or not _randomness_off(call, truth):
+    (`model.init(rng, x, deterministic=True)` draws parameters from `rng`).
+    `instances` are names bound to a module built once (`DROP =
+    eqx.nn.Dropout(0.5)`): calling one runs it, whatever its case."""
+    builds = _builds_class(call.func) and not (
+        isinstance(call.func, cst.Name) and call.func.value in instances
+    )
+    if builds or not _randomness_off(call, truth):
         return frozenset()
     return frozenset(
         id(arg)
         for arg in call.args
         if arg.keyword is not None
-        and any(fnmatchcase(arg.keyword.value, pattern) for pattern in key_names)
+        and (
+            arg.keyword.value in KEY_KEYWORDS
+            or any(fnmatchcase(arg.keyword.value, pattern) for pattern in key_names)
+        )
     )
 
 

@@ -8,6 +8,17 @@ from collections.abc import Callable
 import libcst as cst
 
 from guardrails.analysis.imports import ImportMap
+from guardrails.analysis.keyflow.containers import (
+    LoopCounter,
+    container_call,
+    counter_index,
+    dictionary,
+    element,
+    entries,
+    next_round,
+    range_counter,
+    repeated,
+)
 from guardrails.analysis.keyflow.locations import (
     Element,
     Fold,
@@ -18,6 +29,7 @@ from guardrails.analysis.keyflow.locations import (
     index_of,
     paths_overlap,
     split_count,
+    split_count_text,
 )
 from guardrails.analysis.keyflow.state import (
     Flow,
@@ -66,9 +78,12 @@ class ExpressionFlow:
         conditional_lines: frozenset[int] | None = None,
         key_names: tuple[str, ...] = (),
         callee_effects: CallEffects | None = None,
+        instances: frozenset[str] = frozenset(),
     ) -> None:
         self.imports = imports
         self.callee_effects = callee_effects
+        # Module-level names bound to a built module (`DROP = Dropout(0.5)`).
+        self.instances = instances
         # Keywords that pass a key (`key=`): what a call in inference mode ignores.
         self.key_names = key_names
         # `id`s of the statement lines holding a conditional expression, when the
@@ -76,6 +91,9 @@ class ExpressionFlow:
         self.conditional_lines = conditional_lines
         self.jax_file = imports_jax(imports)
         self.lengths: dict[tuple[str, int | str], int | None] = {}
+        self.count_texts: dict[tuple[str, int | str], str] = {}
+        # Names counting a `for i in range(n)` loop of the scope being run.
+        self.counters: dict[str, LoopCounter] = {}
         self.reuses: dict[int, Reuse] = {}
         # Local functions of the scope being run -> the names they pass to calls
         # from the enclosing scope: calling one consumes what those hold then.
@@ -88,6 +106,7 @@ class ExpressionFlow:
         self, target: cst.BaseExpression, refs: frozenset[Location], state: State
     ) -> None:
         if isinstance(target, cst.Name):
+            self.counters.pop(target.value, None)
             if refs:
                 state.env[target.value] = refs
             else:  # an unbound name holds no key: keep states small
@@ -115,7 +134,7 @@ class ExpressionFlow:
                 ),
                 None,
             )
-            for position, element in enumerate(elements):
+            for position, item in enumerate(elements):
                 index: Index
                 if starred is None or position < starred:
                     index = position
@@ -124,8 +143,11 @@ class ExpressionFlow:
                     index = Slice(position, -after if after else None)
                 else:
                     index = position - len(elements)
+                found = (element(ref, index, _literal(index)) for ref in refs)
                 self.bind(
-                    element.value, frozenset(ref.child(index) for ref in refs), state
+                    item.value,
+                    frozenset(ref for ref in found if ref is not None),
+                    state,
                 )
         elif isinstance(target, cst.StarredElement):
             self.bind(target.value, refs, state)
@@ -168,20 +190,30 @@ class ExpressionFlow:
                 parts = [(target, values[0] if values else frozenset())]
         else:
             parts = [(target, self.expr(iterable, state))]
+        counter = range_counter(iterable, loop)
+        if not isinstance(target, cst.Name):
+            counter = None
 
-        element = Element(loop)
+        each = Element(loop)
 
         def bind_round(head: State) -> None:
-            for location in [loc for loc in head.consumed if element in loc.path]:
+            for location in [loc for loc in head.consumed if each in loc.path]:
                 del head.consumed[location]
+            if counter is not None:
+                _next_round(head, loop)
             bound: set[str] = set()
             for part_target, refs in parts:
+                elements = (element(ref, each) for ref in refs)
                 self.bind(
-                    part_target, frozenset(ref.child(element) for ref in refs), head
+                    part_target,
+                    frozenset(found for found in elements if found is not None),
+                    head,
                 )
                 bound |= names_in(part_target)
             for other in names_in(target) - bound:
                 self.bind(cst.Name(other), frozenset(), head)
+            if counter is not None and isinstance(target, cst.Name):
+                self.counters[target.value] = counter
 
         return bind_round
 
@@ -204,9 +236,13 @@ class ExpressionFlow:
         if isinstance(node, cst.Subscript):
             return self.subscript(node, state)
         if isinstance(node, cst.Tuple | cst.List):
+            # `(x, key)`: each key at its position, until a starred element.
             found: frozenset[Location] = frozenset()
-            for element in node.elements:
-                found |= self.expr(element.value, state)
+            starred = False
+            for position, item in enumerate(node.elements):
+                refs = self.expr(item.value, state)
+                starred = starred or isinstance(item, cst.StarredElement)
+                found |= refs if starred else entries(refs, position)
             return found
         if isinstance(node, cst.Attribute):
             self.expr(node.value, state)
@@ -228,15 +264,28 @@ class ExpressionFlow:
                 lambda branch: right.update(self.expr(node.right, branch)), state
             )
             return left | frozenset(right)
+        if isinstance(node, cst.BinaryOperation) and isinstance(
+            node.operator, cst.Multiply
+        ):
+            found = self.expr(node.left, state) | self.expr(node.right, state)
+            literal = (node.left, node.right)
+            if any(isinstance(side, cst.List | cst.Tuple) for side in literal):
+                return repeated(found)  # `[key] * n`: n times the same key
+            return frozenset()
+        if isinstance(node, cst.Dict):
+            return dictionary(node, lambda part: self.expr(part, state))
         if isinstance(node, cst.NamedExpr):
             refs = self.expr(node.value, state)
             self.bind(node.target, refs, state)
             return refs
         if isinstance(node, cst.Lambda):
+            # A key given as a default (`lambda s, k=key: ...`) is held by the
+            # lambda: each call consumes it.
+            held: frozenset[Location] = frozenset()
             for param in parameters_of(node.params):
                 if param.default is not None:
-                    self.expr(param.default, state)
-            return frozenset()
+                    held |= self.expr(param.default, state)
+            return held
         if isinstance(
             node, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
         ):
@@ -253,6 +302,9 @@ class ExpressionFlow:
         arguments = [(arg, self.expr(arg.value, state)) for arg in node.args]
         if name in DERIVING:
             return self.derive(node, name, arguments, state)
+        held = container_call(node, name, arguments, state, self.lengths)
+        if held is not None:
+            return held
         if isinstance(node.func, cst.Name) and node.func.value in self.closures:
             for captured in sorted(self.closures[node.func.value]):
                 for location in state.env.get(captured, frozenset()):
@@ -263,7 +315,10 @@ class ExpressionFlow:
             and any(refs for _, refs in arguments)
         ):
             ignored = keys_ignored(
-                node, lambda test: known_truth(test, state.facts), self.key_names
+                node,
+                lambda test: known_truth(test, state.facts),
+                self.key_names,
+                self.instances,
             )
             effects = (
                 self.callee_effects(node, self)
@@ -286,6 +341,7 @@ class ExpressionFlow:
             del state.consumed[location]  # a new key from this call: forget the old one
         if name == "jax.random.split":
             self.lengths[origin] = split_count(node)
+            self.count_texts[origin] = split_count_text(node)
         return frozenset({Location(origin)})
 
     def derive(
@@ -312,13 +368,24 @@ class ExpressionFlow:
 
     def subscript(self, node: cst.Subscript, state: State) -> frozenset[Location]:
         refs = self.expr(node.value, state)
-        for element in node.slice:
-            for child in child_expressions(element.slice):
+        for subscript_element in node.slice:
+            for child in child_expressions(subscript_element.slice):
                 self.expr(child, state)
         if not refs:
             return frozenset()
         index = index_of(node.slice)
-        return frozenset(ref.child(index) for ref in refs)
+        literal: str | int | None = None
+        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            inner = node.slice[0].slice.value
+            counter = counter_index(inner, self.counters)
+            if counter is not None:
+                index = counter
+            elif isinstance(inner, cst.SimpleString):
+                literal = str(inner.evaluated_value)
+            elif isinstance(index, int):
+                literal = index
+        elements = (element(ref, index, literal) for ref in refs)
+        return frozenset(found for found in elements if found is not None)
 
     def comprehension(
         self,
@@ -365,9 +432,10 @@ class ExpressionFlow:
 
     def consume(self, location: Location, use: Use, state: State) -> None:
         length = self.lengths.get(location.origin)
+        count_text = self.count_texts.get(location.origin)
         for earlier, first in state.consumed.items():
             if earlier.origin == location.origin and paths_overlap(
-                earlier.path, location.path, length
+                earlier.path, location.path, length, count_text
             ):
                 self.reuses.setdefault(id(use.argument), Reuse(first, use))
                 break
@@ -411,3 +479,19 @@ class ExpressionFlow:
                     self.expr(test, leaving)
                 exits_from_head.append(leaving)
         return Flow(exits_from_head, breaks=breaks)
+
+
+def _next_round(state: State, loop: int) -> None:
+    """A new round of a counted loop: `keys[i + 1]` consumed last round is
+    `keys[i]` now."""
+    consumed: dict[Location, Use] = {}
+    for location, use in state.consumed.items():
+        moved = next_round(location, loop)
+        if moved is not None:
+            consumed.setdefault(moved, use)
+    state.consumed = consumed
+
+
+def _literal(index: Index) -> int | None:
+    """A position counted from the front, which a tuple's entries are."""
+    return index if isinstance(index, int) and index >= 0 else None

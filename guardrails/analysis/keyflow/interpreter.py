@@ -32,20 +32,24 @@ class KeyFlow(ExpressionFlow):
     """Runs one scope (a function body or the module's top level)."""
 
     def run_function(
-        self, node: cst.FunctionDef | cst.Lambda, key_names: tuple[str, ...]
+        self,
+        node: cst.FunctionDef | cst.Lambda,
+        key_names: tuple[str, ...],
+        extra: frozenset[str] = frozenset(),
     ) -> None:
-        """A function's body, or a lambda's expression, as its own scope."""
+        """A function's body, or a lambda's expression, as its own scope;
+        `extra` parameters hold keys too (a caller hands them keys)."""
         state = State()
-        for name in key_parameters(node, key_names, self.jax_file):
+        for name in {*key_parameters(node, key_names, self.jax_file), *extra}:
             state.env[name] = frozenset({Location(("param", name))})
-        self.closures, self.bound_calls = {}, {}
+        self.closures, self.bound_calls, self.counters = {}, {}, {}
         if isinstance(node, cst.Lambda):
             self.expr(node.body, state)
         else:
             self.block(node.body, [state])
 
     def run_module(self, node: cst.Module) -> None:
-        self.closures, self.bound_calls = {}, {}
+        self.closures, self.bound_calls, self.counters = {}, {}, {}
         self.block(node.body, [State()])
 
     def block(

@@ -39,7 +39,41 @@ class Fold:
     data: str
 
 
-Index = int | Slice | Symbolic | Element | Fold
+@dataclass(frozen=True)
+class Counter:
+    """`keys[i + offset]` where `i` counts a `for i in range(bound)` loop. At
+    each new round the offsets of what was consumed move down by one, so
+    `keys[i + 1]` now meets `keys[i]` next round. `bound` is the range's text:
+    the counter has met every element when it is the split's count."""
+
+    loop: int
+    offset: int
+    bound: str
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """A container whose every element is this one key: `[key] * n`."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """The value a container holds under a literal key or position:
+    `{"user": k}`, `dict(key=k)`, `(x, k)`."""
+
+    name: str | int
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """An iterator over a key array, `position` elements in: `iter(keys)`
+    hands out element `position` next, `itertools.cycle(keys)` wraps round."""
+
+    position: int
+    wraps: bool
+
+
+Index = int | Slice | Symbolic | Element | Fold | Counter | Repeated | Entry | Cursor
 
 
 @dataclass(frozen=True)
@@ -60,7 +94,9 @@ def _normalise(index: int, length: int | None) -> int | None:
     return length + index if length is not None else None
 
 
-def _indices_overlap(a: Index, b: Index, length: int | None) -> bool:
+def _indices_overlap(
+    a: Index, b: Index, length: int | None, count_text: str | None = None
+) -> bool:
     """Whether two indices may name the same element. Unknown means no: the rule
     reports only what it can show."""
     if isinstance(a, Slice) and not isinstance(b, Slice):
@@ -81,7 +117,17 @@ def _indices_overlap(a: Index, b: Index, length: int | None) -> bool:
         # A loop over an array meets every element: the same loop's element is
         # forgotten at the start of each round, so this is another use.
         other = b if isinstance(a, Element) else a
-        return isinstance(other, Element | int | Slice)
+        return isinstance(other, Element | int | Slice | Counter)
+    if isinstance(a, Counter) and isinstance(b, Counter):
+        return a.loop == b.loop and a.offset == b.offset
+    if isinstance(a, Counter) or isinstance(b, Counter):
+        # A counter over the whole array has met every element.
+        counter, other = (a, b) if isinstance(a, Counter) else (b, a)
+        return (
+            isinstance(counter, Counter)
+            and isinstance(other, int | Slice)
+            and counter.bound == count_text
+        )
     return a == b
 
 
@@ -98,13 +144,21 @@ def _slice_span(index: Slice, length: int | None) -> tuple[int, float] | None:
 
 
 def paths_overlap(
-    a: tuple[Index, ...], b: tuple[Index, ...], length: int | None
+    a: tuple[Index, ...],
+    b: tuple[Index, ...],
+    length: int | None,
+    count_text: str | None = None,
 ) -> bool:
     """Whether two index paths into keys of one origin may name the same key;
-    `length` is the origin's, when it is a split array of known length."""
+    `length` is the origin's, when it is a split array of known length, and
+    `count_text` how its count is written."""
     for depth, (first, second) in enumerate(zip(a, b, strict=False)):
         # Only the first index is into the split array whose length we know.
-        if not _indices_overlap(first, second, length if depth == 0 else None):
+        if depth == 0:
+            overlap = _indices_overlap(first, second, length, count_text)
+        else:
+            overlap = _indices_overlap(first, second, None)
+        if not overlap:
             return False
     # A whole key overlaps its parts, but not the keys folded out of it.
     extra = a[len(b) :] or b[len(a) :]
@@ -137,6 +191,19 @@ def index_of(elements: Sequence[cst.SubscriptElement]) -> Index:
 
 def split_count(node: cst.Call) -> int | None:
     """How many keys a `jax.random.split` call makes; None when not literal."""
+    count = _count_argument(node)
+    if count is None:
+        return 2
+    return int(count.value) if isinstance(count, cst.Integer) else None
+
+
+def split_count_text(node: cst.Call) -> str:
+    """How a `jax.random.split` call's count is written (`n_steps`)."""
+    count = _count_argument(node)
+    return "2" if count is None else code_of(count)
+
+
+def _count_argument(node: cst.Call) -> cst.BaseExpression | None:
     arguments = [arg for arg in node.args if arg.keyword is None]
     count: cst.BaseExpression | None = (
         arguments[1].value if len(arguments) > 1 else None
@@ -144,6 +211,4 @@ def split_count(node: cst.Call) -> int | None:
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value == "num":
             count = arg.value
-    if count is None:
-        return 2
-    return int(count.value) if isinstance(count, cst.Integer) else None
+    return count

@@ -8,6 +8,7 @@ import re
 import libcst as cst
 
 from guardrails.analysis.keyflow.syntax import code_of, parameters_of
+from guardrails.analysis.keyflow.usage import used_as_non_key
 from guardrails.analysis.prng import is_key_name
 
 
@@ -19,15 +20,16 @@ def key_parameters(
     The name alone would take every dictionary's `key` for a PRNG key, so an
     annotation decides when there is one (`key: PRNGKeyArray` yes, `key: str`
     no), and an unannotated parameter counts only in a file that imports the JAX
-    ecosystem (`jax_file`)."""
+    ecosystem (`jax_file`) and whose body does not use it as something else:
+    a mapping key, text or an `nnx.Rngs` stream (`usage`)."""
     return [
         param.name.value
         for param in parameters_of(node.params)
         if is_key_name(param.name.value, key_names)
         and (
-            jax_file
+            jax_file and not used_as_non_key(node.body, param.name.value)
             if param.annotation is None
-            else _is_key_annotation(code_of(param.annotation.annotation))
+            else is_key_annotation(code_of(param.annotation.annotation))
         )
     ]
 
@@ -39,7 +41,7 @@ _KEY_ANNOTATION = re.compile(r"key|prng|rng|array|jax", re.IGNORECASE)
 _STATEFUL_GENERATOR = re.compile(r"Rngs\b|RngStream|Generator|RandomState")
 
 
-def _is_key_annotation(annotation: str) -> bool:
+def is_key_annotation(annotation: str) -> bool:
     return (
         _KEY_ANNOTATION.search(annotation) is not None
         and _STATEFUL_GENERATOR.search(annotation) is None

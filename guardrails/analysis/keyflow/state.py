@@ -19,20 +19,81 @@ MAX_PATHS = 16
 
 @dataclass(frozen=True)
 class Condition:
-    """A branch test, as written (without `not`), and the names it reads."""
+    """A branch test, as written (without `not`), and the names it reads.
+    `subject == literal` also keeps the pair, so that a path which took
+    `mode == "train"` knows `mode == "sample"` is false."""
 
     text: str
     names: frozenset[str]
+    equality: tuple[str, object] | None = None
 
 
 @lru_cache(maxsize=4096)
 def condition_of(test: cst.BaseExpression) -> tuple[Condition, bool]:
-    """`not x` is the condition `x` taken the other way."""
+    """`not x` is the condition `x` taken the other way; so is `a != b` of
+    `a == b` and `a is not b` of `a is b`."""
     truth = True
     while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         test, truth = test.expression, not truth
     bare = test.with_changes(lpar=(), rpar=()) if test.lpar else test
+    if isinstance(bare, cst.Comparison) and len(bare.comparisons) == 1:
+        (target,) = bare.comparisons
+        negated = _NEGATED.get(type(target.operator))
+        if negated is not None:
+            bare = bare.with_changes(
+                comparisons=[target.with_changes(operator=negated())]
+            )
+            truth = not truth
+        subject, literal = code_of(bare.left), literal_value(target.comparator)
+        if isinstance(bare.comparisons[0].operator, cst.Equal | cst.Is) and (
+            literal is not NO_LITERAL
+        ):
+            return Condition(
+                code_of(bare), frozenset(names_in(test)), (subject, literal)
+            ), truth
     return Condition(code_of(bare), frozenset(names_in(test))), truth
+
+
+_NEGATED: dict[type[cst.BaseCompOp], type[cst.BaseCompOp]] = {
+    cst.NotEqual: cst.Equal,
+    cst.IsNot: cst.Is,
+}
+NO_LITERAL = object()
+_CONSTANTS = {"True": True, "False": False, "None": None}
+
+
+def literal_value(node: cst.BaseExpression) -> object:
+    """A literal's value (`"train"`, `3`, `True`, `None`), else `NO_LITERAL`."""
+    if isinstance(node, cst.Name):
+        return _CONSTANTS.get(node.value, NO_LITERAL)
+    if isinstance(node, cst.SimpleString | cst.Integer | cst.Float):
+        return node.evaluated_value
+    return NO_LITERAL
+
+
+def literal_facts(name: str, value: object, facts: dict[Condition, bool]) -> None:
+    """What a variable holding a literal settles: its truth (`if train:`) and
+    its equalities (`if mode == "train":`, `if rngs is None:`)."""
+    names = frozenset({name})
+    facts[Condition(name, names)] = bool(value)
+    facts[Condition(f"{name} == {value!r}", names, (name, value))] = True
+
+
+def _equality_truth(condition: Condition, facts: dict[Condition, bool]) -> bool | None:
+    """`x == a` is known when the path took `x == b`: true if a is b, else
+    false; or when it took `x == a` to be false (then so is it here)."""
+    if condition.equality is None:
+        return None
+    subject, value = condition.equality
+    for fact, truth in facts.items():
+        if fact.equality is None or fact.equality[0] != subject:
+            continue
+        same = fact.equality[1] == value and type(fact.equality[1]) is type(value)
+        if truth:
+            return same
+        if same:
+            return False
+    return None
 
 
 def _conjuncts(
@@ -61,6 +122,8 @@ def known_truth(test: cst.BaseExpression, facts: dict[Condition, bool]) -> bool 
                 return not absorbing
     condition, polarity = condition_of(test)
     known = facts.get(condition)
+    if known is None:
+        known = _equality_truth(condition, facts)
     return None if known is None else known == polarity
 
 

@@ -18,6 +18,33 @@ from guardrails.config import Config
 
 # Last parts of the `jax.random` functions that make keys: `split`, `PRNGKey`...
 _PRODUCER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in KEY_PRODUCERS)
+# ... and of the `jax.random` draws: a function that draws may be handed a key
+# under any name (`jax.vmap(encode)(keys, x)` with `def encode(r, x)`).
+_DRAW_NAMES = frozenset(
+    {
+        "normal",
+        "uniform",
+        "bernoulli",
+        "categorical",
+        "randint",
+        "choice",
+        "permutation",
+        "truncated_normal",
+        "gumbel",
+        "exponential",
+        "multivariate_normal",
+        "dirichlet",
+        "beta",
+        "gamma",
+        "laplace",
+        "logistic",
+        "rademacher",
+        "bits",
+        "ball",
+        "orthogonal",
+        "poisson",
+    }
+)
 # ... and of every seeder: `Rngs`, `seed`, `manual_seed`, `default_rng`...
 _SEEDER_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in SEEDERS)
 # What GR202 takes as building no module at import: the harness's factories.
@@ -75,8 +102,9 @@ def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
 
 
 def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
-    """Lines where GR203 may start following a key: each key producer call and
-    each function or lambda with a key-named parameter. None when a producer
+    """Lines where GR203 may start following a key: each key producer call,
+    each draw (its function may be handed a key) and each function or lambda
+    with a key-named parameter. None when a producer
     may run outside every function (GR203 then follows the module's top level,
     into any function it calls: every body may matter)."""
     if config.key_names in index.key_lines:
@@ -85,6 +113,11 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
         call.lineno
         for call in index.calls
         if _may_call(call, index.imported, _PRODUCER_NAMES)
+    ]
+    draws = [
+        call.lineno
+        for call in index.calls
+        if _may_call(call, index.imported, _DRAW_NAMES)
     ]
     spans = [
         (function.lineno, function.end_lineno or function.lineno)
@@ -101,7 +134,7 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
             for pattern in config.key_names
         )
     ]
-    found = None if at_top else sorted(lines)
+    found = None if at_top else sorted(lines + draws)
     index.key_lines[config.key_names] = found
     return found
 

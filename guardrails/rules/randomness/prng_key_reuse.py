@@ -1,3 +1,7 @@
+"""GR203, prng-key-reuse: over 500 lines because its docstring and samples are
+the rule's documentation page and its tests (one source of truth, as in Fixit);
+the analysis itself lives in `guardrails/analysis/keyflow/`."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +10,8 @@ from bisect import bisect_left
 import libcst as cst
 
 from guardrails.analysis.callees import FileCallees
-from guardrails.analysis.keyflow import KeyFlow, Reuse, code_of, key_parameters
+from guardrails.analysis.keyflow import Reuse, code_of, key_parameters
+from guardrails.analysis.keyflow.callbacks import CallbackFlow
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, imports_jax
 from guardrails.analysis.syntax_prescans import FileSyntax
@@ -14,6 +19,10 @@ from guardrails.config import Config
 from guardrails.rules.base import NO_BODIES, FileContext, FunctionNode, Rule, Sample
 from guardrails.rules.randomness._common import sample_code, short, spelled
 from guardrails.rules.randomness.prescans import key_body_lines, may_reuse_keys
+
+# Functions handed keys under other names are followed again this many times
+# at most (each round can find callers of the next).
+_RECEIVER_ROUNDS = 3
 
 
 class PrngKeyReuse(Rule):
@@ -30,7 +39,12 @@ class PrngKeyReuse(Rule):
     annotated as a key or array (`PRNGKeyArray`, `jax.Array`; not `key: str`, nor
     a shared, stateful `rng: nnx.Rngs`),
     and an unannotated one counts in files that import the JAX ecosystem (`jax`,
-    `flax`, `equinox`, ...). Configure the names in `pyproject.toml`:
+    `flax`, `equinox`, ...) unless its body uses it as no key is used: looked
+    up in a mapping (`table[key]`, `key in table`, `table.get(key)`), formatted
+    or compared with text, or asked for a stream (`rng.dropout()`, `rng()`). A
+    parameter of any name holds a key when a call in the same file hands it one,
+    directly or through `jax.vmap` / `jax.jit` (`jax.vmap(encode)(keys, x)`
+    with `def encode(r, x)`). Configure the names in `pyproject.toml`:
 
     ```toml
     [tool.guardrails]
@@ -56,12 +70,31 @@ class PrngKeyReuse(Rule):
     A key passed by keyword (`key=k`) to a call in inference mode is not consumed
     either: Equinox's and Flax's dropout layers ignore their key when given
     `inference=True` or `deterministic=True` (or `training=False`, `train=False`,
-    `is_training=False`), literally or as a condition the path took. So
+    `is_training=False`), literally or as a condition the path took; Flax NNX's
+    `rngs=k` counts as a key keyword, and a module built once at the top of the
+    file (`DROP = eqx.nn.Dropout(0.5)`) is called, not built, by `DROP(...)`. So
     `if inference: k1 = k2 = key` followed by `drop(x, inference=inference,
     key=k1)` and `drop(y, inference=inference, key=k2)` is not reported. A class
     being built (`eqx.nn.MultiheadAttention(..., inference=True, key=k)` draws its
     weights) and a positional key (`model.init(rng, x, deterministic=True)`) are
     still consumed.
+
+    Keys in containers are followed: tuple, list and dictionary entries
+    (`keys["user"]` twice is reused, `keys["user"]` and `keys["item"]` are not),
+    `[key] * n` (every element is `key`), `iter(split(key, n))` with `next`
+    (a fresh key each time) and `itertools.cycle` (the first key again after
+    the last), and loop counters: `keys[i]` and `keys[i + 1]` in a
+    `for i in range(n)` loop meet one round apart, and a counter over a split of
+    the same count has used every key. A function given to `jax.tree.map`,
+    `map`, `jax.lax.map`, `jax.lax.scan`, `jax.lax.fori_loop` or
+    `jax.lax.while_loop` runs as a loop body in the calling scope: a key it
+    captures is consumed on every run, and a loop carry is what the body hands
+    back, so handing back the key just consumed reuses it on the next step.
+    `functools.partial(f, key)` consumes `key` each time it is called. A
+    same-file function is judged with the literal arguments it receives
+    (`dropout(x, key, train=False)` returns before drawing), and conditions
+    that cannot hold together (`mode == "train"`, then `mode == "sample"`)
+    never meet on one path.
 
     Reported: two draws from one key; the parent used after `split`; one element
     (`keys[0]`) used twice; an alias (`k = key`) used with the original; a use in a
@@ -209,8 +242,34 @@ class PrngKeyReuse(Rule):
                 return self.proj_drop(x, inference=inference, key=k2)
             """)
         ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def init(key):
+                key_iter = iter(jax.random.split(key, 2))
+                w = jax.random.normal(next(key_iter), (3, 3))
+                return w, jax.random.normal(next(key_iter), (3,))
+            """)
+        ),
     )
     INVALID = (
+        Sample(
+            sample_code("""
+            import jax
+            import jax.random as jr
+
+            def perturb(key, params):
+                return jax.tree.map(lambda p: p + jr.normal(key, p.shape), params)
+            """),
+            line=5,
+            message=(
+                "PRNG key `key` goes to `jr.normal` each time `jax.tree.map` runs the "
+                "function, without a new split; give each run its own key (map or "
+                "scan over `jr.split(key, n)`, `jr.fold_in(key, i)`, or split in the "
+                "carry and hand the new key back)"
+            ),
+        ),
         Sample(
             sample_code("""
             import jax
@@ -374,14 +433,31 @@ class PrngKeyReuse(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
-        flow = KeyFlow(
+        callees = FileCallees(original_node, imports, self.key_names)
+        flow = CallbackFlow(
             imports,
             frozenset(self.conditional_lines),
             self.key_names,
-            FileCallees(original_node, imports, self.key_names),
+            callees,
+            callees.instances,
+            callees.top_level,
         )
         for function in self.scopes.values():
             flow.run_function(function, self.key_names)
+        # Functions handed keys in parameters not named as keys: once more
+        # with those parameters as keys (a bounded number of times).
+        done: dict[int, frozenset[str]] = {}
+        for _ in range(_RECEIVER_ROUNDS):
+            pending = [
+                (function, params)
+                for key, (function, params) in flow.key_receivers.items()
+                if not params <= done.get(key, frozenset())
+            ]
+            if not pending:
+                break
+            for function, params in pending:
+                done[id(function)] = params
+                flow.run_function(function, self.key_names, params)
         if self.module_makes_keys:
             flow.run_module(original_node)
         if not flow.reuses:
@@ -389,9 +465,29 @@ class PrngKeyReuse(Rule):
         lines = start_lines(
             original_node, (reuse.first.argument for reuse in flow.reuses.values())
         )
-        for reuse in flow.reuses.values():
+        for argument, reuse in flow.reuses.items():
             line = lines[id(reuse.first.argument)]
-            self.report(reuse.second.argument, self._message(reuse, line))
+            runner = flow.repeated_by.get(argument)
+            message = (
+                self._message(reuse, line)
+                if runner is None
+                else self._repeated_message(reuse, runner)
+            )
+            self.report(reuse.second.argument, message)
+
+    def _repeated_message(self, reuse: Reuse, runner: str) -> str:
+        """A key consumed again on the next run of a function that `runner`
+        (`jax.tree.map`, `jax.lax.scan`...) calls once per leaf or step."""
+        imports = self.context.imports
+        used = short(code_of(reuse.second.argument))
+        split = spelled(imports, "jax.random.split")
+        fold_in = spelled(imports, "jax.random.fold_in")
+        return (
+            f"PRNG key `{used}` goes to `{short(code_of(reuse.second.call.func))}` "
+            f"each time `{runner}` runs the function, without a new split; give "
+            f"each run its own key (map or scan over `{split}(key, n)`, "
+            f"`{fold_in}(key, i)`, or split in the carry and hand the new key back)"
+        )
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
         imports = self.context.imports
@@ -399,8 +495,19 @@ class PrngKeyReuse(Rule):
         used = second.captured or short(code_of(second.argument))
         split = spelled(imports, "jax.random.split")
         fold_in = spelled(imports, "jax.random.fold_in")
+        if second.argument is second.call.func:
+            # A partial or a lambda default holding the key, called again.
+            return (
+                f"`{used}` holds a PRNG key that its call on line {first_line} "
+                f"already consumed; give each call its own key from `{split}`"
+            )
+        starred = any(
+            arg.star and arg.value is second.argument for arg in second.call.args
+        )
         if second.captured:
             fix = f"pass each call its own key from `{split}({used})`"
+        elif starred:
+            fix = f"give each call its own key from `{split}`"
         elif isinstance(second.argument, cst.Name):
             fresh = "subkey" if used != "subkey" else "subkey2"
             fix = f"`{used}, {fresh} = {split}({used})` and pass `{fresh}`"
