@@ -226,12 +226,13 @@ def _onnx_features(
 
 
 def verdict(status: str, reason: str, parity: EquimoParity | None) -> tuple[str, str]:
-    """The testcase's status and reason with Equimo parity's failure, if any: it
-    fails a testcase that passed, known failures included (their export failing
-    does not excuse the example from computing what Equimo computes)."""
+    """The testcase's status and reason with Equimo parity's failure, if any. It
+    ranks as a parity failure does (before a drift or a missing spec), and fails
+    known failures too: their export failing does not excuse the example from
+    computing what Equimo computes."""
     if parity is None or not parity.failure:
         return status, reason
     reason = f"{reason}; {parity.failure}" if reason else parity.failure
-    if status in {"match", "known-failure"}:
+    if status in {"match", "known-failure", "drift", "missing-spec"}:
         status = "parity-failed"
     return status, reason
