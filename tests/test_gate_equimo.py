@@ -131,3 +131,24 @@ def test_change_only_in_the_export_is_a_drift(
     assert "drift: " in case["reason"]
     assert "Gelu[approximate=tanh]" in case["diff"]
     assert case["equimo"]["jax_max_abs_error"] < 1e-5
+
+
+def test_first_diverging_output_is_named_nan_included() -> None:
+    import numpy as np
+
+    from guardrails.gate.equimo_parity import TOLERANCE, _divergence
+
+    want = np.zeros((2, 5, 3), np.float32)
+    assert _divergence(want, want + TOLERANCE / 2, "JAX")[2] == ""
+    cls_and_patch = want.copy()
+    cls_and_patch[0, 0, 1], cls_and_patch[1, 4, 2] = 0.5, 2.0
+    _, _, failure = _divergence(want, cls_and_patch, "ONNX")
+    assert failure == (
+        "ONNX: CLS token first diverges, max |Δ| 0.5 > 0.0001 "
+        "(image 0, token 0, channel 1)"
+    )
+    broken = want.copy()
+    broken[1, 3, 2] = np.nan
+    _, _, failure = _divergence(want, broken, "JAX")
+    assert failure.startswith("JAX: patch tokens first diverges, max |Δ| nan")
+    assert failure.endswith("(image 1, token 3, channel 2)")

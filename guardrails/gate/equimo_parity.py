@@ -152,11 +152,12 @@ def _divergence(
     error = np.abs(want.astype(np.float64) - got.astype(np.float64))
     failure = ""
     for name, part in zip(OUTPUTS, (error[:, :1], error[:, 1:]), strict=True):
-        if not np.all(part <= TOLERANCE):  # NaN fails too
-            image, token, channel = np.unravel_index(np.nanargmax(part), part.shape)
+        if not np.all(part <= TOLERANCE):  # NaN fails too, and counts as the worst
+            worst = np.where(np.isnan(part), np.inf, part)
+            image, token, channel = np.unravel_index(np.argmax(worst), part.shape)
             token += 0 if name == OUTPUTS[0] else 1
             failure = (
-                f"{side}: {name} first diverges, max |Δ| {np.nanmax(part):.3g} > "
+                f"{side}: {name} first diverges, max |Δ| {np.max(part):.3g} > "
                 f"{TOLERANCE:g} (image {image}, token {token}, channel {channel})"
             )
             break
