@@ -125,6 +125,7 @@ def test_json_contract(gate_run: dict[str, Any]) -> None:
             "max_abs_error",
             "seconds",
             "f64",
+            "equimo",
         }
         assert case["id"].count("::") == 2
         assert case["status"] in STATUSES
@@ -144,6 +145,25 @@ def test_parity_errors_are_small_and_within_tolerance(
         error = cases[testcase]["max_abs_error"]
         assert error is not None
         assert 0.0 <= error < 1e-4, (testcase, error)
+
+
+def test_equimo_parity_of_the_dino_examples(gate_run: dict[str, Any]) -> None:
+    cases = _by_id(gate_run)
+    compared = {
+        f"{DINO}::DINOv3VisionTransformer::eqx_dinov3_vit_S16": True,
+        f"{POSEMB}::learned_posemb_224_trained_grid": True,
+        **dict.fromkeys(KNOWN_FAILURES, False),  # their exports do not run: JAX only
+    }
+    for testcase, in_onnx in compared.items():
+        parity = cases[testcase]["equimo"]
+        assert parity["failure"] == "", parity
+        assert 0.0 < parity["jax_max_abs_error"] < 1e-4
+        assert (parity["onnx_max_abs_error"] is not None) == in_onnx
+        if in_onnx:
+            assert 0.0 < parity["onnx_max_abs_error"] < 1e-4
+    assert cases[f"{DINO}::Block::transformer_block"]["equimo"] is None
+    assert "### Equimo parity" in gate_run["summary"]
+    assert "| dinov3_vits16_pretrain_lvd1689m |" in gate_run["summary"]
 
 
 def test_f64_probe_results_on_jax2onnx_0_17_1(gate_run: dict[str, Any]) -> None:

@@ -21,12 +21,28 @@ def _f64(result: TestcaseResult) -> str:
     return f"f64 {probe.status}"
 
 
+def _equimo(result: TestcaseResult) -> str:
+    parity = result.equimo
+    if parity is None:
+        return ""
+    onnx = "not compared (no export that runs)"
+    if parity.onnx_max_abs_error is not None:
+        onnx = (
+            f"max {_error(parity.onnx_max_abs_error)} "
+            f"mean {_error(parity.onnx_mean_abs_error)}"
+        )
+    return (
+        f"    equimo {parity.reference}: JAX max {_error(parity.jax_max_abs_error)} "
+        f"mean {_error(parity.jax_mean_abs_error)}, ONNX {onnx}  {parity.seconds:.1f}s"
+    )
+
+
 def text_line(result: TestcaseResult) -> str:
     line = (
         f"{result.status:<13} {result.id}  max err {_error(result.max_abs_error)}  "
         f"{_f64(result)}  {result.seconds:.1f}s"
     )
-    details = []
+    details = [_equimo(result)] if result.equimo is not None else []
     if result.reason:
         details.append(f"    {result.reason}")
     if result.diff:
@@ -69,8 +85,35 @@ def markdown_summary(results: list[TestcaseResult], line: str) -> str:
             f"| `{result.id}` | {result.status} | {_error(result.max_abs_error)} "
             f"| {_cell(f64)} | {result.seconds:.1f} |"
         )
+    rows += _equimo_rows(results)
     rows += ["", line, ""]
     return "\n".join(rows)
+
+
+def _equimo_rows(results: list[TestcaseResult]) -> list[str]:
+    """Equimo parity per compared testcase: a table of its own, under the first."""
+    compared = [r for r in results if r.equimo is not None]
+    if not compared:
+        return []
+    rows = [
+        "",
+        "### Equimo parity (max and mean abs error against Equimo's model)",
+        "",
+        "| testcase | Equimo model | JAX max | JAX mean | ONNX max | ONNX mean "
+        "| seconds |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in compared:
+        parity = result.equimo
+        assert parity is not None
+        rows.append(
+            f"| `{result.id}` | {_cell(parity.reference)} "
+            f"| {_error(parity.jax_max_abs_error)} "
+            f"| {_error(parity.jax_mean_abs_error)} "
+            f"| {_error(parity.onnx_max_abs_error)} "
+            f"| {_error(parity.onnx_mean_abs_error)} | {parity.seconds:.1f} |"
+        )
+    return rows
 
 
 def write_summary(stream: TextIO, text: str) -> None:

@@ -27,6 +27,20 @@ class F64Probe:
 
 
 @dataclass
+class EquimoParity:
+    """Equimo's model against the example in JAX and its export in onnxruntime
+    (`guardrails.gate.equimo_parity`); errors are None where not compared."""
+
+    reference: str
+    jax_max_abs_error: float | None = None
+    jax_mean_abs_error: float | None = None
+    onnx_max_abs_error: float | None = None
+    onnx_mean_abs_error: float | None = None
+    seconds: float = 0.0
+    failure: str = ""
+
+
+@dataclass
 class TestcaseResult:
     id: str
     status: str
@@ -35,6 +49,7 @@ class TestcaseResult:
     max_abs_error: float | None = None
     seconds: float = 0.0
     f64: F64Probe = field(default_factory=F64Probe)
+    equimo: EquimoParity | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

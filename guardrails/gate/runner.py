@@ -39,6 +39,7 @@ from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
 
 from guardrails import atomic
 from guardrails.config import Config
+from guardrails.gate import equimo_parity
 from guardrails.gate.export import (
     Testcase,
     compare_spec,
@@ -171,6 +172,8 @@ class _Outcome:
     max_abs_error: float | None = None
     spec: Spec | None = None
     committed: str | None = None
+    instance: Any = None  # the testcase's callable and its export, for Equimo parity
+    model: Any = None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -183,8 +186,8 @@ def _run_float32(
 ) -> _Outcome:
     outcome = _Outcome(problems=[])
     try:
-        fn = instantiate(testcase, jnp.float32)
-        model = export_model(testcase, fn, double=False)
+        fn = outcome.instance = instantiate(testcase, jnp.float32)
+        model = outcome.model = export_model(testcase, fn, double=False)
     except Exception as error:  # whatever the exporter raises is the finding
         outcome.problems.append(("export-failed", one_line(error)))
         return outcome
@@ -260,6 +263,14 @@ def run_testcase(
     outcome = _run_float32(testcase, options, versions, known)
     written = _write_spec(testcase, outcome, options) if options.update else ""
     status, reason = _resolve(testcase, outcome, options)
+    parity = None
+    if outcome.instance is not None:
+        # onnxruntime sees the export only when the gate's own run of it worked.
+        runs = not any(kind == "parity-failed" for kind, _ in outcome.problems)
+        exported = outcome.model if runs else None
+        parity = equimo_parity.check(testcase.id, outcome.instance, exported)
+        status, reason = equimo_parity.verdict(status, reason, parity)
+    outcome.instance = outcome.model = None
     if written:
         reason = f"{written}; {reason}" if reason else written
     exported = not any(kind == "export-failed" for kind, _ in outcome.problems)
@@ -277,6 +288,7 @@ def run_testcase(
         max_abs_error=outcome.max_abs_error,
         seconds=round(time.perf_counter() - started, 2),
         f64=probe,
+        equimo=parity,
     )
 
 
