@@ -13,6 +13,13 @@ through the engine; every finding is matched against the markers:
   handed to two consumers without a split (AGENTS.md), over all findings;
 - recall: `reuse` lines GR203 reports, over all `reuse` lines.
 
+Two more corpora hold realistic code written for the benchmark (training
+loops, sampling, init, RL; plain JAX, Equinox, Flax linen and NNX), every
+function labelled by running it under JAX's checker: `gr203_unseen/`, the code
+the containers / closures / carries / precision analysis was built against,
+and `gr203_fresh/`, written after it as a held-out estimate. Score either with
+`--corpus benchmarks/gr203_unseen` or `--corpus benchmarks/gr203_fresh`.
+
 Then JAX's runtime checker (`jax.debug_key_reuse`) runs where the code can, and
 each verdict is compared with the one the case's header expects (`--no-oracle`
 skips it: it imports jax, Equimo, Equinox and Flax and takes a minute or two).

@@ -242,6 +242,25 @@ FAMILIES: dict[str, dict[str, str]] = {
                 members = jr.split(key, 5)
                 return jax.vmap(member, in_axes=(0, None))(members, jnp.ones(3))
         """,
+        "vmapped_lambda_reuses_its_key": """
+            def f(key):
+                return jax.vmap(lambda r, x: x * jr.normal(r) + jr.uniform(r))(
+                    jr.split(key, 3), jnp.ones(3)
+                )
+        """,
+        "vmapped_lambda_splits": """
+            def f(key):
+                return jax.vmap(lambda r, x: x * jr.normal(jr.split(r)[0]))(
+                    jr.split(key, 3), jnp.ones(3)
+                )
+        """,
+        "tree_map_with_path_captures_key": """
+            def f(key):
+                params = {"w": jnp.ones(2), "b": jnp.ones(3)}
+                return jax.tree_util.tree_map_with_path(
+                    lambda path, p: p + jr.normal(key, p.shape), params
+                )
+        """,
         "vmapped_top_level_reuses": """
             def member(seed, x):
                 return x @ jr.normal(seed, (3, 3)) + jr.normal(seed, (3,))

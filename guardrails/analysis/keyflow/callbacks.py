@@ -57,6 +57,8 @@ _REPEATING: dict[str, _Repeats] = {
     "jax.tree.map": _Repeats(0, None, (1, 2, 3, 4)),
     "jax.tree_util.tree_map": _Repeats(0, None, (1, 2, 3, 4)),
     "jax.tree_map": _Repeats(0, None, (1, 2, 3, 4)),
+    "jax.tree.map_with_path": _Repeats(0, None, (-1, 1, 2, 3)),
+    "jax.tree_util.tree_map_with_path": _Repeats(0, None, (-1, 1, 2, 3)),
     "map": _Repeats(0, None, (1, 2, 3, 4)),
     "jax.lax.map": _Repeats(0, None, (1,)),
     "jax.lax.scan": _Repeats(0, 1, (2,), pair=True),
@@ -64,7 +66,17 @@ _REPEATING: dict[str, _Repeats] = {
     "jax.lax.while_loop": _Repeats(1, 2, ()),
 }
 # Wrappers that run the function they wrap once per call.
-_ONCE = frozenset({"jax.vmap", "jax.jit", "jax.pmap", "jax.checkpoint", "jax.remat"})
+_ONCE = frozenset(
+    {
+        "jax.vmap",
+        "jax.jit",
+        "jax.pmap",
+        "jax.checkpoint",
+        "jax.remat",
+        "equinox.filter_vmap",
+        "equinox.filter_jit",
+    }
+)
 # ... and those that differentiate it or filter its arguments: calling the
 # result runs the function, which consumes the keys it captures.
 _TRANSFORMS = _ONCE | frozenset(
@@ -227,8 +239,8 @@ class CallbackFlow(KeyFlow):
                 for found in (element(ref, each) for ref in values[at])
                 if found is not None
             )
-            if at < len(values)
-            else frozenset()
+            if 0 <= at < len(values)
+            else frozenset()  # out of range, or the path `map_with_path` adds
             for at in repeats.elements
         ]
         saved_returns, saved_pair = self.returns, self.carry_pair
@@ -278,7 +290,7 @@ class CallbackFlow(KeyFlow):
                 return
             callee = callee.args[0].value
         function = self._function_of(callee)
-        if not isinstance(function, cst.FunctionDef):
+        if function is None:
             return
         positional = [*function.params.posonly_params, *function.params.params]
         by_name = {param.name.value: param for param in parameters_of(function.params)}
