@@ -29,10 +29,9 @@ def documents() -> list[Path]:
 
 def marked_text(marker: str) -> str:
     """The text of the one document that holds `<!-- marker -->`."""
+    line = re.compile(rf"^<!-- {re.escape(marker)} -->$", re.MULTILINE)
     holders = [
-        path
-        for path in documents()
-        if f"<!-- {marker} -->" in path.read_text(encoding="utf-8")
+        path for path in documents() if line.search(path.read_text(encoding="utf-8"))
     ]
     assert len(holders) == 1, f"<!-- {marker} --> is in {holders or 'no document'}"
     return holders[0].read_text(encoding="utf-8")
