@@ -19,6 +19,7 @@ from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import next_steps, sync_command
 from guardrails.targets import target_paths
+from guardrails.terminal import printable
 from guardrails.types import CheckResult, Finding, UsageError
 
 
@@ -115,9 +116,12 @@ def run_check(args: argparse.Namespace) -> int:
         )
         for plan in written:
             for finding in plan.findings:
-                print(f"Fixed {_location(finding)}", file=sys.stderr)
+                print(f"Fixed {printable(_location(finding))}", file=sys.stderr)
         for problem in problems:
-            print(f"guardrails: warning: {problem} (not fixed)", file=sys.stderr)
+            print(
+                f"guardrails: warning: {printable(problem)} (not fixed)",
+                file=sys.stderr,
+            )
         if written:
             result = check()  # what remains
     fixable = plan_fixes(result.findings, files, config, cwd, rules)
@@ -126,7 +130,7 @@ def run_check(args: argparse.Namespace) -> int:
         fixable=frozenset(finding for plan in fixable for finding in plan.findings),
     )
     for note in result.notes:
-        print(f"guardrails: note: {note}", file=sys.stderr)
+        print(f"guardrails: note: {printable(note)}", file=sys.stderr)
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
     if args.format == "text" and args.output is None and _colour_wanted():
@@ -136,7 +140,7 @@ def run_check(args: argparse.Namespace) -> int:
         report = formatters[args.format](result, rules, cwd)
     if args.format == "text":
         report += "".join(
-            f"{step}\n"
+            f"{printable(step)}\n"
             for step in next_steps(
                 result.findings,
                 allowlist=config.allowlist_path,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from guardrails import __version__
+from guardrails.terminal import printable
 from guardrails.types import UsageError
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -159,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except UsageError as error:
-        print(f"guardrails: error: {error}", file=sys.stderr)
+        # One line, whatever path or value the error quotes.
+        print(f"guardrails: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from guardrails.allowlist.model import CheckedFile, Entry, FlaggedTestcase, checked_file
 from guardrails.allowlist.staleness import stale_entries
@@ -23,6 +23,7 @@ from guardrails.allowlist.toml_text import (
 )
 from guardrails.analysis.harness import WILDCARD
 from guardrails.pathnames import display_path
+from guardrails.terminal import printable
 
 if TYPE_CHECKING:
     from guardrails.allowlist.model import Allowlist
@@ -120,6 +121,12 @@ def scan(
     return checked, problems
 
 
+def _say(text: str, file: TextIO = sys.stdout) -> None:
+    """A line quoting testcase ids and paths from the checked files: shown with
+    its control characters escaped, never obeyed (`terminal`)."""
+    print(printable(text), file=file)
+
+
 def run_sync(args: argparse.Namespace) -> int:
     """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
     from guardrails.analysis.upstream_skip_lists import skip_lists
@@ -135,7 +142,7 @@ def run_sync(args: argparse.Namespace) -> int:
     allowlist = load_allowlist(config.allowlist_path)
     checked, problems = scan(files, config, cwd)
     for problem in problems:
-        print(
+        _say(
             f"guardrails: warning: {problem} (its flags are not synced)",
             file=sys.stderr,
         )
@@ -143,13 +150,13 @@ def run_sync(args: argparse.Namespace) -> int:
     # jax2onnx's own skip lists: copied in with their reasons (one allowlist).
     upstream = skip_lists(config)
     if upstream.note is not None:
-        print(f"guardrails: warning: {upstream.note}", file=sys.stderr)
+        _say(f"guardrails: warning: {upstream.note}", file=sys.stderr)
     plan = plan_sync(allowlist, checked, config.root, args.prune, upstream.entries)
     shown = display_path(config.allowlist_path, cwd)
     for flagged, file in plan.added:
-        print(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
+        _say(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
     for entry in plan.imported:
-        print(f"+ {entry.describe()} ({entry.reason})")
+        _say(f"+ {entry.describe()} ({entry.reason})")
     unused = [
         entry
         for entry in upstream.entries
@@ -158,24 +165,24 @@ def run_sync(args: argparse.Namespace) -> int:
         )
     ]
     if unused:
-        print(
+        _say(
             f"{len(unused)} entries of {config.upstream_skip_lists} cover no flagged "
             "testcase among these files (not imported)"
         )
     for entry in plan.stale:
-        print(f"- {entry.describe()} ({shown}:{entry.line})")
+        _say(f"- {entry.describe()} ({shown}:{entry.line})")
     if not args.prune:
         kept = stale_entries(allowlist, checked, config.root)
         if kept:
-            print(f"{len(kept)} stale entries kept (use --prune to remove them)")
+            _say(f"{len(kept)} stale entries kept (use --prune to remove them)")
     if not plan.changed:
-        print(f"{shown}: up to date ({len(allowlist.entries)} entries)")
+        _say(f"{shown}: up to date ({len(allowlist.entries)} entries)")
         return 0
     # Check that what is about to be written reads back, before replacing the file.
     parse_allowlist(config.allowlist_path, plan.text)
     write_atomically(config.allowlist_path, plan.text)
     added = len(plan.added) + len(plan.imported)
-    print(
+    _say(
         f"{shown}: added {added}, removed {len(plan.stale)}, "
         f"{len(allowlist.entries) + added - len(plan.stale)} entries"
     )
