@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -164,4 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"guardrails: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        return 130  # as a shell reports a command Ctrl-C stopped, quietly
+    except BrokenPipeError:
+        # `guardrails rules | head -1`: the reader has gone. Nothing more can be
+        # said, and Python's own flush at exit must not fail again.
+        with contextlib.suppress(OSError, ValueError):  # no descriptor: no flush
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return 141  # as a shell reports a command SIGPIPE stopped
