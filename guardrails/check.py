@@ -151,7 +151,7 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if args.output is not None:
         try:
-            args.output.write_text(report, encoding="utf-8")
+            args.output.write_text(report, encoding="utf-8", errors="backslashreplace")
         except OSError as error:
             raise UsageError(
                 f"{args.output}: cannot write: {error.strerror or error}"

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls, DEL, the line and paragraph separators, and the
-# bidirectional formatting characters.
+# C0 and C1 controls, DEL, the line and paragraph separators, the
+# bidirectional formatting characters, and the surrogates that stand for the
+# bytes of a file name that is not UTF-8 (which no stream could encode).
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 
 

@@ -61,7 +61,8 @@ class CorruptEntry(Exception):
 def _digest(*parts: str | bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        # A file name that is not UTF-8 holds surrogates: its bytes are hashed.
+        data = part.encode(errors="surrogateescape") if isinstance(part, str) else part
         # Length-prefixed, so no two different part lists hash alike.
         digest.update(len(data).to_bytes(8, "little") + data)
     return digest.hexdigest()

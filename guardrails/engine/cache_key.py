@@ -79,7 +79,7 @@ def sign(key: bytes, *parts: str | bytes) -> str:
     """HMAC-SHA256 of the parts, length-prefixed so no two part lists sign alike."""
     mac = hmac.new(key, digestmod=hashlib.sha256)
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        data = part.encode(errors="surrogateescape") if isinstance(part, str) else part
         mac.update(len(data).to_bytes(8, "little") + data)
     return mac.hexdigest()
 

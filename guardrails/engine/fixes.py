@@ -66,7 +66,10 @@ def plan_fixes(
         text = None
         fixed = set()
         for code in sorted({finding.code for finding in found}):
-            new_text = source_fix(fixers[code])(data, path, relative, config)
+            try:
+                new_text = source_fix(fixers[code])(data, path, relative, config)
+            except UnicodeError:  # a file name that is not UTF-8: no marker
+                new_text = None
             if new_text is not None:
                 text, data = new_text, new_text.encode("utf-8")
                 fixed.add(code)
