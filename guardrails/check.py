@@ -12,7 +12,7 @@ from pathlib import Path
 from guardrails.config import load_config
 from guardrails.engine.cache import Cache
 from guardrails.engine.catalogue import build_catalogue, selected_rules
-from guardrails.engine.fixes import apply_fixes, plan_fixes
+from guardrails.engine.fixes import apply_fixes, plan_fixes, stopped_cleanly
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.pathnames import display_path, matches_any, relative_posix
@@ -111,9 +111,10 @@ def run_check(args: argparse.Namespace) -> int:
 
     result = check()
     if args.fix:
-        written, problems = apply_fixes(
-            plan_fixes(result.findings, files, config, cwd, rules)
-        )
+        with stopped_cleanly():
+            written, problems = apply_fixes(
+                plan_fixes(result.findings, files, config, cwd, rules)
+            )
         for plan in written:
             for finding in plan.findings:
                 print(f"Fixed {printable(_location(finding))}", file=sys.stderr)
@@ -131,6 +132,9 @@ def run_check(args: argparse.Namespace) -> int:
     )
     for note in result.notes:
         print(f"guardrails: note: {printable(note)}", file=sys.stderr)
+    if not files and not args.force_exclude:
+        # `exclude = ["**"]` (or an empty folder) passes: say it checked nothing.
+        print("guardrails: warning: no file was checked", file=sys.stderr)
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
     if args.format == "text" and args.output is None and _colour_wanted():

@@ -9,8 +9,10 @@ only with `--fix`, through a temporary file renamed over it.
 from __future__ import annotations
 
 import os
+import signal
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +82,51 @@ def plan_fixes(
     return plans
 
 
+def _refusal(path: Path) -> str | None:
+    """Why a file is not rewritten: a fix replaces it by a new file (renamed
+    over it), which would drop its other hard links and write what its owner
+    made read-only."""
+    try:
+        info = os.stat(atomic.link_target(path))
+    except OSError as error:
+        return f"cannot write: {error.strerror or error}"
+    if info.st_nlink > 1:
+        return "has other hard links"
+    if not info.st_mode & stat.S_IWUSR:
+        return "is read-only"
+    return None
+
+
+@contextmanager
+def stopped_cleanly() -> Iterator[None]:
+    """SIGTERM while fixes are written ends the run as Ctrl-C does: the file
+    being written keeps its old content and its temporary file is removed
+    (`atomic`), instead of the process vanishing with the `.tmp` left."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def apply_fixes(plans: Sequence[FileFix]) -> tuple[list[FileFix], list[str]]:
     """Write each fixed file atomically; returns the fixes written and a
     one-line problem for each file that could not be written."""
     written = []
     problems = []
     for plan in plans:
+        refused = _refusal(plan.path)
+        if refused is not None:
+            problems.append(f"{plan.path}: {refused}")
+            continue
         try:
             atomic.write_atomically(plan.path, plan.text)
         except OSError as error:
