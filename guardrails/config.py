@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guardrails.bounded import RefusedFile, read_regular
 from guardrails.codes import check_codes
 from guardrails.pathnames import glob_problem
-from guardrails.bounded import RefusedFile, read_regular
 from guardrails.targets import is_dotted_name
 from guardrails.types import UsageError
 

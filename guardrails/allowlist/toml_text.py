@@ -16,8 +16,8 @@ from typing import Any
 from guardrails import atomic
 from guardrails.allowlist.model import Allowlist, Entry
 from guardrails.analysis.harness import FLAGS, WILDCARD
-from guardrails.pathnames import display_path
 from guardrails.bounded import RefusedFile, read_regular
+from guardrails.pathnames import display_path
 from guardrails.types import UsageError
 
 _HEADER = re.compile(r"\s*\[\[\s*allow\s*\]\]\s*(?:#.*)?\n?\Z")
