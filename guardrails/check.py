@@ -132,9 +132,12 @@ def run_check(args: argparse.Namespace) -> int:
     )
     for note in result.notes:
         print(f"guardrails: note: {printable(note)}", file=sys.stderr)
-    if not files and not args.force_exclude:
-        # `exclude = ["**"]` (or an empty folder) passes: say it checked nothing.
-        print("guardrails: warning: no file was checked", file=sys.stderr)
+    if not files and config.excludes_configured and not args.force_exclude:
+        # `exclude = ["**"]` passes: say that nothing was checked.
+        print(
+            "guardrails: warning: no file was checked (is everything excluded?)",
+            file=sys.stderr,
+        )
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
     if args.format == "text" and args.output is None and _colour_wanted():

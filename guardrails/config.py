@@ -144,6 +144,11 @@ class Config:
     def all_excludes(self) -> tuple[str, ...]:
         return self.exclude + self.extend_exclude
 
+    @property
+    def excludes_configured(self) -> bool:
+        """Whether the configuration changed what is excluded."""
+        return self.exclude != DEFAULT_EXCLUDE or bool(self.extend_exclude)
+
     def key_location(self, key: str) -> str:
         """Where `key` is set, as errors name it:
         `pyproject.toml: tool.guardrails.select`."""
