@@ -97,14 +97,21 @@ def _refusal(path: Path) -> str | None:
     return None
 
 
+class _StopRequest:
+    """Set by SIGTERM while fixes are written; read between two files."""
+
+    requested = False
+
+
 @contextmanager
 def stopped_cleanly() -> Iterator[None]:
-    """SIGTERM while fixes are written ends the run as Ctrl-C does: the file
-    being written keeps its old content and its temporary file is removed
-    (`atomic`), instead of the process vanishing with the `.tmp` left."""
+    """SIGTERM while fixes are written ends the run as Ctrl-C does, but only
+    between two files: the file being written is finished (it is replaced
+    whole), so no `.tmp` file is left beside a source, as it would be if the
+    process vanished, or stopped, halfway through a write."""
 
     def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        _StopRequest.requested = True
 
     try:
         previous = signal.signal(signal.SIGTERM, stop)
@@ -115,6 +122,9 @@ def stopped_cleanly() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if _StopRequest.requested:
+        _StopRequest.requested = False
+        raise KeyboardInterrupt
 
 
 def apply_fixes(plans: Sequence[FileFix]) -> tuple[list[FileFix], list[str]]:
@@ -123,6 +133,9 @@ def apply_fixes(plans: Sequence[FileFix]) -> tuple[list[FileFix], list[str]]:
     written = []
     problems = []
     for plan in plans:
+        if _StopRequest.requested:
+            _StopRequest.requested = False
+            raise KeyboardInterrupt  # SIGTERM (`stopped_cleanly`): stop here
         refused = _refusal(plan.path)
         if refused is not None:
             problems.append(f"{plan.path}: {refused}")
