@@ -12,13 +12,14 @@ from pathlib import Path
 from guardrails.config import load_config
 from guardrails.engine.cache import Cache
 from guardrails.engine.catalogue import build_catalogue, selected_rules
-from guardrails.engine.fixes import apply_fixes, plan_fixes
+from guardrails.engine.fixes import apply_fixes, plan_fixes, stopped_cleanly
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import next_steps, sync_command
 from guardrails.targets import target_paths
+from guardrails.terminal import printable
 from guardrails.types import CheckResult, Finding, UsageError
 
 
@@ -110,14 +111,18 @@ def run_check(args: argparse.Namespace) -> int:
 
     result = check()
     if args.fix:
-        written, problems = apply_fixes(
-            plan_fixes(result.findings, files, config, cwd, rules)
-        )
+        with stopped_cleanly():
+            written, problems = apply_fixes(
+                plan_fixes(result.findings, files, config, cwd, rules)
+            )
         for plan in written:
             for finding in plan.findings:
-                print(f"Fixed {_location(finding)}", file=sys.stderr)
+                print(f"Fixed {printable(_location(finding))}", file=sys.stderr)
         for problem in problems:
-            print(f"guardrails: warning: {problem} (not fixed)", file=sys.stderr)
+            print(
+                f"guardrails: warning: {printable(problem)} (not fixed)",
+                file=sys.stderr,
+            )
         if written:
             result = check()  # what remains
     fixable = plan_fixes(result.findings, files, config, cwd, rules)
@@ -126,7 +131,13 @@ def run_check(args: argparse.Namespace) -> int:
         fixable=frozenset(finding for plan in fixable for finding in plan.findings),
     )
     for note in result.notes:
-        print(f"guardrails: note: {note}", file=sys.stderr)
+        print(f"guardrails: note: {printable(note)}", file=sys.stderr)
+    if not files and config.excludes_configured and not args.force_exclude:
+        # `exclude = ["**"]` passes: say that nothing was checked.
+        print(
+            "guardrails: warning: no file was checked (is everything excluded?)",
+            file=sys.stderr,
+        )
 
     formatters = STATISTICS_FORMATTERS if args.statistics else FORMATTERS
     if args.format == "text" and args.output is None and _colour_wanted():
@@ -136,7 +147,7 @@ def run_check(args: argparse.Namespace) -> int:
         report = formatters[args.format](result, rules, cwd)
     if args.format == "text":
         report += "".join(
-            f"{step}\n"
+            f"{printable(step)}\n"
             for step in next_steps(
                 result.findings,
                 allowlist=config.allowlist_path,
@@ -147,7 +158,7 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if args.output is not None:
         try:
-            args.output.write_text(report, encoding="utf-8")
+            args.output.write_text(report, encoding="utf-8", errors="backslashreplace")
         except OSError as error:
             raise UsageError(
                 f"{args.output}: cannot write: {error.strerror or error}"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from guardrails import __version__
+from guardrails.terminal import printable
 from guardrails.types import UsageError
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -151,6 +154,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A file name that is not UTF-8 reaches a report as surrogates: written as
+    # escapes, never an encoding error halfway through the output.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -159,7 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except UsageError as error:
-        print(f"guardrails: error: {error}", file=sys.stderr)
+        # One line, whatever path or value the error quotes.
+        print(f"guardrails: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
+        return 130  # as a shell reports a command Ctrl-C stopped, quietly
+    except BrokenPipeError:
+        # `guardrails rules | head -1`: the reader has gone. Nothing more can be
+        # said, and Python's own flush at exit must not fail again.
+        with contextlib.suppress(OSError, ValueError):  # no descriptor: no flush
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return 141  # as a shell reports a command SIGPIPE stopped

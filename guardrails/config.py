@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from guardrails.bounded import RefusedFile, read_regular
 from guardrails.codes import check_codes
 from guardrails.pathnames import glob_problem
 from guardrails.targets import is_dotted_name
@@ -143,6 +144,11 @@ class Config:
     def all_excludes(self) -> tuple[str, ...]:
         return self.exclude + self.extend_exclude
 
+    @property
+    def excludes_configured(self) -> bool:
+        """Whether the configuration changed what is excluded."""
+        return self.exclude != DEFAULT_EXCLUDE or bool(self.extend_exclude)
+
     def key_location(self, key: str) -> str:
         """Where `key` is set, as errors name it:
         `pyproject.toml: tool.guardrails.select`."""
@@ -196,6 +202,13 @@ def _string(where: str, value: Any) -> str:
     return value
 
 
+def _file_name(where: str, value: Any) -> str:
+    name = _string(where, value)
+    if not name.strip() or "\0" in name:
+        raise UsageError(f"{where}: {name!r} is not a file name")
+    return name
+
+
 def _dotted_names(where: str, value: Any) -> tuple[str, ...]:
     names = _string_list(where, value)
     for name in names:
@@ -224,7 +237,7 @@ _KEYS = {
     "extend-select": ("extend_select", _code_list),
     "ignore": ("ignore", _code_list),
     "key-names": ("key_names", _pattern_list),
-    "allowlist": ("allowlist", _string),
+    "allowlist": ("allowlist", _file_name),
     "reflection-paths": ("reflection_paths", _glob_list),
     "reflection-attributes": ("reflection_attributes", _string_list),
     "reflection-types": ("reflection_types", _dotted_names),
@@ -249,14 +262,19 @@ _TABLES = ("gate", "path-marker")
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = read_regular(path)
     except OSError as error:
         raise UsageError(f"{_shown(path)}: cannot read: {error.strerror}") from None
+    except RefusedFile as error:
+        raise UsageError(f"{_shown(path)}: cannot read: {error}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{_shown(path)}: invalid TOML: {error}") from None
-    except UnicodeDecodeError:  # tomllib decodes before it parses
-        raise UsageError(f"{path}: invalid TOML: not UTF-8") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{_shown(path)}: invalid TOML: not UTF-8") from None
+    except RecursionError:  # tomllib recurses per level of nesting
+        raise UsageError(f"{_shown(path)}: invalid TOML: nested too deeply") from None
 
 
 def _section(data: dict[str, Any], path: Path) -> dict[str, Any] | None:

@@ -3,10 +3,10 @@ finds, and the checked files they are found in, named as an entry's `file`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +82,60 @@ class Entry:
         return f"{self.flag} {self.context}::{self.component}::{self.testcase}{where}"
 
 
+GLOB_MAGIC = frozenset("*?[")
+
+
+def is_glob(entry: Entry) -> bool:
+    return any(
+        not GLOB_MAGIC.isdisjoint(part)
+        for part in (entry.context, entry.component, entry.testcase)
+    )
+
+
+class EntryIndex:
+    """Which entry covers a flagged testcase, in time linear in the entries:
+    an entry without glob characters covers exactly its own identity (a dict
+    finds it); only the glob entries, few in practice, are tried one by one.
+    Answers as trying every entry in order would (the first that covers)."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._exact: dict[tuple[str, str, str, str], tuple[int, Entry]] = {}
+        self._globs: list[tuple[int, Entry]] = []
+        self._added = 0
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        position, self._added = self._added, self._added + 1
+        if is_glob(entry):
+            self._globs.append((position, entry))
+        else:
+            key = (entry.flag, entry.context, entry.component, entry.testcase)
+            self._exact.setdefault(key, (position, entry))
+
+    def covering(self, flagged: FlaggedTestcase) -> Entry | None:
+        key = (flagged.flag, flagged.context, flagged.component, flagged.testcase)
+        exact = self._exact.get(key)
+        for position, entry in self._globs:
+            if exact is not None and position > exact[0]:
+                break
+            if entry.covers(flagged):
+                return entry
+        return exact[1] if exact is not None else None
+
+
 @dataclass(frozen=True)
 class Allowlist:
     path: Path
     text: str  # "" when the file does not exist
     entries: tuple[Entry, ...]
 
+    @cached_property
+    def index(self) -> EntryIndex:
+        return EntryIndex(self.entries)
+
     def covers(self, flagged: FlaggedTestcase) -> bool:
-        return any(entry.covers(flagged) for entry in self.entries)
+        return self.index.covering(flagged) is not None
 
 
 @dataclass(frozen=True)

@@ -8,30 +8,64 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
-from guardrails.allowlist.model import Allowlist, CheckedFile, Entry, FlaggedTestcase
+from guardrails.allowlist.model import (
+    GLOB_MAGIC,
+    Allowlist,
+    CheckedFile,
+    Entry,
+    FlaggedTestcase,
+    is_glob,
+)
 
 
 def stale_entries(
     allowlist: Allowlist, checked: Sequence[CheckedFile], root: Path
 ) -> list[Entry]:
     """Entries that cover no flagged testcase, among those the check can judge."""
-    every_flag = [flagged for file in checked for flagged in file.flagged]
+    flags = FlagIndex([flagged for file in checked for flagged in file.flagged])
     by_path = {file.relative_path: file for file in checked}
     # Where an entry's `file` may lie: the root, or beside a checked package.
     anchors = [root, *dict.fromkeys(f.anchor for f in checked if f.anchor)]
     stale = []
     for entry in allowlist.entries:
-        if any(entry.covers(flagged) for flagged in every_flag):
+        if flags.covered_by(entry):
             continue
-        if _judged(entry, by_path, every_flag, anchors):
+        if _judged(entry, by_path, flags, anchors):
             stale.append(entry)
     return stale
+
+
+class FlagIndex:
+    """Whether an entry covers any of many flagged testcases, in time linear
+    in the entries: an entry without glob characters is looked up by its
+    identity (and by its context and component); a glob entry tries them all."""
+
+    def __init__(self, flags: Sequence[FlaggedTestcase]) -> None:
+        self.flags = flags
+        self._identities = {(f.flag, f.context, f.component, f.testcase) for f in flags}
+        self._components = {(f.context, f.component) for f in flags}
+
+    def covered_by(self, entry: Entry) -> bool:
+        if not is_glob(entry):
+            key = (entry.flag, entry.context, entry.component, entry.testcase)
+            return key in self._identities
+        return any(entry.covers(flagged) for flagged in self.flags)
+
+    def shares_component(self, entry: Entry) -> bool:
+        """Some flagged testcase has the entry's context and component."""
+        if GLOB_MAGIC.isdisjoint(entry.context + entry.component):
+            return (entry.context, entry.component) in self._components
+        return any(
+            fnmatchcase(flagged.context, entry.context)
+            and fnmatchcase(flagged.component, entry.component)
+            for flagged in self.flags
+        )
 
 
 def _judged(
     entry: Entry,
     by_path: Mapping[str, CheckedFile],
-    every_flag: Sequence[FlaggedTestcase],
+    flags: FlagIndex,
     anchors: Sequence[Path],
 ) -> bool:
     if entry.file is not None:
@@ -43,8 +77,4 @@ def _judged(
         if target.is_absolute():
             return not target.exists()
         return not any((anchor / target).exists() for anchor in anchors)
-    return any(
-        fnmatchcase(flagged.context, entry.context)
-        and fnmatchcase(flagged.component, entry.component)
-        for flagged in every_flag
-    )
+    return flags.shares_component(entry)

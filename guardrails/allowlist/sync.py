@@ -5,14 +5,21 @@ one covers it, else with reason "baseline"), with `--prune` drop stale entries."
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from guardrails.allowlist.model import CheckedFile, Entry, FlaggedTestcase, checked_file
-from guardrails.allowlist.staleness import stale_entries
+from guardrails.allowlist.model import (
+    CheckedFile,
+    Entry,
+    EntryIndex,
+    FlaggedTestcase,
+    checked_file,
+)
+from guardrails.allowlist.staleness import FlagIndex, stale_entries
 from guardrails.allowlist.toml_text import (
     append_entries,
     load_allowlist,
@@ -23,6 +30,8 @@ from guardrails.allowlist.toml_text import (
 )
 from guardrails.analysis.harness import WILDCARD
 from guardrails.pathnames import display_path
+from guardrails.terminal import printable
+from guardrails.types import UsageError
 
 if TYPE_CHECKING:
     from guardrails.allowlist.model import Allowlist
@@ -56,13 +65,14 @@ def plan_sync(
     reason, else a `baseline` entry; with `prune`, stale entries removed."""
     added: list[tuple[FlaggedTestcase, str]] = []
     imported: list[Entry] = []
-    planned: list[Entry] = []
+    planned = EntryIndex()
+    upstream_index = EntryIndex(upstream)
     blocks: list[str] = []
     for file in checked:
         for flagged in file.flagged:
-            if allowlist.covers(flagged) or any(e.covers(flagged) for e in planned):
+            if allowlist.covers(flagged) or planned.covering(flagged):
                 continue
-            source = next((e for e in upstream if e.covers(flagged)), None)
+            source = upstream_index.covering(flagged)
             if source is None:
                 entry = Entry(
                     flagged.flag,
@@ -83,7 +93,7 @@ def plan_sync(
                 )
                 imported.append(entry)
                 blocks.append(render_allow(entry))
-            planned.append(entry)
+            planned.add(entry)
     stale = tuple(stale_entries(allowlist, checked, root)) if prune else ()
     text = remove_entries(allowlist.text, (entry.line for entry in stale))
     text = append_entries(text, blocks)
@@ -120,6 +130,34 @@ def scan(
     return checked, problems
 
 
+def _refuse_allowlist_outside(config: Config) -> None:
+    """`sync` writes the allowlist, so only inside the configuration's folder
+    (links followed): `allowlist = "../../etc/x"` names no file of the project."""
+    path = os.path.realpath(config.allowlist_path)
+    if not Path(path).is_relative_to(os.path.realpath(config.root)):
+        shown = display_path(config.allowlist_path, Path.cwd())
+        raise UsageError(
+            f"{shown}: the allowlist is outside {config.root}; sync writes "
+            "only inside the project"
+        )
+
+
+def _text_now(path: Path) -> str | None:
+    """The allowlist's text as it is now ("" when missing, None if unreadable)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    """A line quoting testcase ids and paths from the checked files: shown with
+    its control characters escaped, never obeyed (`terminal`)."""
+    print(printable(text), file=file)
+
+
 def run_sync(args: argparse.Namespace) -> int:
     """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
     from guardrails.analysis.upstream_skip_lists import skip_lists
@@ -132,10 +170,11 @@ def run_sync(args: argparse.Namespace) -> int:
     files = collect_files(
         target_paths(args.paths, args.package), config.root, config.all_excludes
     )
+    _refuse_allowlist_outside(config)
     allowlist = load_allowlist(config.allowlist_path)
     checked, problems = scan(files, config, cwd)
     for problem in problems:
-        print(
+        _say(
             f"guardrails: warning: {problem} (its flags are not synced)",
             file=sys.stderr,
         )
@@ -143,39 +182,39 @@ def run_sync(args: argparse.Namespace) -> int:
     # jax2onnx's own skip lists: copied in with their reasons (one allowlist).
     upstream = skip_lists(config)
     if upstream.note is not None:
-        print(f"guardrails: warning: {upstream.note}", file=sys.stderr)
+        _say(f"guardrails: warning: {upstream.note}", file=sys.stderr)
     plan = plan_sync(allowlist, checked, config.root, args.prune, upstream.entries)
     shown = display_path(config.allowlist_path, cwd)
     for flagged, file in plan.added:
-        print(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
+        _say(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
     for entry in plan.imported:
-        print(f"+ {entry.describe()} ({entry.reason})")
-    unused = [
-        entry
-        for entry in upstream.entries
-        if not any(
-            entry.covers(flagged) for file in checked for flagged in file.flagged
-        )
-    ]
+        _say(f"+ {entry.describe()} ({entry.reason})")
+    flags = FlagIndex([flagged for file in checked for flagged in file.flagged])
+    unused = [entry for entry in upstream.entries if not flags.covered_by(entry)]
     if unused:
-        print(
+        _say(
             f"{len(unused)} entries of {config.upstream_skip_lists} cover no flagged "
             "testcase among these files (not imported)"
         )
     for entry in plan.stale:
-        print(f"- {entry.describe()} ({shown}:{entry.line})")
+        _say(f"- {entry.describe()} ({shown}:{entry.line})")
     if not args.prune:
         kept = stale_entries(allowlist, checked, config.root)
         if kept:
-            print(f"{len(kept)} stale entries kept (use --prune to remove them)")
+            _say(f"{len(kept)} stale entries kept (use --prune to remove them)")
     if not plan.changed:
-        print(f"{shown}: up to date ({len(allowlist.entries)} entries)")
+        _say(f"{shown}: up to date ({len(allowlist.entries)} entries)")
         return 0
     # Check that what is about to be written reads back, before replacing the file.
     parse_allowlist(config.allowlist_path, plan.text)
+    # An entry added by hand while the files were scanned would be lost.
+    if _text_now(config.allowlist_path) != allowlist.text:
+        raise UsageError(
+            f"{shown}: changed while sync ran; nothing written, run it again"
+        )
     write_atomically(config.allowlist_path, plan.text)
     added = len(plan.added) + len(plan.imported)
-    print(
+    _say(
         f"{shown}: added {added}, removed {len(plan.stale)}, "
         f"{len(allowlist.entries) + added - len(plan.stale)} entries"
     )

@@ -16,6 +16,7 @@ from typing import Any
 from guardrails import atomic
 from guardrails.allowlist.model import Allowlist, Entry
 from guardrails.analysis.harness import FLAGS, WILDCARD
+from guardrails.bounded import RefusedFile, read_regular
 from guardrails.pathnames import display_path
 from guardrails.types import UsageError
 
@@ -100,6 +101,8 @@ def parse_allowlist(path: Path, text: str) -> Allowlist:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{shown}: invalid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses per level of nesting
+        raise UsageError(f"{shown}: invalid TOML: nested too deeply") from None
     unknown = sorted(set(data) - {"allow"})
     if unknown:
         raise UsageError(
@@ -124,10 +127,13 @@ def parse_allowlist(path: Path, text: str) -> Allowlist:
 @lru_cache(maxsize=8)
 def _load_cached(path: Path, _mtime_ns: int, _size: int) -> Allowlist:
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
     except OSError as error:
         shown = display_path(path, Path.cwd())
         raise UsageError(f"{shown}: cannot read allowlist: {error.strerror}") from None
+    except RefusedFile as error:
+        shown = display_path(path, Path.cwd())
+        raise UsageError(f"{shown}: cannot read allowlist: {error}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

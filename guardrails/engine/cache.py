@@ -9,7 +9,12 @@ Layout (one JSON document per entry, so concurrent runs never share a file):
 
 `<tool>` fingerprints guardrails' own source, LibCST and the interpreter; `<run>`
 adds the configuration and the selected rules; a file key adds the file's
-content and the paths it is shown and matched under. Every entry is written to
+content and the paths it is shown and matched under. Every entry is signed with
+the user's key (`engine.cache_key`): a cache that came with a checkout, or was
+edited, fails its signature and is ignored, never trusted. The folder, and each
+run's folder, is used only when it is a real folder (a link would lead writes
+elsewhere); the most recently used run folders are kept, the rest removed.
+Every entry is written to
 a private temporary file and renamed into place, so a reader sees a whole entry
 or none, and two runs writing the same entry write the same bytes. An entry that
 does not decode to the expected shape (truncated, corrupt, foreign) is treated
@@ -21,7 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
+import os
+import shutil
 import stat
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,13 +38,18 @@ from typing import Any
 
 from guardrails.atomic import write_atomically
 from guardrails.config import Config
+from guardrails.engine.cache_key import sign, user_key, verified
 from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
 from guardrails.engine.file_check import FileJob
 from guardrails.types import FileResult, Finding, Suppression
 
 CACHE_FOLDER = ".guardrails_cache"
 # Bumped whenever the entry format changes.
-FORMAT = "2"
+FORMAT = "3"
+# Run folders kept (one per configuration, rule selection and tool version).
+KEPT_RUNS = 8
+# No entry is this large; a bigger file is not read (it would be read whole).
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
 _FINDING_TEXT = ("path", "code", "message", "rule")
 _FINDING_NUMBERS = ("line", "column", "end_line", "end_column")
 
@@ -48,7 +61,8 @@ class CorruptEntry(Exception):
 def _digest(*parts: str | bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        # A file name that is not UTF-8 holds surrogates: its bytes are hashed.
+        data = part.encode(errors="surrogateescape") if isinstance(part, str) else part
         # Length-prefixed, so no two different part lists hash alike.
         digest.update(len(data).to_bytes(8, "little") + data)
     return digest.hexdigest()
@@ -61,12 +75,22 @@ def _write_entry(target: Path, text: str) -> None:
 
 
 def _read_json(source: Path) -> Any:
-    """The decoded document, or None when missing, unreadable or not JSON."""
+    """The decoded document, or None when missing, unreadable, a link, too
+    large or not JSON."""
     try:
-        if not stat.S_ISREG(source.stat().st_mode):
-            return None  # a FIFO would block the read forever
-        text = source.read_text(encoding="utf-8")
+        descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        with os.fdopen(descriptor, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            # A FIFO would block the read forever, a device never end.
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+                return None
+            text = stream.read(MAX_ENTRY_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError):
+        return None
+    if len(text) > MAX_ENTRY_BYTES:
         return None
     try:
         return json.loads(text)
@@ -156,14 +180,14 @@ def _silenced_from_json(data: Any) -> dict[int, list[str]]:
 _PAYLOAD = ("findings", "facts", "suppressions", "silenced", "analysed")
 
 
-def _payload_digest(data: Any) -> str:
-    """Facts are only JSON to the cache (their shape is each rule's business), so
-    an entry carries a digest of its payload: one altered in place is not used."""
+def _payload_signature(key: bytes, entry_key: str, data: Any) -> str:
+    """An entry carries a signature of its key and payload: one forged, altered
+    in place or written under another user's key is not used."""
     payload = {name: data.get(name) for name in _PAYLOAD}
-    return _digest(json.dumps(payload, sort_keys=True))
+    return sign(key, entry_key, json.dumps(payload, sort_keys=True))
 
 
-def _file_result_to_json(key: str, result: FileResult) -> str:
+def _file_result_to_json(signing: bytes, key: str, result: FileResult) -> str:
     payload = {
         "findings": [finding.to_json() for finding in result.findings],
         "facts": result.facts,
@@ -174,21 +198,28 @@ def _file_result_to_json(key: str, result: FileResult) -> str:
         "analysed": result.analysed,
     }
     return json.dumps(
-        {"key": key, "digest": _payload_digest(payload), **payload}, sort_keys=True
+        {"key": key, "signature": _payload_signature(signing, key, payload), **payload},
+        sort_keys=True,
     )
 
 
 class Cache:
     """The cache folder of one configuration root."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, key: bytes) -> None:
         self.folder = folder
+        self.key = key
 
     @classmethod
     def at(cls, root: Path) -> Cache | None:
         """The cache under `root`, created if need be; None if it cannot be."""
         folder = root / CACHE_FOLDER
+        key = user_key()
+        if key is None:
+            return None
         try:
+            if folder.is_symlink():
+                return None  # never write through a link (`ln -s . cache`)
             folder.mkdir(exist_ok=True)
             ignore = folder / ".gitignore"
             if not ignore.exists():
@@ -201,7 +232,7 @@ class Cache:
                 )
         except OSError:
             return None
-        return cls(folder) if folder.is_dir() else None
+        return cls(folder, key) if _real_folder(folder) else None
 
     def catalogue(self) -> tuple[RuleInfo, ...]:
         """Every rule's metadata: from the cache, else built (importing the
@@ -214,8 +245,13 @@ class Cache:
             and data.get("tool") == fingerprint
             and isinstance(data.get("rules"), list)
             and data["rules"]
-            # Altered in place, it could drop or rename rules: a silent pass.
-            and data.get("digest") == _digest(json.dumps(data["rules"], sort_keys=True))
+            # Forged or altered, it could drop or rename rules: a silent pass.
+            and verified(
+                self.key,
+                data.get("signature"),
+                fingerprint,
+                json.dumps(data["rules"], sort_keys=True),
+            )
         ):
             try:
                 return tuple(RuleInfo.from_json(item) for item in data["rules"])
@@ -223,11 +259,11 @@ class Cache:
                 pass
         infos = build_catalogue()
         rules = [info.to_json() for info in infos]
-        digest = _digest(json.dumps(rules, sort_keys=True))
+        signature = sign(self.key, fingerprint, json.dumps(rules, sort_keys=True))
         _write_entry(
             target,
             json.dumps(
-                {"tool": fingerprint, "rules": rules, "digest": digest},
+                {"tool": fingerprint, "rules": rules, "signature": signature},
                 sort_keys=True,
             ),
         )
@@ -238,17 +274,44 @@ class Cache:
         run = _digest(FORMAT, tool_fingerprint(), repr(config), ",".join(sorted(codes)))
         folder = self.folder / run[:32]
         try:
-            folder.mkdir(exist_ok=True)
+            if not folder.is_symlink():
+                folder.mkdir(exist_ok=True)
+            if not _real_folder(folder):
+                return None
+            os.utime(folder)  # most recently used: kept longest
         except OSError:
             return None
-        return RunCache(folder)
+        self._evict_runs()
+        return RunCache(folder, self.key)
+
+    def _evict_runs(self) -> None:
+        """Removes all but the KEPT_RUNS most recently used run folders (a
+        folder another run is filling may go too: it only costs a cache miss)."""
+        runs = []
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.folder):
+                if entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        runs.append((entry.stat(follow_symlinks=False).st_mtime, entry))
+        runs.sort(key=lambda run: run[0], reverse=True)
+        for _, entry in runs[KEPT_RUNS:]:
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _real_folder(folder: Path) -> bool:
+    """A folder and no link to one."""
+    try:
+        return stat.S_ISDIR(folder.lstat().st_mode)
+    except OSError:
+        return False
 
 
 class RunCache:
     """The per-file entries of one run configuration."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, key: bytes) -> None:
         self.folder = folder
+        self.key = key
 
     def keyed(self, job: FileJob) -> FileJob:
         """The job with its cache key, from the file's bytes (None if unreadable:
@@ -272,7 +335,9 @@ class RunCache:
         data = _read_json(self._entry(job.cache_key))
         if not isinstance(data, dict) or data.get("key") != job.cache_key:
             return None
-        if data.get("digest") != _payload_digest(data):
+        if not isinstance(data.get("signature"), str) or not hmac.compare_digest(
+            data["signature"], _payload_signature(self.key, job.cache_key, data)
+        ):
             return None
         try:
             return _file_result_from_json(job.display_path, data)
@@ -285,5 +350,5 @@ class RunCache:
         if job.cache_key is not None and self.keyed(job).cache_key == job.cache_key:
             _write_entry(
                 self._entry(job.cache_key),
-                _file_result_to_json(job.cache_key, result),
+                _file_result_to_json(self.key, job.cache_key, result),
             )

@@ -15,6 +15,7 @@ from pathlib import Path
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
+from guardrails.engine.identifiers import normalised_identifiers
 from guardrails.engine.nesting import cpython_verdict
 from guardrails.engine.suppressions import (
     codes_by_line,
@@ -54,6 +55,8 @@ def check_job(job: FileJob, config: Config, rules: RuleSet) -> FileResult:
         result.findings += rules.source_findings(
             source, job.path, job.relative_path, job.display_path, config
         )
+        # The rules compare names as Python binds them (fullwidth `onnx` is `onnx`).
+        source = normalised_identifiers(source)
         candidates = rules.scan(source)
         verdict = syntax = None
         if candidates:

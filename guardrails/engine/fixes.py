@@ -9,8 +9,10 @@ only with `--fix`, through a temporary file renamed over it.
 from __future__ import annotations
 
 import os
+import signal
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +68,10 @@ def plan_fixes(
         text = None
         fixed = set()
         for code in sorted({finding.code for finding in found}):
-            new_text = source_fix(fixers[code])(data, path, relative, config)
+            try:
+                new_text = source_fix(fixers[code])(data, path, relative, config)
+            except UnicodeError:  # a file name that is not UTF-8: no marker
+                new_text = None
             if new_text is not None:
                 text, data = new_text, new_text.encode("utf-8")
                 fixed.add(code)
@@ -77,12 +82,64 @@ def plan_fixes(
     return plans
 
 
+def _refusal(path: Path) -> str | None:
+    """Why a file is not rewritten: a fix replaces it by a new file (renamed
+    over it), which would drop its other hard links and write what its owner
+    made read-only."""
+    try:
+        info = os.stat(atomic.link_target(path))
+    except OSError as error:
+        return f"cannot write: {error.strerror or error}"
+    if info.st_nlink > 1:
+        return "has other hard links"
+    if not info.st_mode & stat.S_IWUSR:
+        return "is read-only"
+    return None
+
+
+class _StopRequest:
+    """Set by SIGTERM while fixes are written; read between two files."""
+
+    requested = False
+
+
+@contextmanager
+def stopped_cleanly() -> Iterator[None]:
+    """SIGTERM while fixes are written ends the run as Ctrl-C does, but only
+    between two files: the file being written is finished (it is replaced
+    whole), so no `.tmp` file is left beside a source, as it would be if the
+    process vanished, or stopped, halfway through a write."""
+
+    def stop(signum: int, frame: object) -> None:
+        _StopRequest.requested = True
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if _StopRequest.requested:
+        _StopRequest.requested = False
+        raise KeyboardInterrupt
+
+
 def apply_fixes(plans: Sequence[FileFix]) -> tuple[list[FileFix], list[str]]:
     """Write each fixed file atomically; returns the fixes written and a
     one-line problem for each file that could not be written."""
     written = []
     problems = []
     for plan in plans:
+        if _StopRequest.requested:
+            _StopRequest.requested = False
+            raise KeyboardInterrupt  # SIGTERM (`stopped_cleanly`): stop here
+        refused = _refusal(plan.path)
+        if refused is not None:
+            problems.append(f"{plan.path}: {refused}")
+            continue
         try:
             atomic.write_atomically(plan.path, plan.text)
         except OSError as error:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from guardrails.config import Config
 from guardrails.engine.catalogue import RuleSet
@@ -44,6 +46,11 @@ def available_cores() -> int:
 def _start_worker(config: Config, rules: RuleSet, parent: int) -> None:
     global _worker_state
     _worker_state = (config, rules)
+    # Ctrl-C reaches the whole process group: the parent alone answers it (it
+    # stops the workers), so no worker prints a traceback of its own. SIGINT
+    # was blocked since the fork (`_forking`): one sent meanwhile is dropped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.set_threshold(*_FEW_COLLECTIONS)  # as `_few_collections`, if not forked
     threading.Thread(
         target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True
@@ -138,18 +145,50 @@ def _check_in_pool(
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     done: set[FileJob] = set()
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(config, rules, os.getpid()),
-        ) as pool:
+        with _forking():  # the workers start here, on the first task
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(config, rules, os.getpid()),
+            )
             futures = pool.map(_check_in_worker, ordered, chunksize=1)
+        try:
             for job, result in zip(ordered, futures, strict=True):
                 done.add(job)
                 yield job, result
+        except BaseException as stopped:
+            if isinstance(stopped, (KeyboardInterrupt, GeneratorExit)):
+                _stop_workers(pool)  # Ctrl-C, or no one reads on: stop now
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     except (BrokenProcessPool, OSError):
         # A worker died (out of memory, killed): finish here rather than fail.
         for job in ordered:
             if job not in done:
                 yield job, check_job(job, config, rules)
+
+
+def _stop_workers(pool: Any) -> None:
+    """Ends the pool without waiting for the files being checked (a big one can
+    take seconds): its workers are killed, the rest of the work dropped."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public way
+    for process in processes:
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join()
+
+
+@contextmanager
+def _forking() -> Iterator[None]:
+    """SIGINT blocked while workers are forked: one arriving in a worker before
+    it ignores SIGINT would end it with a traceback (and leave the pool waiting
+    for it); the parent gets its own SIGINT once this ends."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

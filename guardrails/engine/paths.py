@@ -36,7 +36,9 @@ def iter_python_files(
     start: Path, root: Path, excludes: Sequence[str]
 ) -> Iterator[Path]:
     """Every `.py` file below `start`, in sorted order, not following a symlinked
-    folder twice (a link loop ends instead of spinning)."""
+    folder twice (a link loop ends instead of spinning). A folder that cannot
+    be read (no permission, nested past PATH_MAX) is yielded itself: reading it
+    fails, and that is reported (GR002) rather than its files passed over."""
     seen_folders: set[tuple[int, int]] = set()
     # Depth first with an explicit stack, in the order recursion would take: a tree
     # deeper than Python's recursion limit (paths of ~2000 one-letter folders are
@@ -50,6 +52,7 @@ def iter_python_files(
         try:
             info = folder.stat()
         except OSError:
+            yield folder
             continue
         identity = (info.st_dev, info.st_ino)
         if identity in seen_folders:
@@ -58,6 +61,7 @@ def iter_python_files(
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
+            yield folder
             continue
         children: list[tuple[Path, bool]] = []
         for entry in entries:

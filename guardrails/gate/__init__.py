@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from guardrails.config import Config
+from guardrails.gate.report_stream import report_stdout
 from guardrails.types import UsageError
 
 # XLA's cheap backend settings: a cold gate run is mostly compiling the JAX reference
@@ -54,8 +55,37 @@ def _write(path: Path, text: str, mode: str) -> None:
         ) from None
 
 
+SUMMARY_HEADING = "## guardrails gate"
+
+
+def _refuse_summary_over_other_file(summary: Path) -> None:
+    """`--summary` replaces nothing but an earlier summary (or an empty file):
+    naming a source file, a spec or a folder is refused before the run."""
+    if summary.is_dir():
+        raise UsageError(f"--summary {summary}: is a directory")
+    try:
+        if not summary.exists():
+            return
+        if not summary.is_file():  # a FIFO would block the write
+            raise UsageError(f"--summary {summary}: is not a regular file")
+        if summary.stat().st_size == 0:
+            return
+        with summary.open("rb") as stream:
+            start = stream.read(len(SUMMARY_HEADING))
+    except OSError as error:
+        raise UsageError(
+            f"--summary {summary}: cannot read: {error.strerror or error}"
+        ) from None
+    if start != SUMMARY_HEADING.encode():
+        raise UsageError(
+            f"--summary {summary}: exists and is not a gate summary (not replaced)"
+        )
+
+
 def run_gate(config: Config, args: argparse.Namespace) -> int:
     """Run the gate; 0 when everything matches, 1 on any failure (see the README)."""
+    if args.summary:
+        _refuse_summary_over_other_file(args.summary)
     missing = _missing_packages()
     if missing:
         raise UsageError(
@@ -74,12 +104,13 @@ def run_gate(config: Config, args: argparse.Namespace) -> int:
         if as_text:
             print(text_line(result), flush=True)
 
-    versions, results = run_all(config, args.update, args.only, show)
-    line = verdict(results, time.perf_counter() - started)
-    if as_text:
-        print(line)
-    else:
-        sys.stdout.write(json_report(versions, results) + "\n")
+    with report_stdout():
+        versions, results = run_all(config, args.update, args.only, show)
+        line = verdict(results, time.perf_counter() - started)
+        if as_text:
+            print(line)
+        else:
+            sys.stdout.write(json_report(versions, results) + "\n")
     summary = markdown_summary(results, line)
     if args.summary:
         _write(args.summary, summary, "w")

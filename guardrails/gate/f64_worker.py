@@ -1,9 +1,13 @@
 """The float64 probes, in a process of their own beside the float32 work.
 
-The gate starts this worker with `python -m guardrails.gate.f64_worker`, sends one JSON
-line (`{"config": path, "ids": [...]}`) and reads one JSON line per probed testcase, in
-order. A process of its own keeps x64 mode away from the float32 work entirely and lets
-a second core export the double-precision variants meanwhile.
+The gate starts this worker with `python -P -m guardrails.gate.f64_worker FD`, sends
+one JSON line (`{"config": path, "ids": [...]}`) and reads one JSON line per probed
+testcase, in order, from the pipe whose writing end is FD. Not from the worker's
+stdout: the gated code may print (or write to file descriptor 1) whatever it likes,
+and that must not be read as an answer. `-P` keeps the working folder (the project,
+which may hold a `guardrails/` folder of its own) off the import path. A process
+of its own keeps x64 mode away from the float32 work entirely and lets a second core
+export the double-precision variants meanwhile.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,7 +23,8 @@ from pathlib import Path
 
 def main() -> int:
     request = json.loads(sys.stdin.readline())
-    results = sys.stdout  # the gate reads these lines; library chatter goes nowhere
+    # The gate reads these lines; library chatter goes nowhere.
+    results = os.fdopen(int(sys.argv[1]), "w", encoding="utf-8")
     from guardrails.config import load_config
     from guardrails.gate.numerics import probe_float64
     from guardrails.gate.runner import (

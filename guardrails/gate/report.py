@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
 
 from guardrails.gate.results import STATUSES, TestcaseResult
+from guardrails.terminal import printable
 
 
 def _error(value: float | None) -> str:
@@ -38,15 +40,17 @@ def _equimo(result: TestcaseResult) -> str:
 
 
 def text_line(result: TestcaseResult) -> str:
+    # Ids and reasons come from the gated code: shown, never obeyed.
     line = (
-        f"{result.status:<13} {result.id}  max err {_error(result.max_abs_error)}  "
-        f"{_f64(result)}  {result.seconds:.1f}s"
+        f"{result.status:<13} {printable(result.id)}  "
+        f"max err {_error(result.max_abs_error)}  "
+        f"{printable(_f64(result))}  {result.seconds:.1f}s"
     )
     details = [_equimo(result)] if result.equimo is not None else []
     if result.reason:
-        details.append(f"    {result.reason}")
+        details.append(f"    {printable(result.reason)}")
     if result.diff:
-        details += [f"    {row}" for row in result.diff.splitlines()]
+        details += [f"    {printable(row)}" for row in result.diff.splitlines()]
     return "\n".join([line, *details])
 
 
@@ -67,7 +71,12 @@ def json_report(versions: Mapping[str, str], results: list[TestcaseResult]) -> s
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text as one table cell that renders as itself: no markup, HTML or `|` of
+    its own (a testcase id is the gated code's to choose), on one line."""
+    escaped = html.escape(" ".join(printable(text).split()), quote=False)
+    for char in "\\`*_[]|~#!":
+        escaped = escaped.replace(char, f"&#{ord(char)};")
+    return escaped
 
 
 def markdown_summary(results: list[TestcaseResult], line: str) -> str:
@@ -82,7 +91,8 @@ def markdown_summary(results: list[TestcaseResult], line: str) -> str:
         if result.f64.status == "fails":
             f64 = f"fails: {result.f64.reason}"
         rows.append(
-            f"| `{result.id}` | {result.status} | {_error(result.max_abs_error)} "
+            f"| <code>{_cell(result.id)}</code> | {result.status} "
+            f"| {_error(result.max_abs_error)} "
             f"| {_cell(f64)} | {result.seconds:.1f} |"
         )
     rows += _equimo_rows(results)

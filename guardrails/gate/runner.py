@@ -37,7 +37,6 @@ from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
     import_all_plugins,
 )
 
-from guardrails import atomic
 from guardrails.config import Config
 from guardrails.gate import equimo_parity
 from guardrails.gate.export import (
@@ -51,6 +50,7 @@ from guardrails.gate.export import (
 from guardrails.gate.numerics import compare, probe_float64
 from guardrails.gate.results import F64Probe, TestcaseResult, one_line
 from guardrails.gate.spec import Spec
+from guardrails.gate.spec_files import UnsafeSpecPath, checked_spec_path, write_spec
 from guardrails.types import UsageError
 
 _NOISY_LOGGERS = ("jax2onnx", "onnx_ir", "jax._src.xla_bridge")
@@ -176,11 +176,6 @@ class _Outcome:
     model: Any = None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_atomically(path, text)
-
-
 def _run_float32(
     testcase: Testcase, options: GateOptions, versions: Mapping[str, str], known: bool
 ) -> _Outcome:
@@ -196,9 +191,13 @@ def _run_float32(
     if not known:
         path = testcase.spec_path(options.specs)
         try:
+            # A spec through a link, or outside the specs folder, is never read.
+            checked_spec_path(path, options.specs, options.root)
             spec, committed, problems, diff = compare_spec(
                 testcase, model, versions, path, options.shown(path)
             )
+        except UnsafeSpecPath as error:
+            outcome.problems.append(("check-failed", f"spec refused: {error}"))
         except Exception as error:  # an export the spec builder cannot describe
             outcome.problems.append(("check-failed", f"spec: {one_line(error)}"))
         else:
@@ -244,7 +243,14 @@ def _write_spec(testcase: Testcase, outcome: _Outcome, options: GateOptions) -> 
     if text == outcome.committed:
         return ""
     path = testcase.spec_path(options.specs)
-    write_atomically(path, text)
+    try:
+        write_spec(path, options.specs, options.root, text)
+    except (UnsafeSpecPath, OSError) as error:
+        reason = getattr(error, "strerror", None) or error
+        outcome.problems.append(
+            ("check-failed", f"cannot write {options.shown(path)}: {reason}")
+        )
+        return ""
     outcome.problems = [
         p for p in outcome.problems if p[0] not in {"drift", "missing-spec"}
     ]
@@ -339,14 +345,31 @@ class Float64Worker:
         self._process: subprocess.Popen[str] | None = None
         if not self._ids:
             return
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "guardrails.gate.f64_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-            text=True,
-            cwd=config.root,
-        )
+        # Answers come through a pipe of their own, never the worker's stdout,
+        # where the gated code may write (`gate.f64_worker`).
+        answers, writing_end = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-P",
+                    "-m",
+                    "guardrails.gate.f64_worker",
+                    str(writing_end),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._errors,
+                pass_fds=(writing_end,),
+                text=True,
+                cwd=config.root,
+            )
+        except BaseException:
+            os.close(answers)
+            raise
+        finally:
+            os.close(writing_end)
+        self._answers = os.fdopen(answers, "r", encoding="utf-8")
         assert self._process.stdin is not None
         source = config.source or config.root / "pyproject.toml"
         request = {"config": str(source), "ids": self._ids}
@@ -361,8 +384,7 @@ class Float64Worker:
             self._process.kill()
         if self._process is not None:
             self._process.wait()
-            assert self._process.stdout is not None
-            self._process.stdout.close()
+            self._answers.close()
         self._errors.close()
 
     def _stopped(self) -> F64Probe:
@@ -375,14 +397,17 @@ class Float64Worker:
         """This testcase's probe, waiting for the worker as needed."""
         if testcase.id not in self._ids:
             return probe_float64(testcase)  # says why it is not probed
-        process = self._process
-        assert process is not None and process.stdout is not None
+        assert self._process is not None
         while testcase.id not in self._received:
-            line = process.stdout.readline()
+            line = self._answers.readline()
             if not line:
                 return self._stopped()
-            data = json.loads(line)
-            self._received[data["id"]] = F64Probe(data["status"], data["reason"])
+            try:
+                data = json.loads(line)
+                probe = F64Probe(str(data["status"]), str(data["reason"]))
+                self._received[str(data["id"])] = probe
+            except (ValueError, TypeError, KeyError):
+                continue  # not an answer: whatever wrote it, it is no probe
         return self._received[testcase.id]
 
 

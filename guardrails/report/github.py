@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
+from guardrails.terminal import printable
 from guardrails.types import CheckResult
 
 
 def _escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Line ends are the format's own escapes; any other control character (an
+    # escape sequence in a quoted line) is shown, never obeyed by a log viewer.
+    escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(escaped)
 
 
 def _escape_property(value: str) -> str:

@@ -30,7 +30,9 @@ def _artifact_location(path: str) -> dict[str, str]:
     if Path(path).is_absolute():
         return {"uri": Path(path).as_uri()}
     # Relative display paths are posix already; percent-encode what a URI forbids.
-    return {"uri": quote(PurePosixPath(path).as_posix()), "uriBaseId": SOURCE_ROOT}
+    # A name that is not UTF-8: its own bytes, percent-encoded.
+    uri = quote(PurePosixPath(path).as_posix(), errors="surrogateescape")
+    return {"uri": uri, "uriBaseId": SOURCE_ROOT}
 
 
 def _what_it_does(documentation: str) -> str | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from guardrails.engine.catalogue import RuleDoc
 from guardrails.report.statistics import count_by_rule
+from guardrails.terminal import printable
 from guardrails.types import CheckResult, Finding
 
 
@@ -29,11 +30,13 @@ _BOLD, _RED, _CYAN, _RESET = "\x1b[1m", "\x1b[1;31m", "\x1b[36m", "\x1b[0m"
 
 
 def _finding_line(f: Finding, colour: bool) -> str:
+    # Paths and messages quote the checked files: shown, never obeyed.
+    path, code, message = printable(f.path), printable(f.code), printable(f.message)
     if not colour:
-        return f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}"
+        return f"{path}:{f.line}:{f.column}: {code} {message}"
     return (
-        f"{_BOLD}{f.path}{_RESET}{_CYAN}:{_RESET}{f.line}{_CYAN}:{_RESET}"
-        f"{f.column}{_CYAN}:{_RESET} {_RED}{f.code}{_RESET} {f.message}"
+        f"{_BOLD}{path}{_RESET}{_CYAN}:{_RESET}{f.line}{_CYAN}:{_RESET}"
+        f"{f.column}{_CYAN}:{_RESET} {_RED}{code}{_RESET} {message}"
     )
 
 
@@ -57,7 +60,8 @@ def render_statistics(
     code_width = max((len(c.code) for c in counts), default=1)
     red, reset = (_RED, _RESET) if colour else ("", "")
     lines = [
-        f"{c.count:>{count_width}}  {red}{c.code:<{code_width}}{reset}  {c.rule}"
+        f"{c.count:>{count_width}}  {red}{printable(c.code):<{code_width}}{reset}  "
+        f"{printable(c.rule)}"
         for c in counts
     ]
     return "".join(line + "\n" for line in [*lines, summary(result)])

@@ -22,10 +22,20 @@ def read_source(path: Path) -> str | Unreadable:
     try:
         # Only regular files: reading a FIFO or a device named on the command
         # line could block forever or never end.
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            # The walk yields a folder only when it could not list it.
+            os.scandir(path).close()
+            return Unreadable("folder cannot be read; its files are not checked")
+        if not stat.S_ISREG(mode):
             return Unreadable("not a regular file")
         data = path.read_bytes()
     except OSError as error:
+        if error.filename is not None and os.path.isdir(path):
+            reason = error.strerror or error
+            return Unreadable(
+                f"folder cannot be read ({reason}); its files are not checked"
+            )
         return Unreadable(f"cannot read file: {error.strerror or error}")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1

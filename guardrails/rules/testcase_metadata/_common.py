@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 from guardrails.allowlist import FlaggedTestcase, load_allowlist
+from guardrails.allowlist.model import EntryIndex
 from guardrails.analysis.upstream_skip_lists import FLAG as UPSTREAM_FLAG
-from guardrails.analysis.upstream_skip_lists import SkipLists, covering, skip_lists
+from guardrails.analysis.upstream_skip_lists import SkipLists, skip_lists
 from guardrails.rules.base import ProjectContext, Rule
 from guardrails.rules.testcase_metadata import COLLECTOR_NAME, FLAG_PRESCAN
 from guardrails.rules.testcase_metadata.collector import TestcaseFlagsCollector
@@ -41,10 +42,11 @@ class UncoveredFlag(Rule):
             upstream = skip_lists(project.config)
             if upstream.note is not None:
                 project.notes.append(upstream.note)
+        upstream_index = EntryIndex(upstream.entries)
         for shown, flagged in flagged_by_file(project):
             if flagged.flag != cls.flag:
                 continue
-            if allowlist.covers(flagged) or covering(upstream.entries, flagged):
+            if allowlist.covers(flagged) or upstream_index.covering(flagged):
                 continue
             yield Finding(
                 path=shown,

@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from guardrails.gitcmd import run_git
 from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.rules.base import ProjectContext, Rule, Sample
 from guardrails.types import Finding
@@ -33,16 +34,12 @@ def tracked_files(
     found: dict[Path, None] = {}
     notes = []
     # Names are paths, never globs: `model[1].onnx` is that file.
-    environment = {**os.environ, "GIT_LITERAL_PATHSPECS": "1"}
+    # git runs nothing the checked repository configures (`gitcmd`).
+    environment = {"GIT_LITERAL_PATHSPECS": "1"}
     for folder, names in pathspecs.items():
         try:
-            listed = subprocess.run(
-                ["git", "ls-files", "-z", "--", *names],
-                cwd=folder,
-                env=environment,
-                capture_output=True,
-                timeout=300,
-                check=False,
+            listed = run_git(
+                ["ls-files", "-z", "--", *names], folder, environment=environment
             )
         except (OSError, subprocess.SubprocessError) as error:
             notes.append(f"GR405 needs git ({error}); {folder} was not checked")
