@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from guardrails.engine.cache import _payload_signature
+from guardrails.engine.cache_key import folder_key
 from guardrails.gate import results
 from guardrails.gate.report import markdown_summary
 
@@ -120,13 +122,38 @@ def test_a_forged_cache_from_the_checkout_is_not_trusted(tmp_path: Path) -> None
         assert run.returncode == 1
 
 
-def test_the_signing_key_is_private_to_its_user(tmp_path: Path) -> None:
+def test_the_signing_key_is_private_and_nothing_is_written_outside(
+    tmp_path: Path,
+) -> None:
     root = project(tmp_path / "p", {"jax2onnx/converter/bad.py": FLAGGED})
     guardrails(root, "check", "--format", "json", ".", user_cache=tmp_path / "user")
-    files = [p for p in (tmp_path / "user").rglob("*") if p.is_file()]
-    assert files
-    for file in files:
-        assert file.stat().st_mode & 0o077 == 0, file
+    assert not (tmp_path / "user").exists()
+    key = root / CACHE / "signing-key"
+    assert key.stat().st_mode & 0o077 == 0
+
+
+def test_a_cache_committed_with_its_signing_key_is_not_trusted(tmp_path: Path) -> None:
+    """An attacker who signs forged entries with their own cache's key (key file
+    included in the commit) convinces their own checkout, and no other: the key is
+    bound to the key file's identity, which a checkout or copy cannot keep."""
+    made = project(tmp_path / "made", {"jax2onnx/converter/bad.py": FLAGGED})
+    assert codes(guardrails(made, "check", "--format", "json", ".")) != []
+    key = folder_key(made / CACHE)
+    assert key is not None
+    forged = 0
+    for entry in (made / CACHE).glob("*/*.json"):
+        data = json.loads(entry.read_text())
+        if data.get("findings"):
+            data["findings"] = []
+            data["signature"] = _payload_signature(key, data["key"], data)
+            entry.write_text(json.dumps(data, sort_keys=True))
+            forged += 1
+    assert forged == 1
+    assert codes(guardrails(made, "check", "--format", "json", ".")) == []
+    checkout = tmp_path / "checkout"
+    shutil.copytree(made, checkout, symlinks=True)
+    run = guardrails(checkout, "check", "--format", "json", ".")
+    assert codes(run) == [("jax2onnx/converter/bad.py", 1, "GR101")]
 
 
 # --- 2. a cache folder that is a link ---------------------------------------

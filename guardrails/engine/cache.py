@@ -10,8 +10,9 @@ Layout (one JSON document per entry, so concurrent runs never share a file):
 `<tool>` fingerprints guardrails' own source, LibCST and the interpreter; `<run>`
 adds the configuration and the selected rules; a file key adds the file's
 content and the paths it is shown and matched under. Every entry is signed with
-the user's key (`engine.cache_key`): a cache that came with a checkout, or was
-edited, fails its signature and is ignored, never trusted. The folder, and each
+the cache's own key, bound to this checkout's copy of its key file
+(`engine.cache_key`): a cache that came with a checkout, or was edited, fails
+its signature and is ignored, never trusted. The folder, and each
 run's folder, is used only when it is a real folder (a link would lead writes
 elsewhere); the most recently used run folders are kept, the rest removed.
 Every entry is written to
@@ -38,7 +39,7 @@ from typing import Any
 
 from guardrails.atomic import write_atomically
 from guardrails.config import Config
-from guardrails.engine.cache_key import sign, user_key, verified
+from guardrails.engine.cache_key import folder_key, sign, verified
 from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
 from guardrails.engine.file_check import FileJob
 from guardrails.types import FileResult, Finding, Suppression
@@ -182,7 +183,7 @@ _PAYLOAD = ("findings", "facts", "suppressions", "silenced", "analysed")
 
 def _payload_signature(key: bytes, entry_key: str, data: Any) -> str:
     """An entry carries a signature of its key and payload: one forged, altered
-    in place or written under another user's key is not used."""
+    in place or written under another checkout's key is not used."""
     payload = {name: data.get(name) for name in _PAYLOAD}
     return sign(key, entry_key, json.dumps(payload, sort_keys=True))
 
@@ -214,9 +215,6 @@ class Cache:
     def at(cls, root: Path) -> Cache | None:
         """The cache under `root`, created if need be; None if it cannot be."""
         folder = root / CACHE_FOLDER
-        key = user_key()
-        if key is None:
-            return None
         try:
             if folder.is_symlink():
                 return None  # never write through a link (`ln -s . cache`)
@@ -232,7 +230,10 @@ class Cache:
                 )
         except OSError:
             return None
-        return cls(folder, key) if _real_folder(folder) else None
+        if not _real_folder(folder):
+            return None
+        key = folder_key(folder)
+        return None if key is None else cls(folder, key)
 
     def catalogue(self) -> tuple[RuleInfo, ...]:
         """Every rule's metadata: from the cache, else built (importing the

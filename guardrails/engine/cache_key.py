@@ -1,11 +1,14 @@
-"""The secret that signs cache entries, kept outside every project.
+"""The key that signs cache entries: made by this checkout's own cache, and bound
+to the file that holds it.
 
 A `.guardrails_cache/` can come with a checkout (committed with `git add -f`), so
 its entries are hostile input: forged ones would make a required check pass. Each
-entry is signed (HMAC-SHA256) with a random key private to the user, in
-`$XDG_CACHE_HOME/guardrails/cache-key` (`~/.cache/guardrails/cache-key`); an
-entry another user or machine wrote, or one edited by hand, fails its signature
-and is ignored. No key (the folder cannot be written) means no cache.
+entry is signed (HMAC-SHA256) with a key derived from random bytes that guardrails
+wrote to `.guardrails_cache/signing-key` (mode 0600) *and* from that file's
+identity on this machine: its device, inode and change time. A checkout, a copy
+or a restore makes a new file with another identity, which no one can choose, so
+every entry that came with it fails its signature and is ignored; the cache then
+starts anew. Nothing is written outside the project.
 """
 
 from __future__ import annotations
@@ -18,19 +21,13 @@ import secrets
 import stat
 from pathlib import Path
 
+KEY_FILE = "signing-key"
 KEY_BYTES = 32
 
 
-def user_cache_folder() -> Path:
-    """guardrails' folder in the user's cache (`XDG_CACHE_HOME`, else ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    # The XDG spec: a relative value is invalid and ignored.
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return root / "guardrails"
-
-
-def _read_key(path: Path) -> bytes | None:
-    """The key, when it is a private regular file of ours of the right size."""
+def _read_secret(path: Path) -> tuple[bytes, os.stat_result] | None:
+    """The secret and its file's identity, when it is a private regular file of
+    ours of the right size (never through a link)."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -45,34 +42,40 @@ def _read_key(path: Path) -> bytes | None:
         ):
             return None
         data = stream.read(KEY_BYTES + 1)
-    return data if len(data) == KEY_BYTES else None
+    return (data, info) if len(data) == KEY_BYTES else None
 
 
-def user_key() -> bytes | None:
-    """This user's signing key, made on first use; None when it cannot be."""
-    folder = user_cache_folder()
-    path = folder / "cache-key"
-    key = _read_key(path)
-    if key is not None:
-        return key
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = folder / f".cache-key.{os.getpid()}.{secrets.token_hex(8)}.tmp"
-        descriptor = os.open(
-            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
-        )
+def _make_secret(path: Path) -> None:
+    """A new secret in place of whatever holds the name (a file that came with the
+    checkout, a link); an existing one another run just made is kept."""
+    if _read_secret(path) is None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    descriptor = os.open(
+        path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
+    )
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(secrets.token_bytes(KEY_BYTES))
+
+
+def folder_key(folder: Path) -> bytes | None:
+    """The signing key of the cache in `folder`, made on first use; None when it
+    cannot be (then no cache is used)."""
+    path = folder / KEY_FILE
+    found = _read_secret(path)
+    if found is None:
         try:
-            with os.fdopen(descriptor, "wb") as stream:
-                stream.write(secrets.token_bytes(KEY_BYTES))
-            # A link never replaces a key another run made meanwhile: both runs
-            # then sign with the one that won.
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    except OSError:
+            _make_secret(path)
+        except FileExistsError:
+            pass  # another run made it meanwhile
+        except OSError:
+            return None
+        found = _read_secret(path)
+    if found is None:
         return None
-    return _read_key(path)
+    secret, info = found
+    identity = f"{info.st_dev}:{info.st_ino}:{info.st_ctime_ns}".encode()
+    return hashlib.sha256(secret + identity).digest()
 
 
 def sign(key: bytes, *parts: str | bytes) -> str:
