@@ -179,19 +179,30 @@ def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:
                 yield found
 
 
+def _bound_names(target: ast.expr) -> Iterator[str]:
+    """Names an assignment target binds (`a`, `a, (b, *c)`), as LibCST's
+    `ModuleBindings` may follow them."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _bound_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+
+
 def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
+    """Each module-level name and every value it may stand for: a name bound by
+    unpacking takes the whole value (a superset of the element it gets)."""
     values: dict[str, list[ast.expr]] = {}
     for statement in tree.body:
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    values.setdefault(target.id, []).append(statement.value)
-        elif (
-            isinstance(statement, ast.AnnAssign)
-            and statement.value is not None
-            and isinstance(statement.target, ast.Name)
-        ):
-            values.setdefault(statement.target.id, []).append(statement.value)
+                for name in _bound_names(target):
+                    values.setdefault(name, []).append(statement.value)
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            for name in _bound_names(statement.target):
+                values.setdefault(name, []).append(statement.value)
     return values
 
 
@@ -218,6 +229,15 @@ class _EagerSearch:
                 self.may_build(bound, seen | {value.id})
                 for bound in self.values.get(value.id, ())
             )
+        if isinstance(value, ast.Subscript):
+            # `_HEADS[0]`, `_MODELS["ln"]`: whatever the container may hold.
+            return self.may_build(value.value, seen)
+        if isinstance(value, ast.List | ast.Tuple | ast.Set):
+            return any(self.may_build(element, seen) for element in value.elts)
+        if isinstance(value, ast.Starred):
+            return self.may_build(value.value, seen)
+        if isinstance(value, ast.Dict):
+            return any(self.may_build(element, seen) for element in value.values)
         if not isinstance(value, ast.Call):
             return False
         last = self._callee_last_name(value.func)
