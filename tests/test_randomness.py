@@ -131,6 +131,83 @@ def test_gr201_message_names_the_call_and_the_placeholder(tmp_path: Path) -> Non
     assert "with_prng_key(seed)" in key.message
 
 
+@pytest.mark.parametrize(
+    ("source", "written"),
+    [
+        ("import jax\n_jr = jax.random\nK = _jr.PRNGKey(0)\n", "_jr.PRNGKey"),
+        ("import jax\n_jr = jax.random\n_r = _jr\nK = _r.key(0)\n", "_r.key"),
+        ("import jax\n_K = jax.random.key\nK = _K(0)\n", "_K"),
+        ("import jax\n_F = [jax.random.key]\nK = _F[0](0)\n", "_F[0]"),
+        ('from flax import nnx\n_M = {"r": nnx.Rngs}\nR = _M["r"](0)\n', '_M["r"]'),
+        (
+            "import numpy as np\n_np, _x = np, 1\n_np.random.seed(0)\n",
+            "_np.random.seed",
+        ),
+        (
+            "import jax\n_PAIR = (jax.random, None)\n_jr, _ = _PAIR\nK = _jr.key(0)\n",
+            "_jr.key",
+        ),
+    ],
+)
+def test_gr201_follows_seeders_through_module_bindings(
+    tmp_path: Path, source: str, written: str
+) -> None:
+    (finding,) = findings(tmp_path, "GR201", source)
+    assert finding.line == source.count("\n")
+    assert finding.message.startswith(f"`{written}(...)` seeds at import time")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import jax\n_jr = jax.numpy\nK = _jr.key(0)\n",  # not jax.random
+        "import jax\n_F = [jax.random.key]\nK = _F[1](0)\n",  # no such element
+        "import jax\n_F = [*OTHER, jax.random.key]\nK = _F[0](0)\n",  # unknown
+        "import jax\n_jr = jax.random\ndef f():\n    return _jr.key(0)\n",
+    ],
+)
+def test_gr201_bindings_to_other_values_are_not_reported(
+    tmp_path: Path, source: str
+) -> None:
+    assert lines(tmp_path, "GR201", source) == []
+
+
+def test_gr201_advice_for_input_values_is_about_inputs(tmp_path: Path) -> None:
+    # The forms of jax2onnx 3901899d's truncated_normal.py and
+    # dot_product_attention.py, and a list bound to a name.
+    source = """
+        import jax
+        import numpy as np
+
+        _KEYS = [jax.random.key(3)]
+
+        register_primitive(
+            testcases=[
+                {"testcase": "a", "input_values": [jax.random.PRNGKey(7)]},
+                {"testcase": "b", "input_values": _KEYS},
+                {
+                    "testcase": "c",
+                    "input_values": [
+                        (lambda rng: rng.randn(2))(np.random.RandomState(0))
+                    ],
+                },
+                {"testcase": "d", "callable": lambda x, k=jax.random.PRNGKey(1): x},
+            ],
+        )
+        """
+    messages = {f.line: f.message for f in findings(tmp_path, "GR201", source)}
+    assert sorted(messages) == [4, 8, 13, 16]
+    assert "`jax.random.PRNGKey(...)` in `input_values`" in messages[8]
+    assert "`np.array([0, 7], dtype=np.uint32)`" in messages[8]
+    assert "from a seed input" in messages[8]
+    assert "in `input_values`" in messages[4]
+    assert "np.array" not in messages[4]  # a typed key has no uint32 data
+    assert "give fixed NumPy values" in messages[13]
+    # A key in a callable's default is for construct_and_call, not an input.
+    assert "with_prng_key(seed)" in messages[16]
+    assert all("construct_and_call" not in messages[line] for line in (4, 8, 13))
+
+
 # --- GR202 ---------------------------------------------------------------------
 
 

@@ -82,9 +82,55 @@ def _may_call(call: ast.Call, imported: dict[str, str], names: frozenset[str]) -
 
 def may_seed(index: SyntaxIndex, config: Config) -> bool:
     """GR201 reports calls to seeders (`PRNGKey`, `nnx.Rngs`, `np.random.seed`...)
-    reached through an import; a file with no such call anywhere has none at
-    import time."""
-    return any(_may_call(call, index.imported, _SEEDER_NAMES) for call in index.calls)
+    reached through an import, directly or through module-level bindings; a file
+    with no such call anywhere has none at import time."""
+    values: dict[str, list[ast.expr]] | None = None
+    for call in index.calls:
+        if _may_call(call, index.imported, _SEEDER_NAMES):
+            return True
+        root = _callee_root(call.func)
+        if root is None or root in index.imported:
+            continue
+        values = _module_values(index.tree) if values is None else values
+        if root in values and _may_call_through_binding(call.func, index, values):
+            return True
+    return False
+
+
+def _callee_root(func: ast.expr) -> str | None:
+    """The name a callee starts from: `_jr` of `_jr.PRNGKey`, `_S` of `_S["k"]`."""
+    while isinstance(func, ast.Attribute | ast.Subscript):
+        func = func.value
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _may_call_through_binding(
+    func: ast.expr, index: SyntaxIndex, values: dict[str, list[ast.expr]]
+) -> bool:
+    """Whether a callee reached through module-level bindings could qualify to a
+    seeder (as `ModuleBindings.qualify` does): it ends in a seeder's name, or
+    what its bindings hold, followed through the names they mention, names one."""
+    if isinstance(func, ast.Attribute):
+        return func.attr in _SEEDER_NAMES
+    pending = [_callee_root(func)]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name is None or name in seen:
+            continue
+        seen.add(name)
+        for value in values.get(name, ()):
+            for node in ast.walk(value):
+                if isinstance(node, ast.Attribute) and node.attr in _SEEDER_NAMES:
+                    return True
+                if isinstance(node, ast.Name):
+                    imported = index.imported.get(node.id)
+                    if imported is not None:
+                        if imported.rsplit(".", 1)[-1] in _SEEDER_NAMES:
+                            return True
+                    else:
+                        pending.append(node.id)
+    return False
 
 
 def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
