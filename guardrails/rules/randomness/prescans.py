@@ -253,9 +253,9 @@ def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
 
 
 class _EagerSearch:
-    """A loose `_ModuleScope.eager_build`: could this value be a module built
-    at import? Calls count unless they are the lazy factories or plainly a
-    function of lowercase name whose arguments build nothing either."""
+    """A loose `_eager_builds.ModuleScope.eager_build`: could this value be a
+    module built at import? Calls count unless they are the lazy factories or
+    plainly a function of lowercase name whose arguments build nothing either."""
 
     def __init__(self, index: SyntaxIndex) -> None:
         self.index = index
