@@ -425,6 +425,8 @@ def test_gr202_leaves_constructions_that_freeze_nothing(
         "eqx.nn.LayerNorm(8, use_weight=False, use_bias=False, dtype=jnp.float16)",
         "eqx.nn.Lambda(eqx.nn.Linear(2, 2, key=jax.random.key(0)))",
         "eqx.nn.Lambda(_TABLE)",  # an array held by the function slot
+        "eqx.nn.Lambda(WEIGHTS)",  # imported from elsewhere: may be an array
+        "eqx.nn.Pool(mymod.INIT, jax.lax.max, 2, 2)",
         "eqx.nn.Dropout(p=0.1, **OPTIONS)",
         "eqx.nn.Sequential([eqx.nn.Lambda(jnp.tanh), eqx.nn.Linear(2, 2, key=KEY)])",
         "eqx.nn.Sequential(LAYERS)",  # parts not known
@@ -444,8 +446,9 @@ def test_gr202_leaves_constructions_that_freeze_nothing(
 def test_gr202_reports_constructions_that_freeze_state(
     tmp_path: Path, construction: str
 ) -> None:
-    source = _testcase_source("_TABLE = jnp.ones((4, 2))\n", construction)
-    assert lines(tmp_path, "GR202", source) == [7]
+    preamble = "import mymod\nfrom weights import WEIGHTS\n_TABLE = jnp.ones((4, 2))\n"
+    source = _testcase_source(preamble, construction)
+    assert lines(tmp_path, "GR202", source) == [9]
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,11 @@ _PLAIN_BUILTINS = frozenset(
     | {"min", "max", "abs", "round", "sorted", "super", "isinstance"}
 )
 _CONSTANT_NAMES = frozenset({"True", "False", "None"})
+# Names imported from these are functions, dtypes or scalar constants
+# (`jax.nn.relu`, `jnp.inf`); a name imported from elsewhere may be an array.
+_LIBRARY_ROOTS = frozenset(
+    {"jax", "numpy", "flax", "equinox", "math", "operator", "functools", "builtins"}
+)
 # The methods whose stores make an instance: GR202 keeps their bodies.
 STORING_METHODS = frozenset({"__init__", "__post_init__"})
 
@@ -195,21 +200,22 @@ class FrozenState:
             | cst.Ellipsis,
         ):
             return True
-        if isinstance(value, cst.Name):
-            return (
-                value.value in _CONSTANT_NAMES
-                or value.value in self.functions
-                or value.value in self.classes
-                or value.value in _PLAIN_BUILTINS
-                or self.bindings.imports.qualify(value) is not None
-            )
+        if isinstance(value, cst.Name) and (
+            value.value in _CONSTANT_NAMES
+            or value.value in self.functions
+            or value.value in self.classes
+            or value.value in _PLAIN_BUILTINS
+        ):
+            return True
         if isinstance(value, cst.Attribute):
             root: cst.BaseExpression = value
             while isinstance(root, cst.Attribute):
                 root = root.value
             if isinstance(root, cst.Name) and root.value in local:
                 return True  # `self.width`, `config.size`
-            return self.bindings.qualify(value) is not None
+        if isinstance(value, cst.Name | cst.Attribute):
+            qualified = self.bindings.qualify(value) or ""
+            return qualified.split(".", 1)[0] in _LIBRARY_ROOTS
         if isinstance(value, cst.List | cst.Tuple | cst.Set):
             return all(
                 self.is_plain_value(element.value, local) for element in value.elements
