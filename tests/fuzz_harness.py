@@ -299,6 +299,11 @@ STATEMENTS = (
     "jax.random.fold_in(key, 1)",
     "model = eqx.nn.Linear(3, 4, key=jax.random.PRNGKey(0))",
     '_T = {"testcase": "t", "callable": lambda x: x, "run_only_f32_variant": True}',
+    # Module-level bindings GR201 / GR202 follow (aliases, elements, unpacking).
+    "_jr = jax.random",
+    "_HEADS = [eqx.nn.LayerNorm(3), _jr.key(1)]",
+    "_A, _B = _HEADS",
+    '_T = {"testcase": "t", "callable": _HEADS[0], "input_values": [_B]}',
     "pass",
     "return key",
     "del key",

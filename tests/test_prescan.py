@@ -188,6 +188,45 @@ def test_a_callable_key_split_in_two_strings_keeps_gr202s_finding(
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # GR201: seeders reached through aliases, entries and unpacking.
+        ("import jax\n_jr = jax.random\n_K = _jr.PRNGKey(0)\n", [("GR201", 3)]),
+        (
+            "from jax.random import PRNGKey as P\n_F = [P]\n_G = _F\n_K = _G[0](0)\n",
+            [("GR201", 4)],
+        ),
+        (
+            "import numpy as np\n_R, _S = np.random, 1\n"
+            '_T = {"r": _R.default_rng}\n_K = _T["r"](0)\n',
+            [("GR201", 4)],
+        ),
+        # GR202: testcase callables reached the same ways.
+        (
+            "import equinox as eqx\n_H = [eqx.nn.Identity(), eqx.nn.LayerNorm(2)]\n"
+            "_A, _B = _H\n"
+            'CASES = [{"testcase": "t", "callable": _B},\n'
+            '         {"testcase": "u", "callable": _H[0]}]\n',
+            [("GR202", 4)],
+        ),
+        (
+            "import equinox as eqx\n"
+            '_M = dict(ln=(eqx.nn.RMSNorm(2),))\n_N = _M["ln"]\n'
+            'CASES = [{"testcase": "t", "callable": _N[-1]}]\n',
+            [("GR202", 4)],
+        ),
+    ],
+)
+def test_bindings_the_randomness_rules_follow_survive_the_prescans(
+    tmp_path: Path, text: str, expected: list[tuple[str, int]]
+) -> None:
+    _write(tmp_path, "jax2onnx/plugins/bound.py", text)
+    scanned = _assert_same_with_and_without_prescans(tmp_path, tmp_path)
+    found = [(f.code, f.line) for f in scanned.findings if f.code in {"GR201", "GR202"}]
+    assert found == expected
+
+
 _REGISTER = "from jax2onnx.plugins.plugin_system import register_example\n"
 
 

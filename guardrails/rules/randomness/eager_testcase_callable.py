@@ -1,163 +1,23 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from guardrails.analysis.harness import testcase_callable
-from guardrails.analysis.imports import ImportMap, dotted_name
-from guardrails.analysis.keyflow import child_nodes, code_of
-from guardrails.analysis.prng import KEY_PRODUCERS
-from guardrails.rules.base import Rule, Sample
-from guardrails.rules.randomness._common import (
-    JAX_KEYS,
-    RNGS,
-    sample_code,
-    short,
+from guardrails.analysis.keyflow import code_of
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.config import Config
+from guardrails.rules.base import FunctionNode, Rule, Sample
+from guardrails.rules.randomness._common import sample_code, short
+from guardrails.rules.randomness._eager_builds import (
+    EagerBuild,
+    ModuleScope,
+    calls_in,
+    construct_and_call_form,
+    testcase_callables,
 )
+from guardrails.rules.randomness._frozen_state import STORING_METHODS
 from guardrails.rules.randomness.prescans import may_build_eagerly
-
-
-def _testcase_callables(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
-    """The callables of the testcase dicts under `node`, displays and `dict(...)`
-    calls alike (`harness.testcase_callable` decides, for the pre-scan too)."""
-    stack: list[cst.CSTNode] = [node]
-    while stack:
-        current = stack.pop()
-        found = None
-        if isinstance(current, cst.Dict):
-            found = testcase_callable(
-                (element.key.evaluated_value, element.value)
-                for element in current.elements
-                if isinstance(element, cst.DictElement)
-                and isinstance(element.key, cst.SimpleString)
-            )
-        elif (
-            isinstance(current, cst.Call)
-            and isinstance(current.func, cst.Name)
-            and current.func.value == "dict"
-        ):
-            found = testcase_callable(
-                (arg.keyword.value, arg.value) for arg in current.args if arg.keyword
-            )
-        if found is not None:
-            yield found
-        stack.extend(reversed(list(child_nodes(current))))
-
-
-@dataclass(frozen=True)
-class _EagerBuild:
-    """A module instance built at import, and how the testcase callable reaches it."""
-
-    construction: cst.Call
-    through_name: str | None = None  # `"callable": _MODEL` bound at module level
-    wrapper: str | None = None  # `jax.vmap(Module(...))`
-    lambda_default: str | None = None  # `lambda x, _m=_MODEL: ...`
-
-
-class _ModuleScope:
-    """Module-level names: what each is bound to, and which are classes."""
-
-    def __init__(self, module: cst.Module, imports: ImportMap) -> None:
-        self.imports = imports
-        self.values: dict[str, cst.BaseExpression] = {}
-        self.classes: set[str] = set()
-        for statement in module.body:
-            if isinstance(statement, cst.ClassDef):
-                self.classes.add(statement.name.value)
-            elif isinstance(statement, cst.SimpleStatementLine):
-                for small in statement.body:
-                    self._record(small)
-
-    def _record(self, statement: cst.BaseSmallStatement) -> None:
-        if isinstance(statement, cst.Assign):
-            for target in statement.targets:
-                if isinstance(target.target, cst.Name):
-                    self.values[target.target.value] = statement.value
-        elif (
-            isinstance(statement, cst.AnnAssign)
-            and statement.value is not None
-            and isinstance(statement.target, cst.Name)
-        ):
-            self.values[statement.target.value] = statement.value
-
-    def is_class(self, func: cst.BaseExpression) -> bool:
-        """Whether a callee is a class: a class of this module, or a CapWords name
-        (as imported: `EG` imported as `expect_graph` is a function)."""
-        local = dotted_name(func)
-        if local is None:
-            return False
-        if local in self.classes:
-            return True
-        qualified = self.imports.qualify(func) or local
-        if qualified.split(".", 1)[0] in {"jax", "numpy", "builtins"}:
-            return False  # `jax.random.PRNGKey`, `jax.ShapeDtypeStruct`: not modules
-        last = qualified.rsplit(".", 1)[-1].lstrip("_")
-        return last[:1].isupper()
-
-    def eager_build(
-        self, value: cst.BaseExpression, seen: frozenset[str] = frozenset()
-    ) -> _EagerBuild | None:
-        """The module instance `value` builds (or holds) at import, if any."""
-        if isinstance(value, cst.Lambda):
-            for param in (*value.params.params, *value.params.kwonly_params):
-                if param.default is None:
-                    continue
-                found = self.eager_build(param.default, seen)
-                if found is not None:
-                    text = f"{param.name.value}={code_of(param.default)}"
-                    return replace(found, lambda_default=text)
-            return None
-        if isinstance(value, cst.Name) and value.value in self.values:
-            if value.value in seen:
-                return None
-            found = self.eager_build(self.values[value.value], seen | {value.value})
-            # Name it as the testcase spells it (`_ALIAS`, not what it aliases).
-            return None if found is None else replace(found, through_name=value.value)
-        if not isinstance(value, cst.Call):
-            return None
-        callee = self.imports.qualify_or_local(value.func) or ""
-        if callee.rsplit(".", 1)[-1] in {"construct_and_call", "make_callable_factory"}:
-            return None
-        if self.is_class(value.func):
-            return _EagerBuild(value)
-        for arg in value.args:
-            found = self.eager_build(arg.value, seen)
-            if found is not None:
-                return (
-                    found
-                    if found.wrapper
-                    else replace(found, wrapper=code_of(value.func))
-                )
-        return None
-
-
-def _placeholder(arg: cst.Arg, imports: ImportMap) -> str:
-    """An argument as `construct_and_call` wants it: keys, Rngs and dtypes as
-    placeholders the harness resolves per variant."""
-    value = arg.value
-    keyword = arg.keyword.value if arg.keyword is not None else None
-    prefix = f"{keyword}=" if keyword else str(arg.star)
-    if isinstance(value, cst.Call):
-        name = imports.qualify(value.func)
-        seed = code_of(value.args[0].value) if value.args else "0"
-        if name in JAX_KEYS:
-            return f"{prefix}with_prng_key({seed})"
-        if name in KEY_PRODUCERS:
-            return f"{prefix}with_prng_key(0)"
-        if name in RNGS:
-            return f"{prefix}with_rng_seed({seed})"
-    if keyword in {"dtype", "param_dtype"}:
-        return f"{prefix}with_requested_dtype()"
-    return prefix + code_of(value)
-
-
-def construct_and_call_form(construction: cst.Call, imports: ImportMap) -> str:
-    arguments = [code_of(construction.func)]
-    arguments += [_placeholder(arg, imports) for arg in construction.args]
-    return short(f"construct_and_call({', '.join(arguments)})", limit=160)
 
 
 class EagerTestcaseCallable(Rule):
@@ -169,8 +29,16 @@ class EagerTestcaseCallable(Rule):
     instance built at import: `eqx.nn.LayerNorm(32)`, `MyModel(rngs=nnx.Rngs(0))`,
     a wrapped instance such as `jax.vmap(eqx.nn.Linear(...))`, a module-level name
     bound to one (`_MODEL = eqx.nn.Conv2d(...)` then `"callable": _MODEL`), or a lambda
-    whose default argument holds one. A callee counts as a class when it is a class
-    of the same module or its name, as imported, is CapWords. Lambdas, plain
+    whose default argument holds one; names are followed through module-level
+    aliases, list and dict entries (`_HEADS[0]`, `_MODELS["ln"]`) and tuple
+    unpacking. A callee counts as a class when it is a class
+    of the same module or its name, as imported, is CapWords. Only a construction
+    that freezes parameters, a dtype, a key or `rngs` is reported: pooling,
+    `Dropout`, `Identity`, `Lambda(fn)`, a `Sequential` of such parts, and
+    `GroupNorm` / `LayerNorm` / `RMSNorm` without affine parameters hold nothing
+    the harness varies (Equinox's and Flax's signatures say so), nor does a class
+    of the same module whose `__init__` stores only plain values, functions and
+    such parts; a constructor it cannot judge is reported. Lambdas, plain
     functions, `functools.partial` of functions, `jax.jit(f)` and
     `construct_and_call(...)` are fine, and so is what a lambda's body calls (it
     runs per test). The message shows the `construct_and_call`
@@ -255,6 +123,93 @@ class EagerTestcaseCallable(Rule):
             """)
         ),
         Sample('settings = {"callable": Model(3)}\n'),
+        # Quoted from jax2onnx 3901899d, plugins/equinox/eqx/nn/: constructions
+        # that hold no parameters, dtype or key are the same in every variant.
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax
+            import jax.numpy as jnp
+
+            _EQX_POOL_MAX_2D = eqx.nn.Pool(
+                init=-jnp.inf,
+                operation=jax.lax.max,
+                num_spatial_dims=2,
+                kernel_size=(2, 2),
+                stride=(2, 2),
+                padding=0,
+            )
+            _EQX_GROUP_NORM_NO_AFFINE = eqx.nn.GroupNorm(
+                groups=4, channels=None, eps=1e-5, channelwise_affine=False
+            )
+            _EQX_SEQ_IDENTITY_SIGMOID = eqx.nn.Sequential(
+                [eqx.nn.Identity(), eqx.nn.Lambda(jax.nn.sigmoid)]
+            )
+
+            register_primitive(
+                testcases=[
+                    {
+                        "testcase": "eqx_pool_max2d_batched",
+                        "callable": lambda x, _mod=_EQX_POOL_MAX_2D: jax.vmap(_mod)(x),
+                    },
+                    {
+                        "testcase": "eqx_group_norm_no_affine",
+                        "callable": _EQX_GROUP_NORM_NO_AFFINE,
+                    },
+                    {
+                        "testcase": "eqx_sequential_identity_sigmoid",
+                        "callable": _EQX_SEQ_IDENTITY_SIGMOID,
+                    },
+                    {
+                        "testcase": "eqx_dropout_inference_mode",
+                        "callable": eqx.nn.Dropout(p=0.42, inference=True),
+                    },
+                    {
+                        "testcase": "layer_norm_no_bias_no_scale",
+                        "callable": eqx.nn.LayerNorm(
+                            32, use_bias=False, use_weight=False
+                        ),
+                    },
+                    {"testcase": "eqx_identity_static", "callable": eqx.nn.Identity()},
+                ],
+            )
+            """)
+        ),
+        Sample(
+            sample_code("""
+            from flax import nnx
+
+            # jax2onnx 3901899d, plugins/examples/nnx/sequential.py
+            _double_relu = nnx.Sequential(nnx.relu, nnx.relu)
+
+            register_example(
+                testcases=[
+                    {"testcase": "sequential_double_relu", "callable": _double_relu},
+                ],
+            )
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax
+
+            class Activation(eqx.Module):
+                fn: object
+                name: str = "act"
+
+                def __init__(self, fn, name="act"):
+                    self.fn = fn
+                    self.name = name
+
+                def __call__(self, x):
+                    return self.fn(x)
+
+            register_example(
+                testcases=[{"testcase": "a", "callable": Activation(jax.nn.gelu)}],
+            )
+            """)
+        ),
     )
     INVALID = (
         Sample(
@@ -327,32 +282,120 @@ class EagerTestcaseCallable(Rule):
             sample_code("""
             import equinox as eqx
 
-            _IDENTITY = eqx.nn.Identity()
+            _PRELU = eqx.nn.PReLU()
 
             register_primitive(
-                testcases=[{"testcase": "i", "callable": lambda x, m=_IDENTITY: m(x)}],
+                testcases=[{"testcase": "p", "callable": lambda x, m=_PRELU: m(x)}],
             )
             """),
             line=6,
             message=(
-                "testcase callable: the lambda's default `m=_IDENTITY` holds a "
-                "`eqx.nn.Identity` built at import; use "
-                "`construct_and_call(eqx.nn.Identity)`"
+                "testcase callable: the lambda's default `m=_PRELU` holds a "
+                "`eqx.nn.PReLU` built at import; use `construct_and_call(eqx.nn.PReLU)`"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            _EQX_GROUP_NORM = eqx.nn.GroupNorm(groups=4, channels=8, eps=1e-5)
+
+            register_primitive(
+                testcases=[{"testcase": "g", "callable": _EQX_GROUP_NORM}],
+            )
+            """),
+            line=6,
+            message=(
+                "testcase callable: `_EQX_GROUP_NORM` is a `eqx.nn.GroupNorm` built "
+                "at import; use `construct_and_call(eqx.nn.GroupNorm, groups=4, "
+                "channels=8, eps=1e-5)`"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            _HEADS = [eqx.nn.LayerNorm(4), eqx.nn.Identity()]
+
+            register_primitive(testcases=[{"testcase": "h", "callable": _HEADS[0]}])
+            """),
+            line=5,
+            message=(
+                "testcase callable: `_HEADS[0]` is a `eqx.nn.LayerNorm` built at "
+                "import; use `construct_and_call(eqx.nn.LayerNorm, 4)`"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+
+            _nn = eqx.nn
+            _MODELS = {"ln": _nn.RMSNorm(8), "id": _nn.Identity()}
+            _LN = _MODELS["ln"]
+
+            register_primitive(testcases=[{"testcase": "m", "callable": _LN}])
+            """),
+            line=7,
+            message=(
+                "testcase callable: `_LN` is a `_nn.RMSNorm` built at import; use "
+                "`construct_and_call(_nn.RMSNorm, 8)`"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax
+
+            _ID, _LIN = eqx.nn.Identity(), eqx.nn.Linear(2, 3, key=jax.random.key(0))
+
+            register_primitive(testcases=[{"testcase": "l", "callable": _LIN}])
+            """),
+            line=6,
+            message=(
+                "testcase callable: `_LIN` is a `eqx.nn.Linear` built at import; use "
+                "`construct_and_call(eqx.nn.Linear, 2, 3, key=with_prng_key(0))`"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax.numpy as jnp
+
+            class Scale(eqx.Module):
+                def __init__(self, size):
+                    self.scale = jnp.ones(size)
+
+            register_example(testcases=[{"testcase": "s", "callable": Scale(3)}])
+            """),
+            line=8,
+            message=(
+                "testcase callable: `Scale(...)` is built once, at import; use "
+                "`construct_and_call(Scale, 3)`"
             ),
         ),
     )
 
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        # What a class of the module stores decides whether building it at
+        # import freezes state (`_frozen_state`).
+        return function.name in STORING_METHODS or super().needs_body(
+            function, body, syntax, config
+        )
+
     def leave_Module(self, original_node: cst.Module) -> None:
-        scope: _ModuleScope | None = None
-        for value in _testcase_callables(original_node):
-            scope = scope or _ModuleScope(original_node, self.context.imports)
+        scope: ModuleScope | None = None
+        for value in testcase_callables(original_node):
+            scope = scope or ModuleScope(original_node, self.context.imports)
             found = scope.eager_build(value)
             if found is not None:
                 self.report(value, self._message(found, scope))
 
-    def _message(self, found: _EagerBuild, scope: _ModuleScope) -> str:
+    def _message(self, found: EagerBuild, scope: ModuleScope) -> str:
         ctor = code_of(found.construction.func)
-        form = construct_and_call_form(found.construction, self.context.imports)
+        form = construct_and_call_form(found.construction, scope.bindings)
         if found.lambda_default is not None:
             default = short(found.lambda_default)
             what = f"the lambda's default `{default}` holds a `{ctor}` built at import"
@@ -364,7 +407,7 @@ class EagerTestcaseCallable(Rule):
         nested = [
             code_of(inner.func)
             for arg in found.construction.args
-            for inner in _calls_in(arg.value)
+            for inner in calls_in(arg.value)
             if scope.is_class(inner.func)
         ]
         if found.wrapper is not None:
@@ -375,13 +418,3 @@ class EagerTestcaseCallable(Rule):
                 "or it is still built at import"
             )
         return f"testcase callable: {what}; {advice}"
-
-
-def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
-    """Calls evaluated with `node` (not those in lambda bodies)."""
-    if isinstance(node, cst.Lambda):
-        return
-    if isinstance(node, cst.Call):
-        yield node
-    for child in child_nodes(node):
-        yield from _calls_in(child)

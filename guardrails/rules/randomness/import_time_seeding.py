@@ -5,11 +5,11 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from guardrails.analysis.imports import ImportMap
-from guardrails.analysis.keyflow import child_nodes
+from guardrails.analysis.keyflow import child_nodes, code_of
+from guardrails.analysis.module_bindings import ModuleBindings
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
 from guardrails.rules.base import NO_BODIES, Rule, Sample
-from guardrails.rules.randomness._common import RNGS, sample_code, spelled
+from guardrails.rules.randomness._common import RNGS, sample_code, short, spelled
 from guardrails.rules.randomness.prescans import may_seed
 
 
@@ -106,6 +106,49 @@ def _seeding_advice(name: str) -> str:
     return "seed inside the code that needs it (a function, a fixture or `__main__`)"
 
 
+def _literal_seed(call: cst.Call) -> int | None:
+    """`PRNGKey(7)`'s seed, when it is a literal a raw key's data can spell."""
+    if len(call.args) != 1 or not isinstance(call.args[0].value, cst.Integer):
+        return None
+    seed = int(call.args[0].value.evaluated_value)
+    return seed if 0 <= seed < 2**32 else None
+
+
+def _input_values_advice(name: str, call: cst.Call) -> str:
+    """What jax2onnx's testcases do instead of seeding their inputs at import: the
+    harness takes NumPy inputs (casting floating ones to each variant's dtype), so
+    a key is given as its data or made in the callable from a seed input
+    (`random_fold_in`'s and `random_seed`'s testcases), and other values are
+    fixed arrays."""
+    if name in KEY_PRODUCERS:
+        seed = _literal_seed(call) if name == "jax.random.PRNGKey" else None
+        data = (
+            f"give the key's data as a NumPy array, `np.array([0, {seed}], "
+            "dtype=np.uint32)`, or "
+            if seed is not None
+            else ""
+        )
+        return (
+            f"{data}make the key inside the callable from a seed input "
+            "(`input_shapes=[()]`, `input_dtypes=[np.int32]`)"
+        )
+    return (
+        "give fixed NumPy values (`np.linspace(...)`, `np.arange(...)`); the "
+        "harness casts floating inputs to each variant's dtype"
+    )
+
+
+def _input_values(node: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value of an `"input_values": ...` entry or `input_values=...` argument."""
+    if isinstance(node, cst.DictElement):
+        key = node.key
+        if isinstance(key, cst.SimpleString) and key.evaluated_value == "input_values":
+            return node.value
+    if isinstance(node, cst.Arg) and node.keyword is not None:
+        return node.value if node.keyword.value == "input_values" else None
+    return None
+
+
 class ImportTimeSeeding(Rule):
     """A PRNG key, seeded generator or global seed created while the module is imported.
 
@@ -118,9 +161,14 @@ class ImportTimeSeeding(Rule):
     `default_rng` / `RandomState` / `Generator`, `random.seed` / `random.Random`,
     `torch.manual_seed` and `tf.random.set_seed`, however they are imported
     (`import jax.random as jr`, `from jax.random import PRNGKey`,
-    `from flax import nnx`).
+    `from flax import nnx`) and through module-level bindings (`_jr = jax.random`,
+    `_SEEDERS["key"]`, tuple unpacking).
     Function and lambda bodies and `if __name__ == "__main__":` blocks are not
-    import time and are never flagged.
+    import time and are never flagged. Seeding in a testcase's `input_values`
+    gets the advice for inputs: the harness takes NumPy values (casting floating
+    ones to each variant's dtype), so a key is given as its data
+    (`np.array([0, seed], dtype=np.uint32)` is `PRNGKey(seed)`) or made in the
+    callable from a seed input, and other values are fixed arrays.
 
     ## Why is this bad?
     Importing a plugin must not touch global random state or initialise a JAX
@@ -308,8 +356,41 @@ class ImportTimeSeeding(Rule):
             """),
             line=3,
             message=(
-                "`jax.random.PRNGKey(...)` seeds at import time; create the key where "
-                "it is used, or pass `with_prng_key(seed)` to `construct_and_call`"
+                "`jax.random.PRNGKey(...)` in `input_values` seeds at import time; "
+                "give the key's data as a NumPy array, `np.array([0, 0], "
+                "dtype=np.uint32)`, or make the key inside the callable from a seed "
+                "input (`input_shapes=[()]`, `input_dtypes=[np.int32]`)"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import numpy as np
+
+            _INPUTS = [np.random.default_rng(0).normal(size=(2, 3))]
+
+            register_example(
+                testcases=[{"testcase": "t", "input_values": _INPUTS}],
+            )
+            """),
+            line=3,
+            message=(
+                "`np.random.default_rng(...)` in `input_values` seeds at import time; "
+                "give fixed NumPy values (`np.linspace(...)`, `np.arange(...)`); the "
+                "harness casts floating inputs to each variant's dtype"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            _jr = jax.random
+            _SEEDERS = {"key": _jr.key}
+            KEY = _SEEDERS["key"](2)
+            """),
+            line=5,
+            message=(
+                '`_SEEDERS["key"](...)` seeds at import time; create the key where it '
+                "is used, or pass `with_prng_key(seed)` to `construct_and_call`"
             ),
         ),
         Sample(
@@ -330,25 +411,53 @@ class ImportTimeSeeding(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
+        walk = _SeedingCalls(ModuleBindings(original_node, imports))
         for expression in import_time_expressions(original_node.body):
-            for call in _outermost_seeding_calls(expression, imports):
-                name = imports.qualify(call.func) or ""
-                self.report(
-                    call,
-                    f"`{spelled(imports, name)}(...)` seeds at import time; "
-                    f"{_seeding_advice(name)}",
-                )
+            walk.visit(expression, ())
+        for call, path in walk.found:
+            name = walk.bindings.qualify(call.func) or ""
+            # As written when reached through a binding (`_jr.PRNGKey`).
+            written = (
+                spelled(imports, name)
+                if imports.qualify(call.func)
+                else short(code_of(call.func))
+            )
+            if walk.inputs.isdisjoint(path):
+                what = f"`{written}(...)` seeds at import time"
+                advice = _seeding_advice(name)
+            else:
+                what = f"`{written}(...)` in `input_values` seeds at import time"
+                advice = _input_values_advice(name, call)
+            self.report(call, f"{what}; {advice}")
 
 
-def _outermost_seeding_calls(
-    node: cst.CSTNode, imports: ImportMap
-) -> Iterator[cst.Call]:
-    if isinstance(node, cst.Lambda):
-        for default in _parameter_defaults(node.params):
-            yield from _outermost_seeding_calls(default, imports)
-        return
-    if isinstance(node, cst.Call) and imports.qualify(node.func) in SEEDERS:
-        yield node  # `split(PRNGKey(0))` is one finding, at the outer call
-        return
-    for child in child_nodes(node):
-        yield from _outermost_seeding_calls(child, imports)
+class _SeedingCalls:
+    """The outermost seeding calls of what runs at import, each with the ids of
+    the nodes above it; and the ids of testcases' `input_values` (their value,
+    and each element, also where a module-level name holds them)."""
+
+    def __init__(self, bindings: ModuleBindings) -> None:
+        self.bindings = bindings
+        self.found: list[tuple[cst.Call, tuple[int, ...]]] = []
+        self.inputs: set[int] = set()
+
+    def visit(self, node: cst.CSTNode, path: tuple[int, ...]) -> None:
+        path = (*path, id(node))
+        inputs = _input_values(node)
+        if inputs is not None:
+            resolved = self.bindings.resolve(inputs)
+            self.inputs |= {id(inputs), id(resolved)}
+            if isinstance(resolved, cst.List | cst.Tuple):
+                self.inputs |= {
+                    id(self.bindings.resolve(element.value))
+                    for element in resolved.elements
+                }
+        if isinstance(node, cst.Lambda):
+            for default in _parameter_defaults(node.params):
+                self.visit(default, path)
+            return
+        if isinstance(node, cst.Call) and self.bindings.qualify(node.func) in SEEDERS:
+            self.found.append((node, path))  # `split(PRNGKey(0))`: one, the outer
+            return
+        for child in child_nodes(node):
+            self.visit(child, path)

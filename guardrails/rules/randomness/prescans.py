@@ -82,9 +82,55 @@ def _may_call(call: ast.Call, imported: dict[str, str], names: frozenset[str]) -
 
 def may_seed(index: SyntaxIndex, config: Config) -> bool:
     """GR201 reports calls to seeders (`PRNGKey`, `nnx.Rngs`, `np.random.seed`...)
-    reached through an import; a file with no such call anywhere has none at
-    import time."""
-    return any(_may_call(call, index.imported, _SEEDER_NAMES) for call in index.calls)
+    reached through an import, directly or through module-level bindings; a file
+    with no such call anywhere has none at import time."""
+    values: dict[str, list[ast.expr]] | None = None
+    for call in index.calls:
+        if _may_call(call, index.imported, _SEEDER_NAMES):
+            return True
+        root = _callee_root(call.func)
+        if root is None or root in index.imported:
+            continue
+        values = _module_values(index.tree) if values is None else values
+        if root in values and _may_call_through_binding(call.func, index, values):
+            return True
+    return False
+
+
+def _callee_root(func: ast.expr) -> str | None:
+    """The name a callee starts from: `_jr` of `_jr.PRNGKey`, `_S` of `_S["k"]`."""
+    while isinstance(func, ast.Attribute | ast.Subscript):
+        func = func.value
+    return func.id if isinstance(func, ast.Name) else None
+
+
+def _may_call_through_binding(
+    func: ast.expr, index: SyntaxIndex, values: dict[str, list[ast.expr]]
+) -> bool:
+    """Whether a callee reached through module-level bindings could qualify to a
+    seeder (as `ModuleBindings.qualify` does): it ends in a seeder's name, or
+    what its bindings hold, followed through the names they mention, names one."""
+    if isinstance(func, ast.Attribute):
+        return func.attr in _SEEDER_NAMES
+    pending = [_callee_root(func)]
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name is None or name in seen:
+            continue
+        seen.add(name)
+        for value in values.get(name, ()):
+            for node in ast.walk(value):
+                if isinstance(node, ast.Attribute) and node.attr in _SEEDER_NAMES:
+                    return True
+                if isinstance(node, ast.Name):
+                    imported = index.imported.get(node.id)
+                    if imported is not None:
+                        if imported.rsplit(".", 1)[-1] in _SEEDER_NAMES:
+                            return True
+                    else:
+                        pending.append(node.id)
+    return False
 
 
 def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
@@ -179,26 +225,37 @@ def _testcase_callables(index: SyntaxIndex) -> Iterator[ast.expr]:
                 yield found
 
 
+def _bound_names(target: ast.expr) -> Iterator[str]:
+    """Names an assignment target binds (`a`, `a, (b, *c)`), as LibCST's
+    `ModuleBindings` may follow them."""
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _bound_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
+
+
 def _module_values(tree: ast.Module) -> dict[str, list[ast.expr]]:
+    """Each module-level name and every value it may stand for: a name bound by
+    unpacking takes the whole value (a superset of the element it gets)."""
     values: dict[str, list[ast.expr]] = {}
     for statement in tree.body:
         if isinstance(statement, ast.Assign):
             for target in statement.targets:
-                if isinstance(target, ast.Name):
-                    values.setdefault(target.id, []).append(statement.value)
-        elif (
-            isinstance(statement, ast.AnnAssign)
-            and statement.value is not None
-            and isinstance(statement.target, ast.Name)
-        ):
-            values.setdefault(statement.target.id, []).append(statement.value)
+                for name in _bound_names(target):
+                    values.setdefault(name, []).append(statement.value)
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            for name in _bound_names(statement.target):
+                values.setdefault(name, []).append(statement.value)
     return values
 
 
 class _EagerSearch:
-    """A loose `_ModuleScope.eager_build`: could this value be a module built
-    at import? Calls count unless they are the lazy factories or plainly a
-    function of lowercase name whose arguments build nothing either."""
+    """A loose `_eager_builds.ModuleScope.eager_build`: could this value be a
+    module built at import? Calls count unless they are the lazy factories or
+    plainly a function of lowercase name whose arguments build nothing either."""
 
     def __init__(self, index: SyntaxIndex) -> None:
         self.index = index
@@ -218,6 +275,15 @@ class _EagerSearch:
                 self.may_build(bound, seen | {value.id})
                 for bound in self.values.get(value.id, ())
             )
+        if isinstance(value, ast.Subscript):
+            # `_HEADS[0]`, `_MODELS["ln"]`: whatever the container may hold.
+            return self.may_build(value.value, seen)
+        if isinstance(value, ast.List | ast.Tuple | ast.Set):
+            return any(self.may_build(element, seen) for element in value.elts)
+        if isinstance(value, ast.Starred):
+            return self.may_build(value.value, seen)
+        if isinstance(value, ast.Dict):
+            return any(self.may_build(element, seen) for element in value.values)
         if not isinstance(value, ast.Call):
             return False
         last = self._callee_last_name(value.func)
