@@ -31,7 +31,7 @@ MARKED = ("reuse", "latent", "deliberate")
 _MARKER = re.compile(r"#\s*gr203:\s*(\w+)\s*$")
 _CASE = re.compile(r"#\s*case (?P<names>.+?): (?P<label>\w+) -(?:\s|$)")
 _FIELD = re.compile(r"#\s*(origin|licence|oracle):\s*(.*)")
-_DRIVER = re.compile(r"(driver|excerpt):(\S+)\s+(rejects|passes)")
+_DRIVER = re.compile(r"(driver|excerpt|witness):(\S+)\s+(rejects|passes)")
 
 
 @dataclass
@@ -52,7 +52,9 @@ class Case:
     @property
     def oracles(self) -> list[tuple[str, str, bool]]:
         """(`driver`, name, or `excerpt`, call, and whether JAX's checker is
-        expected to reject it); empty for `none`."""
+        expected to reject it; or `witness`, a call returning two draws, and
+        whether they are expected bit-identical: value-equal keys, which the
+        checker cannot see); empty for `none`."""
         return [
             (m.group(1), m.group(2), m.group(3) == "rejects")
             for m in _DRIVER.finditer(self.oracle)

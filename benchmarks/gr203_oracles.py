@@ -68,6 +68,16 @@ def run_excerpt_call(path: Path, call: str) -> bool:
     return rejects(lambda: eval(call, namespace))
 
 
+def run_witness_call(path: Path, call: str) -> bool:
+    """`witness:CALL`: a numeric witness for keys equal by value (the same seed
+    or fold data twice), which JAX's checker cannot see: CALL returns two draws,
+    and "rejects" means they are bit-identical."""
+    import numpy as np
+
+    first, second = eval(call, excerpt_namespace(path))
+    return bool(np.array_equal(np.asarray(first), np.asarray(second)))
+
+
 def _key() -> jax.Array:
     return jax.random.key(0)
 

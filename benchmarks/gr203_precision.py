@@ -69,11 +69,15 @@ def run_oracles(cases: list[Case]) -> tuple[int, list[str]]:
             started = time.perf_counter()
             if kind == "excerpt":
                 rejected = gr203_oracles.run_excerpt_call(case.path, name)
+            elif kind == "witness":
+                rejected = gr203_oracles.run_witness_call(case.path, name)
             else:
                 rejected = gr203_oracles.DRIVERS[name](case.path)
             ran += 1
             seconds = time.perf_counter() - started
             said = "rejects" if rejected else "passes"
+            if kind == "witness":
+                said = "draws equal" if rejected else "draws differ"
             agrees = rejected == expected
             print(
                 f"  {case.name}: {kind}:{name}: checker {said}"

@@ -18,7 +18,11 @@ body shows it leaves alone (`callee_effects`, from `callees`).
 The package, by seam: `locations` (where a key lives, when two places overlap),
 `state` (one path's knowledge, joining paths), `parameters` (which parameters
 hold keys), `expressions` (what evaluating an expression consumes and yields)
-and `interpreter` (`KeyFlow`: statements and scopes, the entry point).
+and `interpreter` (`KeyFlow`: statements and scopes, the entry point). Built on
+it: `values` (`ValueFlow`: value-equal keys, generators, RNG streams, `lax.cond`
+and `while_loop` closures), `objects` (the per-file view of classes, records
+and what a function reads) and `kept` (`ObjectFlow`: keys kept across calls on
+`self`, in state records and at module level), which GR203 runs.
 """
 
 from guardrails.analysis.keyflow.expressions import CallEffects, Effects

@@ -131,9 +131,9 @@ class CallbackFlow(KeyFlow):
         node: Function,
         key_names: tuple[str, ...],
         extra: frozenset[str] = frozenset(),
-    ) -> None:
+    ) -> Flow:
         self.local_functions = {}
-        super().run_function(node, key_names, extra)
+        return super().run_function(node, key_names, extra)
 
     def _stmt_FunctionDef(self, node: cst.FunctionDef, state: State) -> Flow:
         self.local_functions[node.name.value] = node

@@ -36,21 +36,26 @@ class KeyFlow(ExpressionFlow):
         node: cst.FunctionDef | cst.Lambda,
         key_names: tuple[str, ...],
         extra: frozenset[str] = frozenset(),
-    ) -> None:
+    ) -> Flow:
         """A function's body, or a lambda's expression, as its own scope;
-        `extra` parameters hold keys too (a caller hands them keys)."""
+        `extra` parameters hold keys too (a caller hands them keys). The paths
+        that fall off its end."""
         state = State()
         for name in {*key_parameters(node, key_names, self.jax_file), *extra}:
             state.env[name] = frozenset({Location(("param", name))})
+        self.entering(node, state)
         self.closures, self.bound_calls, self.counters = {}, {}, {}
         if isinstance(node, cst.Lambda):
             self.expr(node.body, state)
-        else:
-            self.block(node.body, [state])
+            return Flow([state])
+        return self.block(node.body, [state])
 
-    def run_module(self, node: cst.Module) -> None:
+    def entering(self, node: cst.FunctionDef | cst.Lambda, state: State) -> None:
+        """What a scope holds on entry besides its key parameters (none here)."""
+
+    def run_module(self, node: cst.Module) -> Flow:
         self.closures, self.bound_calls, self.counters = {}, {}, {}
-        self.block(node.body, [State()])
+        return self.block(node.body, [State()])
 
     def block(
         self, body: cst.BaseSuite | Sequence[cst.CSTNode], states: list[State]

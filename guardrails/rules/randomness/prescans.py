@@ -134,17 +134,113 @@ def _may_call_through_binding(
 
 
 def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
-    """GR203 follows keys only in functions with a key-named parameter and in
-    scopes that call a key producer; a file with neither has nothing to follow.
+    """GR203 follows keys only in functions with a key-named parameter, in
+    scopes that call a key producer, a `jax.random` function or an RNG
+    stream, and where a key-named attribute is read; a file with none of these
+    has nothing to follow.
     (Annotations and the file's imports decide further; not asked here.)"""
     if any(_may_call(call, index.imported, _PRODUCER_NAMES) for call in index.calls):
         return True
-    return any(
+    if any(
         fnmatchcase(parameter.arg, pattern)
         for function in index.functions
         for parameter in _parameters(function)
         for pattern in config.key_names
+    ):
+        return True
+    # A key kept on an object or a record (`self.key`, `state.rng`), or drawn
+    # from an RNG stream (`rngs.params()`, `self.rngs()`).
+    return (
+        any(
+            fnmatchcase(attribute, pattern)
+            for attribute in index.attributes
+            for pattern in config.key_names
+        )
+        or any(
+            _names_its_key(call) and _jax_random_call(call, index.imported)
+            for call in index.calls
+        )
+        or _keeps_a_stream_draw(index)
     )
+
+
+def _keeps_a_stream_draw(index: SyntaxIndex) -> bool:
+    """A stream draw kept in a name (`k = rngs.params()`): drawn in place, as
+    in `normal(rngs.params(), shape)`, it is a fresh key used once."""
+    if not any(_draws_from_stream(call) for call in index.calls):
+        return False
+    return any(
+        isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr)
+        and isinstance(node.value, ast.Call)
+        and _draws_from_stream(node.value)
+        for node in ast.walk(index.tree)
+    )
+
+
+def keeps_keys_elsewhere(index: SyntaxIndex, config: Config) -> bool:
+    """Whether a key may be kept outside a function's key-named locals: a
+    key-named attribute, an RNG stream draw kept in a name, or a `jax.random`
+    call given an attribute or a name outside `key-names` as its key. A file
+    with none (and no `yield`, no module key) needs only the functions with a
+    producer or a key parameter."""
+    if any(
+        fnmatchcase(attribute, pattern)
+        for attribute in index.attributes
+        for pattern in config.key_names
+    ):
+        return True
+    if _keeps_a_stream_draw(index):
+        return True
+    for call in index.calls:
+        if _names_its_key(call) and _jax_random_call(call, index.imported):
+            first = call.args[0]
+            if not isinstance(first, ast.Name) or not any(
+                fnmatchcase(first.id, pattern) for pattern in config.key_names
+            ):
+                return True
+    return False
+
+
+def _names_its_key(call: ast.Call) -> bool:
+    """`f(rng, ...)`, `f(self.key, ...)`: the first argument is a name or an
+    attribute (a key made in place, `f(split(k)[0])`, is followed anyway)."""
+    return bool(call.args) and isinstance(call.args[0], ast.Name | ast.Attribute)
+
+
+def _jax_random_call(call: ast.Call, imported: dict[str, str]) -> bool:
+    """A call of a `jax.random` function (`jr.normal(rng, ...)`): its key
+    argument is a key, whatever its name."""
+    parts: list[str] = []
+    node = call.func
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in imported:
+        return False
+    dotted = ".".join([imported[node.id], *reversed(parts)])
+    return dotted.startswith("jax.random.")
+
+
+def _draws_from_stream(call: ast.Call) -> bool:
+    """`rngs.params()`, `rngs()`, linen's `self.make_rng(...)`, Haiku's
+    `hk.next_rng_key()`."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and (
+        _is_stream(func.value) or func.attr in {"make_rng", "next_rng_key"}
+    ):
+        return True
+    return _is_stream(func)
+
+
+def _is_stream(node: ast.expr) -> bool:
+    name = (
+        node.id
+        if isinstance(node, ast.Name)
+        else node.attr
+        if isinstance(node, ast.Attribute)
+        else ""
+    )
+    return name == "rngs" or name.endswith("_rngs")
 
 
 def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
@@ -171,6 +267,11 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
         if not isinstance(function, ast.Lambda)
     ]
     at_top = not _all_within(lines, spans)
+    lines += [
+        call.lineno
+        for call in index.calls
+        if _names_its_key(call) and _jax_random_call(call, index.imported)
+    ]
     lines += [
         function.lineno
         for function in index.functions

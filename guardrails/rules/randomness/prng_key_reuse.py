@@ -11,14 +11,29 @@ import libcst as cst
 
 from guardrails.analysis.callees import FileCallees
 from guardrails.analysis.keyflow import Reuse, code_of, key_parameters
-from guardrails.analysis.keyflow.callbacks import CallbackFlow
+from guardrails.analysis.keyflow.kept import ObjectFlow, Persisting
+from guardrails.analysis.keyflow.objects import (
+    FileObjects,
+    is_constructor,
+    may_hold_keys,
+)
 from guardrails.analysis.lines import start_lines
 from guardrails.analysis.prng import KEY_PRODUCERS, imports_jax
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.rules.base import NO_BODIES, FileContext, FunctionNode, Rule, Sample
 from guardrails.rules.randomness._common import sample_code, short, spelled
-from guardrails.rules.randomness.prescans import key_body_lines, may_reuse_keys
+from guardrails.rules.randomness.prescans import (
+    keeps_keys_elsewhere,
+    key_body_lines,
+    may_reuse_keys,
+)
+
+# A body that may read a key kept outside it: an attribute or a record's field
+# (`self.key`, `state.rng`), a draw from an RNG stream (`rngs.params()`), a
+# yield. (A module's key means a producer at the top: every body is kept then;
+# a `jax.random` call given a named key is among `key_body_lines`.)
+_KEPT_KEY = re.compile(r"(?i)\.\s*\w*(?:key|rng)\b|rngs\s*(?:\.\s*\w+\s*)?\(|\byield\b")
 
 # Functions handed keys under other names are followed again this many times
 # at most (each round can find callers of the next).
@@ -106,6 +121,20 @@ class PrngKeyReuse(Rule):
     their conditions, so `if cfg.fused:` and a later `if not cfg.fused:` never
     meet.
 
+    Keys kept across calls are followed through a per-class and per-file view
+    (`guardrails/analysis/keyflow/kept.py`): a key on `self` (or in an
+    `nnx.Variable`) that a method draws from without writing a new key back, or
+    that the constructor already consumed; a step's record parameter
+    (`state.rng` of a NamedTuple or dataclass) consumed and handed back in the
+    returned state; a module's key drawn from inside a function. So are a
+    generator's `yield key`, a key taken once from an NNX stream
+    (`k = rngs.params()`: `rngs()` itself is fresh on every call), the same
+    seed made into a key twice (`PRNGKey(seed)`), a key rebuilt from its raw
+    data, and `lax.cond` / `lax.switch` branches (alternatives: one runs) and
+    `lax.while_loop` bodies (run again and again, on their carry). Out of reach:
+    classes and records of other files, attributes set dynamically, objects
+    two attributes deep (`self.state.rng`), and one method called from another.
+
     ## Why is this bad?
     A JAX key is single-use: two draws from one key return correlated (often equal)
     numbers, so two layers initialised from the same key get identical weights and
@@ -153,7 +182,7 @@ class PrngKeyReuse(Rule):
         cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
     ) -> bool:
         lines = key_body_lines(syntax.index, config)
-        if lines is None:
+        if lines is None or _KEPT_KEY.search(body) is not None:
             return True
         first, last = function.lineno, function.end_lineno or function.lineno
         at = bisect_left(lines, first)
@@ -250,6 +279,30 @@ class PrngKeyReuse(Rule):
                 key_iter = iter(jax.random.split(key, 2))
                 w = jax.random.normal(next(key_iter), (3, 3))
                 return w, jax.random.normal(next(key_iter), (3,))
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            class Loader:
+                def __init__(self, data, key):
+                    self.data = data
+                    self.key = key
+
+                def __iter__(self):
+                    self.key, shuffle_key = jax.random.split(self.key)
+                    yield from jax.random.permutation(shuffle_key, self.data)
+            """)
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def train_step(state, batch):
+                rng, dropout_rng = jax.random.split(state.rng)
+                loss = state.loss(batch, dropout_rng)
+                return state._replace(rng=rng), loss
             """)
         ),
     )
@@ -382,6 +435,42 @@ class PrngKeyReuse(Rule):
                 "jax.random.split(key)` and pass `subkey`"
             ),
         ),
+        Sample(
+            sample_code("""
+            import equinox as eqx
+            import jax
+
+            class Noise(eqx.Module):
+                noise_key: jax.Array
+
+                def __call__(self, x):
+                    return x + jax.random.normal(self.noise_key, x.shape)
+            """),
+            line=8,
+            message=(
+                "PRNG key `self.noise_key` is drawn from on every call of `__call__` "
+                "and never replaced, so every call draws the same numbers; take a key "
+                "argument, or split it and write the new key back: `self.noise_key, "
+                "subkey = jax.random.split(self.noise_key)` and pass `subkey`"
+            ),
+        ),
+        Sample(
+            sample_code("""
+            import jax
+
+            def train_step(state, batch):
+                rng, dropout_rng = jax.random.split(state.rng)
+                loss = state.loss(batch, dropout_rng)
+                return state._replace(params=state.params - loss), loss
+            """),
+            line=4,
+            message=(
+                "PRNG key `state.rng` is consumed here, but the state `train_step` "
+                "returns still holds it: the next step draws the same numbers; put the "
+                "new key in the returned state (`state._replace(rng=new_key)` or "
+                "`.replace(rng=new_key)`)"
+            ),
+        ),
     )
 
     def __init__(self, context: FileContext) -> None:
@@ -391,6 +480,7 @@ class PrngKeyReuse(Rule):
         # Functions and lambdas are scopes; those worth analysing have a key
         # parameter or call a key producer.
         self.functions: list[cst.FunctionDef | cst.Lambda] = []
+        self.definitions: list[cst.FunctionDef] = []
         self.scopes: dict[int, cst.FunctionDef | cst.Lambda] = {}
         self.module_makes_keys = False
         # Statement lines with a conditional expression, so the key flow splits
@@ -400,6 +490,7 @@ class PrngKeyReuse(Rule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node)
+        self.definitions.append(node)
         if key_parameters(node, self.key_names, self.jax_file):
             self.scopes[id(node)] = node
 
@@ -434,16 +525,34 @@ class PrngKeyReuse(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
         callees = FileCallees(original_node, imports, self.key_names)
-        flow = CallbackFlow(
+        flow = ObjectFlow(
             imports,
+            FileObjects(original_node, imports),
             frozenset(self.conditional_lines),
             self.key_names,
             callees,
             callees.instances,
             callees.top_level,
         )
-        for function in self.scopes.values():
-            flow.run_function(function, self.key_names)
+        if self.module_makes_keys:
+            flow.run_module(original_node)
+        scopes = self._scopes(flow, self.definitions)
+        # Constructors first: what they store on `self` is what methods find,
+        # which may make more methods worth running (`self.noise = key`).
+        for function in scopes:
+            if is_constructor(function, flow.objects):
+                flow.run_function(function, self.key_names)
+        methods = [
+            function
+            for function in self.definitions
+            if function.name.value != "__init__"
+            and id(function) not in {id(scope) for scope in scopes}
+            and flow.objects.classes.get(id(function)) is not None
+            and flow.objects.classes[id(function)].keys
+        ]
+        for function in [*scopes, *self._scopes(flow, methods, own=False)]:
+            if not is_constructor(function, flow.objects):
+                flow.run_function(function, self.key_names)
         # Functions handed keys in parameters not named as keys: once more
         # with those parameters as keys (a bounded number of times).
         done: dict[int, frozenset[str]] = {}
@@ -458,9 +567,7 @@ class PrngKeyReuse(Rule):
             for function, params in pending:
                 done[id(function)] = params
                 flow.run_function(function, self.key_names, params)
-        if self.module_makes_keys:
-            flow.run_module(original_node)
-        if not flow.reuses:
+        if not flow.reuses and not flow.persisting:
             return
         lines = start_lines(
             original_node, (reuse.first.argument for reuse in flow.reuses.values())
@@ -474,6 +581,8 @@ class PrngKeyReuse(Rule):
                 else self._repeated_message(reuse, runner)
             )
             self.report(reuse.second.argument, message)
+        for persisting in flow.persisting.values():
+            self.report(persisting.use.argument, self._kept_message(persisting))
 
     def _repeated_message(self, reuse: Reuse, runner: str) -> str:
         """A key consumed again on the next run of a function that `runner`
@@ -487,6 +596,57 @@ class PrngKeyReuse(Rule):
             f"each time `{runner}` runs the function, without a new split; give "
             f"each run its own key (map or scan over `{split}(key, n)`, "
             f"`{fold_in}(key, i)`, or split in the carry and hand the new key back)"
+        )
+
+    def _scopes(
+        self,
+        flow: ObjectFlow,
+        candidates: list[cst.FunctionDef],
+        *,
+        own: bool = True,
+    ) -> list[cst.FunctionDef | cst.Lambda]:
+        """Functions with a key parameter or a producer call (`own`), and the
+        `candidates` that read a key kept elsewhere (an attribute, a module's
+        key, a stream)."""
+        found = dict(self.scopes) if own else {}
+        syntax = self.context.syntax
+        elsewhere = (
+            flow.global_keys
+            or syntax is None
+            or "yield" in self.context.source
+            or keeps_keys_elsewhere(syntax.index, self.context.file.config)
+        )
+        if self.jax_file and elsewhere:
+            for function in candidates:
+                if id(function) not in found and may_hold_keys(
+                    function, flow.objects, flow.global_keys, self.key_names
+                ):
+                    found[id(function)] = function
+        return list(found.values())
+
+    def _kept_message(self, persisting: Persisting) -> str:
+        holder, function = persisting.holder, persisting.function
+        split = spelled(self.context.imports, "jax.random.split")
+        if persisting.kind == "record":
+            record, _, field = holder.partition(".")
+            return (
+                f"PRNG key `{holder}` is consumed here, but the state `{function}` "
+                f"returns still holds it: the next step draws the same numbers; put "
+                f"the new key in the returned state (`{record}._replace({field}="
+                f"new_key)` or `.replace({field}=new_key)`)"
+            )
+        if persisting.kind == "global":
+            return (
+                f"module-level PRNG key `{holder}` is drawn from on every call of "
+                f"`{function}`; pass a key in, or split it and write the new key "
+                f"back (`global {holder}`, then `{holder}, subkey = "
+                f"{split}({holder})`)"
+            )
+        return (
+            f"PRNG key `{holder}` is drawn from on every call of `{function}` and "
+            f"never replaced, so every call draws the same numbers; take a key "
+            f"argument, or split it and write the new key back: `{holder}, subkey "
+            f"= {split}({holder})` and pass `subkey`"
         )
 
     def _message(self, reuse: Reuse, first_line: int) -> str:
