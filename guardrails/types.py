@@ -92,3 +92,6 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     # The findings `check --fix` can fix (text output marks them `[*]`).
     fixable: frozenset[Finding] = frozenset()
+    # Files of git's index a project rule judged beyond the Python files
+    # (GR405's ONNX models): a run on staged models alone checked those.
+    index_files_checked: int = 0
