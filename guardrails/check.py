@@ -125,6 +125,11 @@ def run_check(args: argparse.Namespace) -> int:
             )
         if written:
             result = check()  # what remains
+    if args.add_ignore is not None:
+        from guardrails.add_ignore import add_ignores
+
+        if add_ignores(result.findings, files, cwd, reason=args.add_ignore):
+            result = check()  # what remains
     fixable = plan_fixes(result.findings, files, config, cwd, rules)
     result = replace(
         result,

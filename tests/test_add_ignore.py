@@ -1,0 +1,187 @@
+"""`guardrails check --add-ignore[=REASON]`: suppressions written where they are
+comments, merged with the ones there, and a check that passes afterwards but
+still catches the next violation; end to end on a copy of the jax2onnx release."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from guardrails.targets import package_source
+from tests.check_support import run_main, write_files
+
+PLUGIN = "jax2onnx/plugins/p.py"
+
+
+def _add_ignore(root: Path, *args: str) -> tuple[int, str, str]:
+    run = run_main("check", "--no-cache", *args, cwd=root)
+    return run.exit_code, run.stdout, run.stderr
+
+
+def test_each_finding_gets_a_directive_and_the_check_passes(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            PLUGIN: (
+                "import onnx\n"
+                "import onnx.helper as oh  # noqa: F401\n"
+                "HELPER = onnx.helper  # guardrails: ignore[GR104] kept on purpose\n"
+                "\n"
+                "\n"
+                "def f() -> None:\n"
+                "    import onnx\n"
+            ),
+            "jax2onnx/plugins/clean.py": "import onnx_ir as ir\n",
+        },
+    )
+    code, stdout, stderr = _add_ignore(tmp_path, "--add-ignore", ".")
+    assert code == 0, stdout + stderr
+    assert stderr == "Added 4 suppressions to 1 file.\n"
+    assert stdout == "All checks passed (2 files checked).\n"
+    assert (tmp_path / PLUGIN).read_text(encoding="utf-8") == (
+        "import onnx  # guardrails: ignore[GR101]\n"
+        # Another tool's comment stays first, where it must be.
+        "import onnx.helper as oh  # noqa: F401  # guardrails: ignore[GR101]\n"
+        # Codes join the directive already there; its reason stays.
+        "HELPER = onnx.helper  # guardrails: ignore[GR104, GR403] kept on purpose\n"
+        "\n"
+        "\n"
+        "def f() -> None:\n"
+        "    import onnx  # guardrails: ignore[GR101]\n"
+    )
+    assert (tmp_path / "jax2onnx/plugins/clean.py").read_text() == (
+        "import onnx_ir as ir\n"
+    )
+
+    # The directives name only what was found (GR004 stays quiet), and the next
+    # violation is still caught.
+    plugin = tmp_path / PLUGIN
+    plugin.write_text(plugin.read_text() + "import onnx as again\n")
+    run = run_main("check", "--no-cache", ".", cwd=tmp_path)
+    assert run.exit_code == 1
+    assert [line.split()[1] for line in run.stdout.splitlines()[:-1]] == ["GR101"]
+    assert run.stdout.startswith(f"{PLUGIN}:8:8: GR101 ")
+
+
+def test_a_reason_only_after_equals(tmp_path: Path) -> None:
+    write_files(tmp_path, {PLUGIN: "import onnx\n"})
+    code, _, stderr = _add_ignore(
+        tmp_path, "--add-ignore=baseline, see #123", "jax2onnx"
+    )
+    assert code == 0, stderr
+    assert (tmp_path / PLUGIN).read_text() == (
+        "import onnx  # guardrails: ignore[GR101] baseline, see #123\n"
+    )
+    bad = run_main("check", "--add-ignore=two\nlines", ".", cwd=tmp_path)
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "guardrails: error: --add-ignore: the reason must be one line\n",
+    )
+
+
+def test_line_endings_and_byte_order_mark_are_kept(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            PLUGIN: b"\xef\xbb\xbfimport os\r\nimport onnx\r\nx: int = 1\r\n",
+            "jax2onnx/plugins/cr.py": b"import onnx\rimport os\r",
+        },
+    )
+    code, stdout, stderr = _add_ignore(tmp_path, "--add-ignore")
+    assert code == 0, stdout + stderr
+    assert (tmp_path / PLUGIN).read_bytes() == (
+        b"\xef\xbb\xbfimport os\r\nimport onnx  # guardrails: ignore[GR101]\r\n"
+        b"x: int = 1\r\n"
+    )
+    assert (tmp_path / "jax2onnx/plugins/cr.py").read_bytes() == (
+        b"import onnx  # guardrails: ignore[GR101]\rimport os\r"
+    )
+
+
+def test_never_inside_a_string_or_after_a_backslash(tmp_path: Path) -> None:
+    source = (
+        'DOC = """a module variable (GR403) whose line ends in a string\n'
+        '"""\n'
+        "TOTAL = \\\n"
+        "    1\n"
+        'NOTE = f"""{\n'
+        '    1}"""\n'
+        "import onnx\n"
+    )
+    write_files(tmp_path, {PLUGIN: source})
+    code, stdout, stderr = _add_ignore(tmp_path, "--add-ignore")
+    assert code == 1
+    notes = stderr.splitlines()
+    assert notes == [
+        f"guardrails: note: {PLUGIN}:1:1: GR403 cannot be suppressed: its line ends "
+        "inside a string",
+        f"guardrails: note: {PLUGIN}:3:1: GR403 cannot be suppressed: its line ends "
+        "with a backslash continuation",
+        f"guardrails: note: {PLUGIN}:5:1: GR403 cannot be suppressed: its line ends "
+        "inside a string",
+        "Added 1 suppression to 1 file.",
+    ]
+    assert (tmp_path / PLUGIN).read_text() == source.replace(
+        "import onnx\n", "import onnx  # guardrails: ignore[GR101]\n"
+    )
+    # What remains is reported, so the exit status says it.
+    assert [line.split()[1] for line in stdout.splitlines()[:-1]] == ["GR403"] * 3
+
+
+def test_findings_no_comment_can_silence_are_left(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            PLUGIN: "import os  # guardrails: ignore[GR999]\n",
+            "jax2onnx/plugins/broken.py": "def f(:\n",
+        },
+    )
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*.py")}
+    code, stdout, stderr = _add_ignore(tmp_path, "--add-ignore")
+    assert code == 1
+    assert "Added 0 suppressions to 0 files." in stderr
+    assert "GR001 cannot be suppressed: it is about the file" in stderr
+    assert "GR003 cannot be suppressed" in stderr
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*.py")} == before
+    assert {line.split()[1] for line in stdout.splitlines()[:-1]} == {
+        "GR001",
+        "GR003",
+    }
+
+
+def test_the_jax2onnx_release_gets_a_baseline_that_passes(tmp_path: Path) -> None:
+    """The adoption path on a copy of the installed jax2onnx 0.17.1 source tree:
+    `allowlist sync . && guardrails check --add-ignore . && guardrails check .`."""
+    root = tmp_path / "release"
+    shutil.copytree(
+        package_source("jax2onnx"),
+        root / "jax2onnx",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    (root / "pyproject.toml").write_text("", encoding="utf-8")
+    assert run_main("allowlist", "sync", ".", cwd=root).exit_code == 0
+    before = run_main("check", ".", cwd=root)
+    assert before.exit_code == 1
+    remaining = len(before.stdout.splitlines()) - 1
+
+    added = run_main("check", "--add-ignore", ".", cwd=root)
+    assert added.exit_code == 0, added.stdout + added.stderr
+    (count,) = [line for line in added.stderr.splitlines() if line.startswith("Added")]
+    assert count.startswith("Added ") and remaining > 0
+    after = run_main("check", ".", cwd=root)
+    assert (after.exit_code, after.stdout) == (
+        0,
+        "All checks passed (559 files checked).\n",
+    )
+    # Cold too: the directives silence findings, not the cache.
+    assert run_main("check", "--no-cache", ".", cwd=root).exit_code == 0
+
+    # The next violation in a file that now has directives is still caught.
+    add = root / "jax2onnx/plugins/jax/lax/add.py"
+    add.write_text(
+        add.read_text(encoding="utf-8") + "\nimport onnx\n", encoding="utf-8"
+    )
+    caught = run_main("check", ".", cwd=root)
+    assert caught.exit_code == 1
+    assert "jax2onnx/plugins/jax/lax/add.py" in caught.stdout
+    assert "GR101" in caught.stdout and "GR004" not in caught.stdout
