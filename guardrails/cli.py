@@ -128,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         "--package", metavar="NAME", help="scan an installed package's source"
     )
     sync.add_argument("--prune", action="store_true", help="remove stale entries")
+    sync.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="the allowlist to write (default: the configured one); needed for "
+        "an installed package's flags",
+    )
     sync.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
     return parser
 
