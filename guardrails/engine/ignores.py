@@ -4,12 +4,14 @@ ruff's `--add-noqa` makes one of `# noqa` comments.
 Each finding in a Python file gets `# guardrails: ignore[CODES] REASON` at the
 end of its line; a line that already has a directive gets the new codes in it,
 and one with another comment (`# noqa`, `# type: ignore`) keeps that comment
-first. A comment is never put where it would not be one: a line that ends inside
-a string (a triple-quoted one, or an f-string's replacement field) or with a
-backslash continuation cannot take one, and the finding is reported as not
-suppressible instead. As a last guard the edited file must parse to the same
-syntax tree as before (comments are not in it), or it is left alone. Nothing is
-written here; `write_ignores` replaces each file atomically.
+first. A comment is never put where it would not be one: a finding whose line
+ends inside a string (a triple-quoted one, or an f-string's replacement field)
+gets it where the string ends, which the engine reads as reaching back over the
+string; a line that ends with a backslash continuation cannot take one, and the
+finding is reported as not suppressible instead. As a last guard the edited
+file must parse to the same syntax tree as before (comments are not in it), or
+it is left alone. Nothing is written here; `write_ignores` replaces each file
+atomically.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from guardrails.engine.paths import display_path
 from guardrails.engine.suppressions import (
     INVALID_SUPPRESSION,
     UNUSED_SUPPRESSION,
+    codes_by_line,
+    is_suppressed,
     suppressions_of,
 )
 from guardrails.engine.syntax import SYNTAX_ERROR, UNREADABLE
@@ -60,15 +64,20 @@ class Unsuppressible:
 
 @dataclass(frozen=True)
 class _LineShapes:
-    """What tokenize says about the lines of a file (1-based line numbers)."""
+    """What tokenize says about the lines of a file (1-based line numbers):
+    for each line that ends inside a string, the line that string ends on."""
 
-    ends_in_string: frozenset[int]
+    string_ends: dict[int, int]
     comments: frozenset[int]
+    # Line -> the line where the innermost bracket still open at its end closes.
+    bracket_ends: dict[int, int]
 
 
 def _line_shapes(text: str) -> _LineShapes | None:
-    ends_in_string: set[int] = set()
+    string_ends: dict[int, int] = {}
     comments: set[int] = set()
+    opened: list[list[int]] = []  # per open bracket, the lines it spans so far
+    bracket_ends: dict[int, int] = {}
     # f-strings tokenize in parts on Python 3.12+: the lines from an
     # f-string's start to its end are inside it, replacement fields included.
     open_fstrings: list[int] = []
@@ -80,15 +89,23 @@ def _line_shapes(text: str) -> _LineShapes | None:
             first, last = token.start[0], token.end[0]
             if token.type == tokenize.COMMENT:
                 comments.add(first)
+            elif token.type == tokenize.NL and opened:
+                opened[-1].append(first)
+            elif token.type == tokenize.OP and token.string in "([{":
+                opened.append([])
+            elif token.type == tokenize.OP and token.string in ")]}" and opened:
+                bracket_ends.update(dict.fromkeys(opened.pop(), last))
             elif token.type == fstring_start:
                 open_fstrings.append(first)
             elif token.type == fstring_end and open_fstrings:
-                ends_in_string.update(range(open_fstrings.pop(), last))
+                string_ends.update(
+                    dict.fromkeys(range(open_fstrings.pop(), last), last)
+                )
             elif token.type == tokenize.STRING and last > first:
-                ends_in_string.update(range(first, last))
+                string_ends.update(dict.fromkeys(range(first, last), last))
     except (tokenize.TokenError, SyntaxError):
         return None
-    return _LineShapes(frozenset(ends_in_string), frozenset(comments))
+    return _LineShapes(string_ends, frozenset(comments), bracket_ends)
 
 
 def _directive(codes: Iterable[str], reason: str) -> str:
@@ -123,6 +140,42 @@ def _read_utf8(path: Path) -> tuple[str, str] | str:
     return "", text
 
 
+# A line that only closes brackets (`},`, `),`): nothing on it to split or join.
+_CLOSERS_ONLY = re.compile(r"[ \t]*[)\]}][)\]}, \t]*(?:#[^\r\n]*)?[\r\n]*")
+
+
+def _end_of_string(line: int, shapes: _LineShapes) -> int:
+    """The line itself, or where the string it ends inside ends."""
+    while line in shapes.string_ends:
+        line = shapes.string_ends[line]
+    return line
+
+
+def _with_directives(
+    lines: Sequence[str],
+    placed: dict[int, list[Finding]],
+    existing: dict[int, Suppression],
+    reason: str,
+) -> str:
+    edited = list(lines)
+    for number, found in placed.items():
+        line = edited[number - 1]
+        body = line.rstrip("\r\n")
+        ending = line[len(body) :]
+        codes = sorted({finding.code for finding in found})
+        present = existing.get(number)
+        if present is not None:
+            start, end = present.column - 1, present.end_column - 1
+            merged = dict.fromkeys([*present.codes, *codes])
+            body = body[:start] + _directive(merged, "") + body[end:]
+        else:
+            code = body.rstrip(" \t")
+            directive = _directive(codes, reason)
+            body = f"{code}  {directive}" if code else directive
+        edited[number - 1] = body + ending
+    return "".join(edited)
+
+
 def _edit_file(
     path: Path, findings: Sequence[Finding], reason: str
 ) -> tuple[IgnoreEdit | None, list[Unsuppressible]]:
@@ -138,46 +191,57 @@ def _edit_file(
     existing: dict[int, Suppression] = {}
     for suppression in suppressions_of(text):
         existing.setdefault(suppression.line, suppression)
-    by_line: dict[int, list[Finding]] = {}
     refused: list[Unsuppressible] = []
+    # Target line -> the findings its directive silences: the finding's own
+    # line, or where the string its line ends inside ends (the directive there
+    # reaches back over the string, as the engine reads it).
+    placed: dict[int, list[Finding]] = {}
     for finding in findings:
-        by_line.setdefault(finding.line, []).append(finding)
-    edited: list[Finding] = []
-    for number, found in sorted(by_line.items()):
-        if not 1 <= number <= len(lines):
-            refused += [Unsuppressible(f, "its line is not in the file") for f in found]
-            continue
-        line = lines[number - 1]
-        body = line.rstrip("\r\n")
-        ending = line[len(body) :]
-        if number in shapes.ends_in_string:
-            why = "its line ends inside a string"
-            refused += [Unsuppressible(f, why) for f in found]
-            continue
-        if number not in shapes.comments and body.endswith("\\"):
+        target = _end_of_string(finding.line, shapes)
+        while (
+            target in shapes.bracket_ends
+            and 1 <= target <= len(lines)
+            and not _CLOSERS_ONLY.fullmatch(lines[target - 1])
+        ):
+            # Inside brackets a formatter (black) may split the line anew, the
+            # comment's length included, and carry the comment off it; on a
+            # line of closing brackets it stays, and reaches back over them.
+            target = _end_of_string(shapes.bracket_ends[target], shapes)
+        if not 1 <= target <= len(lines):
+            refused.append(Unsuppressible(finding, "its line is not in the file"))
+        elif target not in shapes.comments and lines[target - 1].rstrip(
+            "\r\n"
+        ).endswith("\\"):
             why = "its line ends with a backslash continuation"
-            refused += [Unsuppressible(f, why) for f in found]
-            continue
-        codes = sorted({finding.code for finding in found})
-        present = existing.get(number)
-        if present is not None:
-            start, end = present.column - 1, present.end_column - 1
-            merged = dict.fromkeys([*present.codes, *codes])
-            body = body[:start] + _directive(merged, "") + body[end:]
+            refused.append(Unsuppressible(finding, why))
         else:
-            code = body.rstrip(" \t")
-            directive = _directive(codes, reason)
-            body = f"{code}  {directive}" if code else directive
-        lines[number - 1] = body + ending
-        edited += found
+            placed.setdefault(target, []).append(finding)
+    new_text = _with_directives(lines, placed, existing, reason)
+    # A directive the engine would not read as covering its finding (a string
+    # that starts on a continued line) would be an unused one: leave it out.
+    covered = codes_by_line(suppressions_of(new_text))
+    unreached = {
+        finding
+        for found in placed.values()
+        for finding in found
+        if not is_suppressed(finding.code, finding.line, covered)
+    }
+    if unreached:
+        why = "no line its statement spans can take a comment that reaches it"
+        refused += [Unsuppressible(finding, why) for finding in sorted(unreached)]
+        placed = {
+            number: kept
+            for number, found in placed.items()
+            if (kept := [f for f in found if f not in unreached])
+        }
+        new_text = _with_directives(lines, placed, existing, reason)
+    edited = [finding for found in placed.values() for finding in found]
     if not edited:
         return None, refused
-    new_text = "".join(lines)
     if not _same_program(text, new_text):
         why = "the comment would change what the file means"
         return None, refused + [Unsuppressible(f, why) for f in edited]
-    lines_edited = len({finding.line for finding in edited})
-    return IgnoreEdit(path, bom + new_text, lines_edited, tuple(edited)), refused
+    return IgnoreEdit(path, bom + new_text, len(placed), tuple(edited)), refused
 
 
 def plan_ignores(
