@@ -4,11 +4,13 @@ still catches the next violation; end to end on a copy of the jax2onnx release."
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from pathlib import Path
 
 from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
+from tests.readme_snippets import git, readme_block
 
 PLUGIN = "jax2onnx/plugins/p.py"
 
@@ -235,16 +237,26 @@ def test_the_jax2onnx_release_gets_a_baseline_that_passes(tmp_path: Path) -> Non
         root / "jax2onnx",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    (root / "pyproject.toml").write_text("", encoding="utf-8")
-    assert run_main("allowlist", "sync", ".", cwd=root).exit_code == 0
+    # As the README's jax2onnx section sets it up: GR404 and GR405 on, in git.
+    (root / "pyproject.toml").write_text(
+        readme_block("upstream-pyproject"), encoding="utf-8"
+    )
+    git("init", "--quiet", cwd=root)
+    git("add", "--all", cwd=root)
     before = run_main("check", ".", cwd=root)
     assert before.exit_code == 1
-    remaining = len(before.stdout.splitlines()) - 1
-
-    added = run_main("check", "--add-ignore", ".", cwd=root)
-    assert added.exit_code == 0, added.stdout + added.stderr
-    (count,) = [line for line in added.stderr.splitlines() if line.startswith("Added")]
-    assert count.startswith("Added ") and remaining > 0
+    # The guardrails commands of the README's adoption steps, as written.
+    commands = [
+        shlex.split(line)[1:]
+        for line in readme_block("upstream-adoption").splitlines()
+        if line.startswith("guardrails ")
+    ]
+    assert commands == [["allowlist", "sync", "."], ["check", "--add-ignore", "."]]
+    for command in commands:
+        done = run_main(*command, cwd=root)
+        assert done.exit_code == 0, done.stdout + done.stderr
+    (count,) = [line for line in done.stderr.splitlines() if line.startswith("Added")]
+    assert count.endswith(" files.")
     after = run_main("check", ".", cwd=root)
     assert (after.exit_code, after.stdout) == (
         0,
