@@ -1,5 +1,5 @@
-"""Every ref the README (and the reusable workflow's own example) tells a user to
-pin names one release, exists, and holds the tool main has.
+"""Every ref the README and the docs pages (and the reusable workflow's own
+example) tell a user to pin names one release, exists, and holds the tool main has.
 
 The discipline: `pyproject.toml`'s version is the release. The README pins
 pre-commit's `rev:` and `pip install …@` to the tag `v<version>`, and the
@@ -31,7 +31,7 @@ import yaml
 from packaging.version import InvalidVersion, Version
 
 from guardrails import __version__
-from tests.readme_snippets import README, REPOSITORY_ROOT, published_repository
+from tests.readme_snippets import REPOSITORY_ROOT, documents, published_repository
 
 WORKFLOWS = REPOSITORY_ROOT / ".github" / "workflows"
 MANIFEST = ".pre-commit-hooks.yaml"
@@ -40,8 +40,9 @@ TAG = f"v{__version__}"
 _PIP_PIN = re.compile(
     rf"git\+https://github\.com/{re.escape(published_repository())}@(?P<ref>[^'\"\s]+)"
 )
+_WORKFLOW_PATH = r"/\.github/workflows/guardrails\.yml"
 _USES_PIN = re.compile(
-    rf"uses:[ \t]*{re.escape(published_repository())}/\.github/workflows/guardrails\.yml"
+    rf"uses:[ \t]*{re.escape(published_repository())}{_WORKFLOW_PATH}"
     r"@(?P<ref>\S+)(?P<comment>[^\n]*)"
 )
 _REF_INPUT = re.compile(r"guardrails-ref:[ \t]*(?P<ref>[^\s$]\S*)")
@@ -61,8 +62,12 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _documents() -> dict[str, str]:
-    """The README and every workflow file (their comments hold an example)."""
-    texts = {"README.md": README.read_text(encoding="utf-8")}
+    """The README, every docs page and every workflow file (their comments
+    hold an example)."""
+    texts = {
+        path.relative_to(REPOSITORY_ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for path in documents()
+    }
     for path in sorted(WORKFLOWS.glob("*.y*ml")):
         texts[path.relative_to(REPOSITORY_ROOT).as_posix()] = path.read_text("utf-8")
     return texts
@@ -95,21 +100,21 @@ def _commit_pins() -> list[tuple[str, str, str]]:
 
 
 def _readme_commit() -> str:
-    readme = [ref for name, ref, _ in _commit_pins() if name == "README.md"]
-    assert readme, "the README pins no commit of the reusable workflow"
-    return readme[0]
+    pinned = [ref for name, ref, _ in _commit_pins() if name.endswith(".md")]
+    assert pinned, "the README pins no commit of the reusable workflow"
+    return pinned[0]
 
 
 def test_the_readme_pins_the_release_of_pyprojects_version() -> None:
-    readme = README.read_text(encoding="utf-8")
-    revs = _pre_commit_revs(readme)
-    installs = [m["ref"] for m in _PIP_PIN.finditer(readme)]
+    pages = [text for name, text in _documents().items() if name.endswith(".md")]
+    revs = [rev for text in pages for rev in _pre_commit_revs(text)]
+    installs = [m["ref"] for text in pages for m in _PIP_PIN.finditer(text)]
     assert len(revs) >= 2 and installs, "the README's pins moved: update this test"
     assert set(revs) == set(installs) == {TAG}
     sha = _readme_commit()
     assert _FULL_SHA.fullmatch(sha), sha
     for name, ref, comment in _commit_pins():
-        if name == "README.md":
+        if name.endswith(".md"):
             assert ref == sha, (name, ref)
             if comment:
                 assert comment == f"# {TAG}", (name, comment)
@@ -216,7 +221,12 @@ def test_the_pinned_commit_has_mains_commands_and_rules(
 
 
 def _readme_configurations() -> list[str]:
-    blocks = re.findall(r"```toml\n(.*?)\n```", README.read_text("utf-8"), re.DOTALL)
+    """Every `[tool.guardrails]` example of the README and the docs pages."""
+    blocks = [
+        block
+        for path in documents()
+        for block in re.findall(r"```toml\n(.*?)\n```", path.read_text("utf-8"), re.S)
+    ]
     return [block + "\n" for block in blocks if "[tool.guardrails" in block]
 
 

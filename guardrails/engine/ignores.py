@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guardrails import atomic
-from guardrails.engine.paths import display_path
 from guardrails.engine.suppressions import (
     INVALID_SUPPRESSION,
     UNUSED_SUPPRESSION,
@@ -36,6 +35,7 @@ from guardrails.engine.suppressions import (
     suppressions_of,
 )
 from guardrails.engine.syntax import SYNTAX_ERROR, UNREADABLE
+from guardrails.pathnames import display_path
 from guardrails.types import Finding, Suppression
 
 # Findings about the file or its suppressions themselves: a comment that

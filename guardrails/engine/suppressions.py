@@ -83,7 +83,7 @@ def _reach(source: str) -> dict[int, int]:
     reach: dict[int, int] = {}
     openers: list[int] = []
     line = 1
-    for match in _CODE_STRING_OR_COMMENT.finditer(source):
+    for match in CODE_STRING_OR_COMMENT.finditer(source):
         text = match.group()
         if match.lastgroup is None:
             for bracket in _BRACKET_OR_LINE_END.finditer(text):
