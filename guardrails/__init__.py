@@ -1,3 +1,3 @@
 """guardrails: policy checker and export gate for the jax2onnx code base."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -17,7 +17,7 @@ from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
 from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
-from guardrails.report.next_steps import next_steps, sync_command
+from guardrails.report.next_steps import installed_package, next_steps, sync_command
 from guardrails.targets import target_paths
 from guardrails.terminal import printable
 from guardrails.types import CheckResult, Finding, UsageError
@@ -125,6 +125,11 @@ def run_check(args: argparse.Namespace) -> int:
             )
         if written:
             result = check()  # what remains
+    if args.add_ignore is not None:
+        from guardrails.add_ignore import add_ignores
+
+        if add_ignores(result.findings, files, cwd, reason=args.add_ignore):
+            result = check()  # what remains
     fixable = plan_fixes(result.findings, files, config, cwd, rules)
     result = replace(
         result,
@@ -146,6 +151,9 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         report = formatters[args.format](result, rules, cwd)
     if args.format == "text":
+        # An installed package's flags are adopted in its own repository.
+        source = installed_package(args.package)
+        installed = (args.package, display_path(source, cwd)) if source else None
         report += "".join(
             f"{printable(step)}\n"
             for step in next_steps(
@@ -154,6 +162,7 @@ def run_check(args: argparse.Namespace) -> int:
                 allowlist_shown=display_path(config.allowlist_path, cwd),
                 sync=sync_command(args.paths, args.package),
                 statistics=args.statistics,
+                installed=installed,
             )
         )
     if args.output is not None:

@@ -81,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--fix", action="store_true", help="apply the safe fixes, then report the rest"
     )
+    check.add_argument(
+        "--add-ignore",
+        dest="add_ignore",
+        action="store_const",
+        const="",
+        help="append `# guardrails: ignore[CODES]` to each finding's line "
+        "(--add-ignore=REASON adds a reason), then report the rest",
+    )
+    # `--add-ignore=REASON` arrives here (see _reason_after_equals).
+    check.add_argument("--add-ignore-reason", dest="add_ignore", help=argparse.SUPPRESS)
     check.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
 
     commands.add_parser("rules", help="list every rule")
@@ -118,6 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         "--package", metavar="NAME", help="scan an installed package's source"
     )
     sync.add_argument("--prune", action="store_true", help="remove stale entries")
+    sync.add_argument(
+        "--allowlist",
+        type=Path,
+        metavar="FILE",
+        help="the allowlist to write (default: the configured one); needed for "
+        "an installed package's flags",
+    )
     sync.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
     return parser
 
@@ -153,6 +170,19 @@ def _run(args: argparse.Namespace) -> int:
     raise AssertionError(args.command)
 
 
+def _reason_after_equals(argv: Sequence[str]) -> list[str]:
+    """`--add-ignore` takes a reason only as `--add-ignore=REASON`, as ruff's
+    `--add-noqa` takes none: `--add-ignore .` is the flag and a path."""
+    words = list(argv)
+    for index, word in enumerate(words):
+        if word == "--":
+            break
+        if word.startswith("--add-ignore="):
+            reason = word.removeprefix("--add-ignore=")
+            words[index] = f"--add-ignore-reason={reason}"
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # A file name that is not UTF-8 reaches a report as surrogates: written as
     # escapes, never an encoding error halfway through the output.
@@ -162,7 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(
+            _reason_after_equals(sys.argv[1:] if argv is None else argv)
+        )
     except SystemExit as done:  # --help, --version, or a bad command line
         return int(done.code or 0)
     try:

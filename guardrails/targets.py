@@ -75,3 +75,18 @@ def target_paths(paths: Sequence[Path], package: str | None) -> list[Path]:
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path}: no such file or directory")
     return targets
+
+
+# Where installers put packages: a path through one is an installed copy, not
+# the source of the project at hand (a virtual environment inside it included).
+INSTALL_FOLDERS = frozenset({"site-packages", "dist-packages"})
+
+
+def installed_package_folder(path: Path) -> Path | None:
+    """The installed package `path` lies in (`…/site-packages/jax2onnx`), or
+    None when it lies in no site-packages folder."""
+    parts = Path(path).absolute().parts
+    for index, part in enumerate(parts[:-1]):
+        if part in INSTALL_FOLDERS:
+            return Path(*parts[: index + 2])
+    return None

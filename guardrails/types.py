@@ -59,12 +59,22 @@ class FileRef:
 
 @dataclass(frozen=True)
 class Suppression:
-    """One `# guardrails: ignore[...]` directive; 1-based columns, end exclusive."""
+    """One `# guardrails: ignore[...]` directive; 1-based columns, end exclusive.
+
+    It silences findings on its line and, when a bracket or a multi-line string
+    opened on an earlier line ends on it, on the lines from `first_line` (0:
+    none), so a formatter that splits a long line keeps its comment working."""
 
     line: int
     column: int
     end_column: int
     codes: tuple[str, ...]
+    first_line: int = 0
+
+    @property
+    def lines(self) -> range:
+        """The lines whose findings it silences."""
+        return range(self.first_line or self.line, self.line + 1)
 
 
 @dataclass
@@ -92,3 +102,6 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     # The findings `check --fix` can fix (text output marks them `[*]`).
     fixable: frozenset[Finding] = frozenset()
+    # Files of git's index a project rule judged beyond the Python files
+    # (GR405's ONNX models): a run on staged models alone checked those.
+    index_files_checked: int = 0

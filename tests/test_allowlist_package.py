@@ -22,7 +22,14 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     previous = Path.cwd()
     os.chdir(folder)
     try:
-        assert main(["allowlist", "sync", "--package", "jax2onnx"]) == 0
+        # An installed package's entries are written only into a named allowlist.
+        arguments = [
+            "--package",
+            "jax2onnx",
+            "--allowlist",
+            "guardrails-allowlist.toml",
+        ]
+        assert main(["allowlist", "sync", *arguments]) == 0
         yield folder
     finally:
         os.chdir(previous)

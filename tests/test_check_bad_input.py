@@ -65,7 +65,7 @@ def test_syntax_error_is_gr001_at_its_position_and_the_rest_is_checked(
             1,
             8,
             "GR101",
-            "ONNX protobuf import `onnx` in IR-only code",
+            "ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
     ]
 
@@ -109,7 +109,7 @@ def test_undecodable_file_is_gr002(
             1,
             8,
             "GR101",
-            "ONNX protobuf import `onnx` in IR-only code",
+            "ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
     ]
 
@@ -189,7 +189,7 @@ def test_permission_denied_is_gr002(tmp_path: Path) -> None:
             1,
             8,
             "GR101",
-            "ONNX protobuf import `onnx` in IR-only code",
+            "ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
         (
             "jax2onnx/plugins/secret.py",

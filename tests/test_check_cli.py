@@ -27,7 +27,7 @@ VIOLATIONS = {
 }
 EXPECTED_LINES = [
     "jax2onnx/plugins/imports.py:1:8: GR101 ONNX protobuf import `onnx` in IR-only "
-    "code",
+    "code: use `onnx_ir`",
     "jax2onnx/plugins/imports.py:2:27: GR102 private onnx_ir module `onnx_ir._tape` "
     "imported",
     "jax2onnx/plugins/imports.py:4:18: GR103 dynamic import of ONNX protobuf module "

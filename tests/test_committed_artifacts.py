@@ -84,6 +84,19 @@ def test_reports_committed_and_staged_models_only(tmp_path: Path) -> None:
         "out/staged.onnx",
     ]
     assert result.stderr == ""
+    # Each says how it got there, and so how to take it back.
+    messages = {
+        finding["path"]: finding["message"]
+        for finding in json.loads(result.stdout)["findings"]
+    }
+    assert messages["out/staged.onnx"] == (
+        "ONNX artifact `staged.onnx` is staged; keep generated models out of git "
+        "(git restore --staged, .gitignore)"
+    )
+    assert messages["docs/onnx/model.onnx"] == (
+        "ONNX artifact `model.onnx` is committed; keep generated models out of git "
+        "(git rm --cached, .gitignore)"
+    )
     # Removed from the index (the file stays on disk): nothing to report.
     git("rm", "--cached", "--quiet", "-r", "docs", "out", cwd=root)
     assert _check(root).exit_code == 0
@@ -107,6 +120,10 @@ def test_named_files_are_judged_alone_and_never_parsed(tmp_path: Path) -> None:
     codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
     assert codes == {"GR405"}
     assert json.loads(result.stdout)["files_checked"] == 1
+    text = run_main("check", "--select", "GR405", "a.onnx", "ok.py", cwd=root)
+    assert text.stdout.splitlines()[-1] == (
+        "Found 1 finding in 1 file and 1 in git's index checked."
+    )
     # From a subfolder, by a relative name.
     write_files(root, {"sub/c.onnx": MODEL})
     git("add", "sub/c.onnx", cwd=root)
@@ -224,8 +241,12 @@ def test_hook_refuses_a_staged_model(
     output = output_of(result)
     if fails:
         assert result.returncode == 1, output
-        assert "docs/onnx/model.onnx:1:1: GR405 ONNX artifact `model.onnx`" in output
+        assert (
+            "docs/onnx/model.onnx:1:1: GR405 ONNX artifact `model.onnx` is staged"
+        ) in output
         assert "GR002" not in output
+        # No Python file was checked, but the model in git's index was.
+        assert "Found 1 finding in 1 file in git's index checked." in output
     else:
         assert result.returncode == 0, output
         assert "(no files to check)Skipped" in output

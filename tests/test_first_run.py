@@ -41,15 +41,73 @@ def test_an_allowlist_that_lists_few_of_them_is_named(tmp_path: Path) -> None:
         tmp_path,
         {
             "jax2onnx/plugins/add.py": PLUGIN,
+            "jax2onnx/plugins/sub.py": PLUGIN.replace("add", "sub"),
             "guardrails-allowlist.toml": ENTRY_ADD_CONST,
         },
     )
-    run = run_main("check", "--package", "jax2onnx", "--no-cache", cwd=tmp_path)
-    # The package is the installed release, not this tree: its flags are unlisted.
+    run = run_main("check", "jax2onnx", cwd=tmp_path)
     lines = run.stdout.splitlines()
-    assert "guardrails-allowlist.toml does not list them." in lines[-3]
-    assert "`guardrails allowlist sync --package jax2onnx`" in lines[-2]
-    assert lines[-1].startswith("Add --statistics")
+    assert "guardrails-allowlist.toml does not list them." in lines[-2]
+    assert "`guardrails allowlist sync jax2onnx`" in lines[-1]
+
+
+def test_the_readmes_first_run_in_a_clone_leaves_the_clone_alone(
+    tmp_path: Path,
+) -> None:
+    """The README's first command checks the installed release from inside a
+    project (guardrails' own clone, with an allowlist of its own): the hint
+    points at jax2onnx's repository, and the sync it once suggested refuses to
+    fill this project's allowlist with the release's entries."""
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.guardrails]\n",
+            "guardrails-allowlist.toml": ENTRY_ADD_CONST,
+        },
+    )
+    allowlist = (tmp_path / "guardrails-allowlist.toml").read_bytes()
+    run = run_main("check", "--package", "jax2onnx", "--no-cache", cwd=tmp_path)
+    assert run.exit_code == 1
+    *_, reason, step, statistics = run.stdout.splitlines()
+    assert reason.startswith("745 of these are GR301/GR303 flags")
+    assert "of the installed jax2onnx (" in reason
+    assert "site-packages/jax2onnx), which no allowlist here lists." in reason
+    assert step == (
+        "Adopt them in a checkout of jax2onnx's repository: run "
+        "`guardrails allowlist sync .` there, then give each entry its reason."
+    )
+    assert statistics.startswith("Add --statistics")
+    assert "--package" not in step
+
+    # The command the hint once gave is refused, one line, nothing written.
+    sync = run_main("allowlist", "sync", "--package", "jax2onnx", cwd=tmp_path)
+    assert sync.exit_code == 2
+    (error,) = sync.stderr.splitlines()
+    assert error.startswith(
+        "guardrails: error: 745 flagged testcases lie in an installed package ("
+    )
+    assert error.endswith(
+        "site-packages/jax2onnx), not in this project: adopt them in a checkout of "
+        "its repository (`guardrails allowlist sync .` there), or name the "
+        "allowlist to write with --allowlist FILE"
+    )
+    assert (tmp_path / "guardrails-allowlist.toml").read_bytes() == allowlist
+    assert sync.stdout == ""
+
+    # Named explicitly, the entries go where they are told.
+    elsewhere = tmp_path / "release-allowlist.toml"
+    named = run_main(
+        "allowlist",
+        "sync",
+        "--package",
+        "jax2onnx",
+        "--allowlist",
+        str(elsewhere),
+        cwd=tmp_path,
+    )
+    assert named.exit_code == 0, named.stderr
+    assert elsewhere.read_text(encoding="utf-8").count("[[allow]]") == 745
+    assert (tmp_path / "guardrails-allowlist.toml").read_bytes() == allowlist
 
 
 def test_no_hint_when_flags_are_a_minority_or_the_output_is_data(

@@ -200,6 +200,56 @@ def test_gate_hook_triggers_on_plugins_converter_and_specs(
     assert bool(re.search(hook["files"], path)) is triggers
 
 
+@pytest.mark.parametrize(
+    ("hook", "name", "summary"),
+    [
+        ("guardrails", "import{}.py", "Found 12 findings in 12 files checked."),
+        (
+            "guardrails-artifacts",
+            "model{}.onnx",
+            "Found 12 findings in 12 files in git's index checked.",
+        ),
+    ],
+)
+def test_check_hooks_run_as_one_batch(
+    run_pre_commit: RunPreCommit,
+    consumer_repository: ConsumerRepository,
+    pre_commit_environment: dict[str, str],
+    hook: str,
+    name: str,
+    summary: str,
+) -> None:
+    assert manifest_hooks()[hook]["require_serial"] is True
+    root = consumer_repository(
+        {
+            f"jax2onnx/plugins/{name.format(index)}": "import onnx\n"
+            for index in range(12)
+        }
+    )
+    # pre-commit splits a parallel hook's files into one batch per core (TRAVIS
+    # makes that two on any machine): each batch would be a run of its own.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pre_commit",
+            "try-repo",
+            str(REPOSITORY_ROOT),
+            hook,
+            "--all-files",
+        ],
+        cwd=root,
+        env={**pre_commit_environment, "TRAVIS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    output = output_of(result)
+    assert result.returncode == 1, output
+    summaries = [line for line in output.splitlines() if line.startswith("Found ")]
+    assert summaries == [summary], output
+
+
 def test_gate_hook_runs_on_push_and_on_demand_only() -> None:
     hook = manifest_hooks()["guardrails-gate"]
     assert hook["entry"] == "guardrails gate"

@@ -85,7 +85,7 @@ def test_json_shape_and_paths(work: Path) -> None:
         "end_column": 25,
         "code": "GR101",
         "rule": "onnx-protobuf-import",
-        "message": "ONNX protobuf import `onnx.helper` in IR-only code",
+        "message": "ONNX protobuf import `onnx.helper` in IR-only code: use `onnx_ir`",
     }
 
 
@@ -109,9 +109,9 @@ def test_github_annotations(work: Path) -> None:
         "syntax error: invalid syntax",
         # `,` and `:` would end a property; GitHub's escapes keep the name whole.
         "::error file=jax2onnx/plugins/comma%2Ccolon%3A.py,line=1,col=8,title=GR101::"
-        "ONNX protobuf import `onnx` in IR-only code",
+        "ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         "::error file=jax2onnx/plugins/imports.py,line=2,col=8,title=GR101::"
-        "ONNX protobuf import `onnx.helper` in IR-only code",
+        "ONNX protobuf import `onnx.helper` in IR-only code: use `onnx_ir`",
         "::error file=jax2onnx/plugins/odd name #1.py,line=1,col=21,title=GR102::"
         "private onnx_ir module `onnx_ir._tape` imported",
     ]

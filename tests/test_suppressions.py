@@ -110,7 +110,7 @@ def test_a_suppression_without_codes_is_gr003_and_suppresses_nothing(
 ) -> None:
     plugin(tmp_path, f"import onnx  {comment}\n")
     assert check(tmp_path) == [
-        (1, 8, "GR101", "ONNX protobuf import `onnx` in IR-only code"),
+        (1, 8, "GR101", "ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`"),
         (1, 14, "GR003", NO_CODES),
     ]
 

@@ -30,6 +30,7 @@ from guardrails.allowlist.toml_text import (
 )
 from guardrails.analysis.harness import WILDCARD
 from guardrails.pathnames import display_path
+from guardrails.targets import installed_package_folder
 from guardrails.terminal import printable
 from guardrails.types import UsageError
 
@@ -158,6 +159,30 @@ def _say(text: str, file: TextIO | None = None) -> None:
     print(printable(text), file=file)
 
 
+def _refuse_installed_flags(
+    files: Sequence[Path], checked: Sequence[CheckedFile], cwd: Path
+) -> None:
+    """Flags of an installed package (`--package jax2onnx`, or a path into a
+    virtual environment) are that package's to allow, in a checkout of its
+    repository: written into the project at hand, they would fill its allowlist
+    (guardrails' own, in guardrails' clone) with entries of an environment.
+    `--allowlist FILE` writes them all the same."""
+    installed = [
+        folder
+        for path, file in zip(files, checked, strict=True)
+        if file.flagged and (folder := installed_package_folder(path)) is not None
+    ]
+    if not installed:
+        return
+    count = sum(len(file.flagged) for file in checked if file.flagged)
+    raise UsageError(
+        f"{count} flagged testcases lie in an installed package "
+        f"({display_path(installed[0], cwd)}), not in this project: "
+        "adopt them in a checkout of its repository (`guardrails allowlist sync .` "
+        "there), or name the allowlist to write with --allowlist FILE"
+    )
+
+
 def run_sync(args: argparse.Namespace) -> int:
     """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
     from guardrails.analysis.upstream_skip_lists import skip_lists
@@ -170,9 +195,13 @@ def run_sync(args: argparse.Namespace) -> int:
     files = collect_files(
         target_paths(args.paths, args.package), config.root, config.all_excludes
     )
-    _refuse_allowlist_outside(config)
-    allowlist = load_allowlist(config.allowlist_path)
+    if args.allowlist is None:
+        _refuse_allowlist_outside(config)
+    allowlist_path = args.allowlist or config.allowlist_path
+    allowlist = load_allowlist(allowlist_path)
     checked, problems = scan(files, config, cwd)
+    if args.allowlist is None:
+        _refuse_installed_flags(files, checked, cwd)
     for problem in problems:
         _say(
             f"guardrails: warning: {problem} (its flags are not synced)",
@@ -184,7 +213,7 @@ def run_sync(args: argparse.Namespace) -> int:
     if upstream.note is not None:
         _say(f"guardrails: warning: {upstream.note}", file=sys.stderr)
     plan = plan_sync(allowlist, checked, config.root, args.prune, upstream.entries)
-    shown = display_path(config.allowlist_path, cwd)
+    shown = display_path(allowlist_path, cwd)
     for flagged, file in plan.added:
         _say(f"+ {flagged.flag} {flagged.identity} ({file}:{flagged.line})")
     for entry in plan.imported:
@@ -206,13 +235,13 @@ def run_sync(args: argparse.Namespace) -> int:
         _say(f"{shown}: up to date ({len(allowlist.entries)} entries)")
         return 0
     # Check that what is about to be written reads back, before replacing the file.
-    parse_allowlist(config.allowlist_path, plan.text)
+    parse_allowlist(allowlist_path, plan.text)
     # An entry added by hand while the files were scanned would be lost.
-    if _text_now(config.allowlist_path) != allowlist.text:
+    if _text_now(allowlist_path) != allowlist.text:
         raise UsageError(
             f"{shown}: changed while sync ran; nothing written, run it again"
         )
-    write_atomically(config.allowlist_path, plan.text)
+    write_atomically(allowlist_path, plan.text)
     added = len(plan.added) + len(plan.imported)
     _say(
         f"{shown}: added {added}, removed {len(plan.stale)}, "

@@ -159,13 +159,17 @@ def _suppressions_from_json(data: Any) -> tuple[Suppression, ...]:
     for item in data:
         if not (
             isinstance(item, list)
-            and len(item) == 4
+            and len(item) == 5
             and all(_is_position(number) for number in item[:3])
             and _is_codes(item[3])
+            and type(item[4]) is int
+            and 0 <= item[4] <= item[0]
         ):
             raise CorruptEntry("suppression")
-        line, column, end_column, codes = item
-        suppressions.append(Suppression(line, column, end_column, tuple(codes)))
+        line, column, end_column, codes, first_line = item
+        suppressions.append(
+            Suppression(line, column, end_column, tuple(codes), first_line)
+        )
     return tuple(suppressions)
 
 
@@ -193,7 +197,8 @@ def _file_result_to_json(signing: bytes, key: str, result: FileResult) -> str:
         "findings": [finding.to_json() for finding in result.findings],
         "facts": result.facts,
         "suppressions": [
-            [s.line, s.column, s.end_column, list(s.codes)] for s in result.suppressions
+            [s.line, s.column, s.end_column, list(s.codes), s.first_line]
+            for s in result.suppressions
         ],
         "silenced": {str(line): codes for line, codes in result.silenced.items()},
         "analysed": result.analysed,

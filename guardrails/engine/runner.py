@@ -71,16 +71,20 @@ def check_project(
 
     ordered = [results[job] for job in every_job]
     notes: list[str] = []
+    index_files: list[Path] = []
     findings = [finding for result in ordered for finding in result.findings]
     project_silenced: list[Finding] = []
     if ruleset.has_project_rules:
         kept, project_silenced = _project_findings(
-            files, config, ruleset, ordered, targets, cwd, notes
+            files, config, ruleset, ordered, targets, cwd, notes, index_files
         )
         findings += kept
     findings += _suppression_findings(ordered, project_silenced, ruleset, known_codes)
     return CheckResult(
-        findings=sorted(set(findings)), files_checked=len(files), notes=notes
+        findings=sorted(set(findings)),
+        files_checked=len(files),
+        notes=notes,
+        index_files_checked=len(set(index_files)),
     )
 
 
@@ -128,11 +132,13 @@ def _project_findings(
     targets: Sequence[Path],
     cwd: Path,
     notes: list[str],
+    index_files: list[Path],
 ) -> tuple[list[Finding], list[Finding]]:
     """Project rules run every time, over every checked file's facts (cached or
     fresh): they may also read the checked files, the allowlist and the files it
     names, so no cache key short of all of that would be safe. Returns the
-    findings kept and those suppressions silenced; a rule's notes go to `notes`."""
+    findings kept and those suppressions silenced; a rule's notes go to `notes`,
+    the non-Python files it judged to `index_files`."""
     from guardrails.rules.base import ProjectContext
 
     project = ProjectContext(
@@ -142,6 +148,7 @@ def _project_findings(
         targets=targets,
         cwd=cwd,
         notes=notes,
+        index_files=index_files,
     )
     suppressions = {
         result.path: codes_by_line(result.suppressions)

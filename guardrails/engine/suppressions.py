@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 
 from guardrails.types import Finding, Suppression
 
@@ -27,6 +28,7 @@ _DIRECTIVE = re.compile(
     re.IGNORECASE,
 )
 _CODE_SEPARATORS = re.compile(r"[\s,]+")
+_BRACKET_OR_LINE_END = re.compile(r"[()\[\]{}]|\r\n|\r|\n")
 # Code, strings and comments, left to right, so a `#` in a string is no comment.
 # Prefixes never change where a string ends (a raw one too ends only at an
 # unescaped quote), so they are left out. An unterminated string ends with its
@@ -53,11 +55,55 @@ def suppressions_of(source: str) -> tuple[Suppression, ...]:
     # The cheap tests first: almost no file mentions guardrails at all.
     if _MARKER not in source.lower() or not _DIRECTIVE.search(source):
         return ()
-    return tuple(
+    found = [
         _suppression(line, column, match)
         for line, column, text in _comments(source)
         for match in _DIRECTIVE.finditer(text)
+    ]
+    reach = _reach(source)
+    return tuple(
+        replace(suppression, first_line=reach.get(suppression.line, 0))
+        for suppression in found
     )
+
+
+def _line_ends(text: str) -> int:
+    """How many lines end in `text`, as Python counts them."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _reach(source: str) -> dict[int, int]:
+    """Line -> the earliest line a bracket or string that ends on it began on,
+    for those that began on an earlier line (and as far back as that line
+    reaches: `)[` continues what its `)` closes). A formatter splitting a long line
+    (black does) moves its trailing comment to where the bracket closes, and
+    a comment cannot go inside a multi-line string: either way the comment ends
+    up on this line, and what it silences began above (ruff maps `# noqa` at a
+    multi-line string's end the same way)."""
+    reach: dict[int, int] = {}
+    openers: list[int] = []
+    line = 1
+    for match in CODE_STRING_OR_COMMENT.finditer(source):
+        text = match.group()
+        if match.lastgroup is None:
+            for bracket in _BRACKET_OR_LINE_END.finditer(text):
+                token = bracket.group()
+                if token in "([{":
+                    openers.append(line)
+                elif token in ")]}":
+                    if openers and (opened := openers.pop()) < line:
+                        # From where the opener's own line reaches, too: `)[`.
+                        start = reach.get(opened, opened)
+                        reach[line] = min(reach.get(line, start), start)
+                else:
+                    line += 1
+        elif match.lastgroup == "string":
+            ends = _line_ends(text)
+            if ends:
+                start = reach.get(line, line)
+                reach[line + ends] = min(reach.get(line + ends, start), start)
+                line += ends
+    return reach
 
 
 def _comments(source: str) -> Iterator[tuple[int, int, str]]:
@@ -92,9 +138,11 @@ def _suppression(line: int, column: int, match: re.Match[str]) -> Suppression:
 
 
 def codes_by_line(suppressions: Iterable[Suppression]) -> dict[int, tuple[str, ...]]:
+    """Line -> the codes suppressions silence on it."""
     found: dict[int, tuple[str, ...]] = {}
     for suppression in suppressions:
-        found[suppression.line] = found.get(suppression.line, ()) + suppression.codes
+        for line in suppression.lines:
+            found[line] = found.get(line, ()) + suppression.codes
     return found
 
 
@@ -195,7 +243,9 @@ def suppression_findings(
             and all(code in selected for code in codes)
             and not UNUSED_SUPPRESSION.startswith(prefix)
             and not any(
-                code.startswith(prefix) for code in used.get(suppression.line, ())
+                code.startswith(prefix)
+                for line in suppression.lines
+                for code in used.get(line, ())
             )
         ]
         if unused:

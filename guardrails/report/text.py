@@ -15,8 +15,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _files(result: CheckResult) -> str:
+    python = _plural(result.files_checked, "file")
+    if not result.index_files_checked:
+        return python
+    if not result.files_checked:
+        return f"{_plural(result.index_files_checked, 'file')} in git's index"
+    return f"{python} and {result.index_files_checked} in git's index"
+
+
 def summary(result: CheckResult) -> str:
-    files = _plural(result.files_checked, "file")
+    files = _files(result)
     if result.findings:
         found = f"Found {_plural(len(result.findings), 'finding')} in {files} checked"
         if result.fixable:

@@ -169,6 +169,9 @@ class ProjectContext:
     cwd: Path | None = None
     # One-line notes for stderr: what a rule could not judge, and why.
     notes: list[str] = field(default_factory=list)
+    # Files beyond the Python ones that a rule judged (GR405's models in git's
+    # index), so the summary can count them.
+    index_files: list[Path] = field(default_factory=list)
 
 
 class Rule(cst.BatchableCSTVisitor):

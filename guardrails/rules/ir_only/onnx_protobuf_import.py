@@ -50,44 +50,47 @@ class OnnxProtobufImport(IROnlyRule):
         Sample(
             "import onnx\n",
             line=1,
-            message="ONNX protobuf import `onnx` in IR-only code",
+            message="ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
         Sample(
             "import os\nimport onnx.helper as oh\n",
             line=2,
-            message="ONNX protobuf import `onnx.helper` in IR-only code",
+            message="ONNX protobuf import `onnx.helper` in IR-only code: use `onnx_ir`",
         ),
         Sample(
             "from onnx import helper\n",
             line=1,
-            message="ONNX protobuf import from `onnx` in IR-only code",
+            message="ONNX protobuf import from `onnx` in IR-only code: use `onnx_ir`",
         ),
         Sample(
             "from onnx.numpy_helper import to_array\n",
             line=1,
-            message="ONNX protobuf import from `onnx.numpy_helper` in IR-only code",
+            message=(
+                "ONNX protobuf import from `onnx.numpy_helper` in IR-only code: "
+                "use `onnx_ir`"
+            ),
         ),
         Sample(
             "def f():\n    import onnx\n    return onnx\n",
             line=2,
-            message="ONNX protobuf import `onnx` in IR-only code",
+            message="ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
         Sample(
             "try:\n    import onnx\nexcept ImportError:\n    onnx = None\n",
             line=2,
-            message="ONNX protobuf import `onnx` in IR-only code",
+            message="ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
         Sample(
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
             "    from onnx import ModelProto\n",
             line=3,
-            message="ONNX protobuf import from `onnx` in IR-only code",
+            message="ONNX protobuf import from `onnx` in IR-only code: use `onnx_ir`",
         ),
         Sample(
             "import onnx\n",
             path="jax2onnx/converter/deep/er/x.py",
             line=1,
-            message="ONNX protobuf import `onnx` in IR-only code",
+            message="ONNX protobuf import `onnx` in IR-only code: use `onnx_ir`",
         ),
     )
 
@@ -95,11 +98,17 @@ class OnnxProtobufImport(IROnlyRule):
         for alias in node.names:
             name = module_name(alias.name)
             if is_onnx(name):
-                self.report(alias, f"ONNX protobuf import `{name}` in IR-only code")
+                self.report(
+                    alias,
+                    f"ONNX protobuf import `{name}` in IR-only code: use `onnx_ir`",
+                )
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
         name = module_name(node.module)
         if is_onnx(name):
-            self.report(node, f"ONNX protobuf import from `{name}` in IR-only code")
+            self.report(
+                node,
+                f"ONNX protobuf import from `{name}` in IR-only code: use `onnx_ir`",
+            )

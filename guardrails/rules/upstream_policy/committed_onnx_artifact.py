@@ -19,11 +19,12 @@ _CODE = "def to_onnx(fn):\n    return fn\n"
 
 def tracked_files(
     targets: Sequence[Path], wanted: Callable[[Path], bool]
-) -> tuple[list[Path], list[str]]:
-    """The files in git's index (committed or staged) among `targets`: a folder
-    stands for every file under it, a file for itself when `wanted` (so a
-    pre-commit run on Python files asks git nothing). Also one note per folder
-    that is in no git work tree, or where git could not answer."""
+) -> tuple[dict[Path, bool], list[str]]:
+    """The files in git's index among `targets`, each with whether it is
+    committed (in HEAD) or only staged: a folder stands for every file under
+    it, a file for itself when `wanted` (so a pre-commit run on Python files
+    asks git nothing). Also one note per folder that is in no git work tree, or
+    where git could not answer."""
     pathspecs: dict[Path, list[str]] = {}
     for target in targets:
         absolute = Path(os.path.abspath(target))
@@ -31,7 +32,7 @@ def tracked_files(
             pathspecs.setdefault(absolute, []).append(".")
         elif wanted(absolute):
             pathspecs.setdefault(absolute.parent, []).append(absolute.name)
-    found: dict[Path, None] = {}
+    found: dict[Path, bool] = {}
     notes = []
     # Names are paths, never globs: `model[1].onnx` is that file.
     # git runs nothing the checked repository configures (`gitcmd`).
@@ -40,6 +41,13 @@ def tracked_files(
         try:
             listed = run_git(
                 ["ls-files", "-z", "--", *names], folder, environment=environment
+            )
+            # What HEAD holds; the rest of the index is staged. No HEAD yet (a
+            # repository's first commit): everything is staged.
+            head = run_git(
+                ["ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *names],
+                folder,
+                environment=environment,
             )
         except (OSError, subprocess.SubprocessError) as error:
             notes.append(f"GR405 needs git ({error}); {folder} was not checked")
@@ -54,10 +62,11 @@ def tracked_files(
             else:
                 notes.append(f"GR405: git ls-files failed in {folder}: {reason}")
             continue
+        committed = set(head.stdout.split(b"\0")) if head.returncode == 0 else set()
         for name in listed.stdout.split(b"\0"):
             if name:
-                found.setdefault(folder / os.fsdecode(name), None)
-    return list(found), notes
+                found.setdefault(folder / os.fsdecode(name), name in committed)
+    return found, notes
 
 
 def _excluded(relative: str, excludes: Sequence[str]) -> bool:
@@ -123,8 +132,8 @@ class CommittedOnnxArtifact(Rule):
             git=True,
             line=1,
             message=(
-                "ONNX artifact `model.onnx` is committed; keep generated models out of "
-                "git (git rm --cached, .gitignore)"
+                "ONNX artifact `model.onnx` is staged; keep generated models out of "
+                "git (git restore --staged, .gitignore)"
             ),
         ),
         Sample(
@@ -134,8 +143,8 @@ class CommittedOnnxArtifact(Rule):
             git=True,
             line=1,
             message=(
-                "ONNX artifact `big_model.onnx.data` is committed; keep generated "
-                "models out of git (git rm --cached, .gitignore)"
+                "ONNX artifact `big_model.onnx.data` is staged; keep generated "
+                "models out of git (git restore --staged, .gitignore)"
             ),
         ),
     )
@@ -152,19 +161,24 @@ class CommittedOnnxArtifact(Rule):
 
         tracked, notes = tracked_files(project.targets or (config.root,), is_artifact)
         project.notes.extend(notes)
-        for path in tracked:
+        for path, committed in tracked.items():
             relative = relative_posix(path, config.root)
             if not is_artifact(path) or _excluded(relative, config.all_excludes):
                 continue
+            project.index_files.append(path)
+            # A model only staged is one `git restore --staged` away from gone.
+            how = (
+                "is committed; keep generated models out of git (git rm --cached, "
+                if committed
+                else "is staged; keep generated models out of git (git restore "
+                "--staged, "
+            )
             yield Finding(
                 path=display_path(path, cwd),
                 line=1,
                 column=1,
                 code=cls.code,
-                message=(
-                    f"ONNX artifact `{path.name}` is committed; keep generated "
-                    "models out of git (git rm --cached, .gitignore)"
-                ),
+                message=f"ONNX artifact `{path.name}` {how}.gitignore)",
                 end_line=1,
                 end_column=1,
                 rule=cls.name,
