@@ -164,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_gate(load_config(args.config), args)
     if args.command == "allowlist":
-        from guardrails.allowlist.sync import run_sync
+        from guardrails.sync import run_sync
 
         return run_sync(args)
     raise AssertionError(args.command)

@@ -1,9 +1,12 @@
 """The package's shape: no import cycles, no module too long to read without a
 reason, and `guardrails.types` a leaf every layer may import.
 
-The import graph is read from the source (`ast`), never by importing it: every
-`import` counts wherever it stands (a function-level import is still a
-dependency), except those under `if TYPE_CHECKING:`, which never run.
+The layers between the packages are an import-linter contract in
+`pyproject.toml` (`[tool.importlinter]`), run here. Within a layer, the import
+graph is read from the source (`ast`), never by importing it: every `import`
+counts wherever it stands (a function-level import is still a dependency, and so
+is one under `if TYPE_CHECKING:`: a cycle through annotations is still a cycle
+for a reader).
 Importing `a.b.c` also runs the packages `a.b` and `a`, so those count too,
 except the importing module's own parents (they are running already).
 """
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from itertools import pairwise
@@ -94,7 +99,9 @@ def import_graph(package: Path) -> Graph:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         shown = path.relative_to(package.parent)
         running = {module, *_ancestors(module)}
-        for name, line in imports_of(tree, module, path.name == "__init__.py"):
+        for name, line in imports_of(
+            tree, module, path.name == "__init__.py", type_checking=True
+        ):
             target = known(name)
             if target is None:
                 continue
@@ -234,7 +241,9 @@ def _write(root: Path, files: dict[str, str]) -> Path:
     return root / "pkg"
 
 
-def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> None:
+def test_cycles_through_function_level_and_type_checking_imports_are_found(
+    tmp_path: Path,
+) -> None:
     package = _write(
         tmp_path,
         {
@@ -245,7 +254,7 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> Non
                     from . import a
                     return a
             """,
-            # Only for the type checker: no cycle.
+            # Only for the type checker, still a cycle for a reader.
             "pkg/c.py": """\
                 from typing import TYPE_CHECKING
                 import pkg.d
@@ -262,8 +271,8 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path: Path) -> Non
         },
     )
     graph = import_graph(package)
-    assert strongly_connected(graph) == [["pkg.a", "pkg.b"]]
-    (report,) = cycles_report(package)
+    assert strongly_connected(graph) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
+    report, _ = cycles_report(package)
     assert report == (
         "  pkg.a imports pkg.b (pkg/a.py:1)\n  pkg.b imports pkg.a (pkg/b.py:2)"
     )
@@ -297,3 +306,17 @@ def test_types_is_checked_for_type_checking_imports_too() -> None:
         ("guardrails.config", 3),
         ("guardrails.config.Config", 3),
     ]
+
+
+def test_the_layers_contract_holds() -> None:
+    """`lint-imports` over the contract in pyproject.toml, as CI runs it."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    run = subprocess.run(
+        [str(lint_imports), "--no-cache"],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "guardrails layers KEPT" in run.stdout

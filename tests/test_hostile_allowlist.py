@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import guardrails.allowlist.sync as sync_module
+import guardrails.sync as sync_module
 from guardrails.allowlist import model, staleness
 from tests.check_support import run_main, write_files
 

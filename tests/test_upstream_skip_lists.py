@@ -10,7 +10,7 @@ import ast
 import tomllib
 from pathlib import Path
 
-from guardrails.analysis.upstream_skip_lists import (
+from guardrails.allowlist.upstream_skip_lists import (
     CASES,
     CONTEXTS,
     UnreadableSkipLists,

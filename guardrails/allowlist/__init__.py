@@ -27,8 +27,9 @@ existing entries, their order and comments stay as written.
 
 By concern: `model` (entries, flagged testcases, checked files), `toml_text`
 (reading, checking and editing the file's text), `staleness` (GR302's verdict)
-and `sync` (the `allowlist sync` command; import it from there: it drives the
-check engine, which imports the rules, which import this package).
+and `upstream_skip_lists` (jax2onnx's own skip list, read statically). The
+`allowlist sync` command drives the check engine, so it lives above it, in
+`guardrails.sync`; this package is data the rules read.
 """
 
 from guardrails.allowlist.model import (

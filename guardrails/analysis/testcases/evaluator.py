@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import libcst as cst
 
@@ -24,9 +24,6 @@ from guardrails.analysis.testcases.values import (
     is_text,
 )
 
-if TYPE_CHECKING:
-    from guardrails.analysis.testcases.scanner import TestcaseScanner
-
 # Folding stops here; past it names become globs rather than the run slowing down.
 _MAX_BINDINGS = 256
 _MAX_DEPTH = 40
@@ -42,11 +39,21 @@ class Env:
     bindings: Mapping[str, Value]
 
 
-class Evaluator:
-    """Folds the expressions of one module, with what `TestcaseScanner`
-    recorded of it in the walk."""
+class ModuleRecords(Protocol):
+    """What the walk recorded of a module (`TestcaseScanner` records it): where
+    each node is, and each scope's functions, assignments, mutations, returns."""
 
-    def __init__(self, module: cst.Module, scopes: TestcaseScanner) -> None:
+    where: dict[cst.CSTNode, tuple[cst.CSTNode, tuple[cst.For, ...]]]
+    functions: dict[str, cst.FunctionDef]
+    assignments: dict[cst.CSTNode, dict[str, list[cst.BaseExpression]]]
+    mutations: dict[cst.CSTNode, dict[str, list[cst.CSTNode]]]
+    returns: dict[cst.CSTNode, list[cst.Return]]
+
+
+class Evaluator:
+    """Folds the expressions of one module, with what the walk recorded of it."""
+
+    def __init__(self, module: cst.Module, scopes: ModuleRecords) -> None:
         self.module = module
         self.scopes = scopes
         self.depth = 0

@@ -8,8 +8,8 @@ from typing import ClassVar
 
 from guardrails.allowlist import FlaggedTestcase, load_allowlist
 from guardrails.allowlist.model import EntryIndex
-from guardrails.analysis.upstream_skip_lists import FLAG as UPSTREAM_FLAG
-from guardrails.analysis.upstream_skip_lists import SkipLists, skip_lists
+from guardrails.allowlist.upstream_skip_lists import FLAG as UPSTREAM_FLAG
+from guardrails.allowlist.upstream_skip_lists import SkipLists, skip_lists
 from guardrails.rules.base import ProjectContext, Rule
 from guardrails.rules.testcase_metadata import COLLECTOR_NAME, FLAG_PRESCAN
 from guardrails.rules.testcase_metadata.collector import TestcaseFlagsCollector

@@ -185,7 +185,7 @@ def _refuse_installed_flags(
 
 def run_sync(args: argparse.Namespace) -> int:
     """`guardrails allowlist sync [PATH ...] [--package NAME] [--prune]`."""
-    from guardrails.analysis.upstream_skip_lists import skip_lists
+    from guardrails.allowlist.upstream_skip_lists import skip_lists
     from guardrails.config import load_config
     from guardrails.engine.paths import collect_files
     from guardrails.targets import target_paths
