@@ -145,7 +145,7 @@ class ObjectFlow(ValueFlow):
                 name in params
                 and name != this
                 and name not in state.env
-                and (is_key_name(attribute, self.key_names) or slot in reads.key_uses)
+                and (slot in reads.key_uses or slot in reads.key_like)
                 and self.jax_file
             ):
                 location = Location(("record", slot))
@@ -168,6 +168,10 @@ class ObjectFlow(ValueFlow):
                 self._pre_consumed.add(location)
 
     def _is_key_attribute(self, owner: ClassView, attribute: str) -> bool:
+        # A name or a stored parameter alone is no evidence (`self._parent_key`
+        # of a tree cursor): some method must use the attribute as a key.
+        if attribute not in self.objects.key_evidence(owner):
+            return False
         if attribute in owner.keys:
             return True
         return (

@@ -56,6 +56,9 @@ class ClassView:
     not_keys: set[str] = field(default_factory=set)
     # Attributes a constructor stores a key in that it already consumed.
     spent: dict[str, Use] = field(default_factory=dict)
+    # Attributes some method treats as a key (`Reads.key_uses`, `key_like`):
+    # without such evidence, an attribute named like a key is not taken for one.
+    evidence: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class Reads:
     # Names and `N.X` slots given as the key of a `jax.random` function: keys,
     # whatever they are called (`dropout_rng`, `state.noise`).
     key_uses: frozenset[str]
+    # `N.X` slots that act as keys otherwise: passed as `key=` (or `rng=`...) to
+    # a call, or bound from a `jax.random` call. With `key_uses`, the evidence
+    # that an attribute named like a key (`self._parent_key`) holds one.
+    key_like: frozenset[str] = frozenset()
 
 
 # Statements and clauses whose `target` binds names.
@@ -84,6 +91,7 @@ _BINDING = (
 
 def reads_of(function: cst.FunctionDef, imports: ImportMap) -> Reads:
     key_uses: set[str] = set()
+    key_like: set[str] = set()
     attributes: set[tuple[str, str]] = set()
     names: set[str] = set()
     assigned: set[str] = {param.name.value for param in parameters_of(function.params)}
@@ -107,6 +115,19 @@ def reads_of(function: cst.FunctionDef, imports: ImportMap) -> Reads:
             used = _key_argument(current, imports)
             if used is not None:
                 key_uses.add(used)
+            key_like.update(
+                slot
+                for arg in current.args
+                if arg.keyword is not None and arg.keyword.value in KEY_KEYWORDS
+                for slot in [slot_of(arg.value)]
+                if slot is not None
+            )
+        if isinstance(current, cst.Assign) and _draws(current.value, imports):
+            key_like.update(
+                slot
+                for target in current.targets
+                for slot in _bound_slots(target.target)
+            )
         stack.extend(child_nodes(current))
     return Reads(
         frozenset(attributes),
@@ -114,6 +135,7 @@ def reads_of(function: cst.FunctionDef, imports: ImportMap) -> Reads:
         frozenset(assigned),
         frozenset(declared),
         frozenset(key_uses),
+        frozenset(key_like),
     )
 
 
@@ -139,6 +161,32 @@ def _key_argument(call: cst.Call, imports: ImportMap) -> str | None:
     if isinstance(given[0], cst.Name):
         return given[0].value
     return slot_of(given[0])
+
+
+# Keyword arguments that take a PRNG key by convention (Equinox's `key=`, Flax's
+# `rng=`, `dropout_rng=`...).
+KEY_KEYWORDS = frozenset({"key", "rng", "prng_key", "rng_key", "dropout_rng"})
+
+
+def _draws(value: cst.BaseExpression, imports: ImportMap) -> bool:
+    """Whether `value` calls a `jax.random` function (at any depth)."""
+    stack: list[cst.CSTNode] = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            name = imports.qualify(current.func)
+            if name is not None and name.startswith("jax.random."):
+                return True
+        if not isinstance(current, cst.Lambda | cst.FunctionDef):
+            stack.extend(child_nodes(current))
+    return False
+
+
+def _bound_slots(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Tuple | cst.List):
+        return [s for e in target.elements for s in _bound_slots(e.value)]
+    slot = slot_of(target)
+    return [] if slot is None else [slot]
 
 
 def _bound_names(target: cst.CSTNode) -> set[str]:
@@ -182,6 +230,25 @@ class FileObjects:
                 stack.extend(node.body.body)
             elif isinstance(node, cst.FunctionDef):
                 stack.extend(s for s in node.body.body if isinstance(s, cst.ClassDef))
+
+    def key_evidence(self, view: ClassView) -> frozenset[str]:
+        """The attributes `view`'s methods use as keys (through their first
+        parameter, `self` or `cls`), computed once per class."""
+        if view.evidence is None:
+            found: set[str] = set()
+            for method in view.methods:
+                params = parameters_of(method.params)
+                if not params:
+                    continue
+                reads = self.reads(method)
+                this = params[0].name.value + "."
+                found.update(
+                    slot[len(this) :]
+                    for slot in reads.key_uses | reads.key_like
+                    if slot.startswith(this)
+                )
+            view.evidence = frozenset(found)
+        return view.evidence
 
     def reads(self, function: cst.FunctionDef) -> Reads:
         """`reads_of(function)`, once per function."""
