@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
 from guardrails.engine.runner import check_project
@@ -169,6 +171,23 @@ def test_the_old_converter_toggled_dynamic_shapes_at_import(tmp_path: Path) -> N
             )
         },
     )
+
+
+@pytest.mark.parametrize("commit", ["3901899d", "d4a2d341", "4df18bd9"])
+def test_the_excerpts_find_the_same_with_and_without_prescans(
+    tmp_path: Path, commit: str
+) -> None:
+    root = _checkout(tmp_path, commit)
+    config = Config(root=root)
+    files = collect_files([root], config.root, config.all_excludes)
+    rules = select_rules(sorted(NEW_CODES), ())
+    scanned, exhaustive = (
+        check_project(files, config, rules, root, use_prescan=use_prescan)
+        for use_prescan in (True, False)
+    )
+    assert scanned.findings == exhaustive.findings
+    # Each tree has sites, so the comparison is not vacuous.
+    assert scanned.findings
 
 
 def test_the_legacy_payload_helper_takes_a_suppression_with_a_reason(
