@@ -12,9 +12,12 @@ from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.rules.base import FileContext, FunctionNode, Rule, Sample
 from guardrails.rules.upstream_policy._common import string_value
+from guardrails.rules.upstream_policy.prescans import (
+    may_self_unwrap,
+    may_self_unwrap_in,
+)
 
 _JAXPR = re.compile(r"\.jaxpr\b|[\"']jaxpr[\"']")
-_LOOPS_OR_NESTING = re.compile(r"\bwhile\b|\bdef\b")
 _MESSAGE = (
     "unwraps `.jaxpr` {} without an identity guard: on JAX 0.11 `.jaxpr` "
     "returns the object itself; stop when `inner is not obj` fails"
@@ -97,6 +100,7 @@ class JaxprSelfUnwrap(Rule):
     code = "GR412"
     name = "jaxpr-self-unwrap"
     prescan = re.compile(r"\bjaxpr\b")
+    syntax_prescan = staticmethod(may_self_unwrap_in)
     body_prescan = _JAXPR
     value_keys = frozenset[str]()
     VALID = (
@@ -149,11 +153,7 @@ class JaxprSelfUnwrap(Rule):
     def needs_body(
         cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
     ) -> bool:
-        # A loop, a nested function or a call of itself, and a `.jaxpr`.
-        return _JAXPR.search(body) is not None and (
-            _LOOPS_OR_NESTING.search(body) is not None
-            or re.search(rf"\b{re.escape(function.name)}\b", body) is not None
-        )
+        return _JAXPR.search(body) is not None and may_self_unwrap(function)
 
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)

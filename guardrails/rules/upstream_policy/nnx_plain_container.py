@@ -8,6 +8,7 @@ import re
 import libcst as cst
 
 from guardrails.rules.base import FileContext, Rule, Sample
+from guardrails.rules.upstream_policy.prescans import may_define_nnx_module
 
 _CONTAINERS: dict[type[cst.BaseExpression], str] = {
     cst.List: "list",
@@ -68,6 +69,7 @@ class NnxPlainContainer(Rule):
     code = "GR414"
     name = "nnx-plain-container"
     prescan = re.compile(r"\bModule\b")
+    syntax_prescan = staticmethod(may_define_nnx_module)
     body_prescan = re.compile(r"\bself\.\w+\s*(?::[^=\n]*)?=\s*[\[{]")
     value_keys = frozenset[str]()
     VALID = (
@@ -78,6 +80,10 @@ class NnxPlainContainer(Rule):
         Sample(
             _IMPORT + "class M(nnx.Module):\n    def __init__(self):\n"
             "        self.features = [8, 16]\n        self.cache = []\n"
+        ),
+        Sample(
+            "from flax.nnx import Module as Base\n\nclass M(Base):\n"
+            "    def __init__(self):\n        self.features = [8, 16]\n"
         ),
         Sample(
             "class M(torch.nn.Module):\n    def __init__(self):\n"
@@ -97,6 +103,13 @@ class NnxPlainContainer(Rule):
             "        self.tables = {k: jnp.cos(x) for k in 'ab'}\n",
             line=5,
             message=_MESSAGE.format("tables", "dict"),
+        ),
+        Sample(
+            "from flax.nnx import Module as Base\n\nclass M(Base):\n"
+            "    def __init__(self):\n"
+            "        self.blocks = [Block() for _ in range(2)]\n",
+            line=5,
+            message=_MESSAGE.format("blocks", "list"),
         ),
     )
 

@@ -283,3 +283,95 @@ def api_names_pattern(apis: tuple[str, ...]) -> re.Pattern[str]:
     """The last names of `apis` as words: a body without one uses none."""
     names = sorted({api.rsplit(".", 1)[-1] for api in apis})
     return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")
+
+
+# GR412: what CPython's tree must hold for a `.jaxpr` self-unwrap to be there.
+def _unwraps_jaxpr(node: ast.expr) -> bool:
+    """`name.jaxpr` or `getattr(name, "jaxpr", ...)`."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "jaxpr" and isinstance(node.value, ast.Name)
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[0], ast.Name)
+        and isinstance(node.args[1], ast.Constant)
+        and node.args[1].value == "jaxpr"
+    )
+
+
+def _calls_itself(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A call of the function's own name (bare, or on `self` / `cls`) with an
+    argument that is a name or an unwrap: what GR412's recursion needs."""
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        own = (isinstance(func, ast.Name) and func.id == function.name) or (
+            isinstance(func, ast.Attribute)
+            and func.attr == function.name
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        )
+        if own and any(
+            isinstance(arg, ast.Name) or _unwraps_jaxpr(arg)
+            for arg in (*node.args, *(keyword.value for keyword in node.keywords))
+        ):
+            return True
+    return False
+
+
+def may_self_unwrap(function: ast.AST) -> bool:
+    """GR412 could report in `function` (or what it nests): a `while` loop
+    that assigns a name its own `.jaxpr`, or a function, unwrapping
+    somewhere, that calls itself."""
+    unwraps = False
+    for node in ast.walk(function):
+        if isinstance(node, ast.While):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Assign)
+                    and _unwraps_jaxpr(inner.value)
+                    and any(
+                        isinstance(target, ast.Name)
+                        and target.id == _unwrapped_name(inner.value)
+                        for target in inner.targets
+                    )
+                ):
+                    return True
+        elif isinstance(node, ast.expr) and _unwraps_jaxpr(node):
+            unwraps = True
+    return unwraps and any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _calls_itself(node)
+        for node in ast.walk(function)
+    )
+
+
+def _unwrapped_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name):
+        return node.args[0].id
+    return None
+
+
+def may_self_unwrap_in(index: SyntaxIndex, config: Config) -> bool:
+    return may_self_unwrap(index.tree)
+
+
+# GR414: a class deriving from a `Module` (`nnx.Module`, or a name imported
+# as one), at any depth.
+def may_define_nnx_module(index: SyntaxIndex, config: Config) -> bool:
+    def module(base: ast.expr) -> bool:
+        if isinstance(base, ast.Attribute):
+            return base.attr == "Module"
+        return isinstance(base, ast.Name) and (
+            base.id == "Module"
+            or index.imported.get(base.id, "").rsplit(".", 1)[-1] == "Module"
+        )
+
+    return any(
+        isinstance(node, ast.ClassDef) and any(module(base) for base in node.bases)
+        for node in ast.walk(index.tree)
+    )

@@ -6,7 +6,9 @@ import re
 
 import libcst as cst
 
-from guardrails.rules.base import Rule, Sample
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.config import Config
+from guardrails.rules.base import FunctionNode, Rule, Sample
 
 _CONTAINERS: dict[type[cst.BaseExpression], str] = {
     cst.List: "a list",
@@ -56,6 +58,11 @@ class UnhashableBindParam(Rule):
     name = "unhashable-bind-param"
     prescan = re.compile(r"\.bind\b")
     body_prescan = prescan
+    # What a keyword argument the rule flags starts with (its parentheses
+    # aside): a display, a comprehension, or a call of an array factory's name.
+    _UNHASHABLE_VALUE = re.compile(
+        r"=[\s(]*(?:[\[{]|[\w.]*\b(?:" + "|".join(sorted(_ARRAY_FACTORIES)) + r")\s*\()"
+    )
     value_keys = frozenset[str]()
     VALID = (
         Sample("y = prim.bind(x, axes=(0, 1), dtype=dtype)\n"),
@@ -75,11 +82,26 @@ class UnhashableBindParam(Rule):
             message=_MESSAGE.format("shape", "an array"),
         ),
         Sample(
+            "import numpy\n\ndef f(x):\n    return prim.bind(\n        x,\n"
+            "        shape=(\n            numpy.asarray(s)\n        ),\n    )\n",
+            line=6,
+            message=_MESSAGE.format("shape", "an array"),
+        ),
+        Sample(
             "y = prim.bind(x, spec={k: v for k, v in items})\n",
             line=1,
             message=_MESSAGE.format("spec", "a dict"),
         ),
     )
+
+    @classmethod
+    def needs_body(
+        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
+    ) -> bool:
+        return (
+            cls.prescan.search(body) is not None
+            and cls._UNHASHABLE_VALUE.search(body) is not None
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
