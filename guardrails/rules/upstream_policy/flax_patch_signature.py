@@ -8,9 +8,10 @@ import re
 import libcst as cst
 
 from guardrails.rules.base import Rule, Sample
+from guardrails.rules.upstream_policy.prescans import may_patch_layer
 
 # What Flax 0.12.8's `__call__` of each layer takes beyond the input.
-CALL_KEYWORDS: dict[str, tuple[str, ...]] = {
+CALL_KEYWORDS: dict[str, tuple[str, ...]] = {  # keys: prescans.PATCHED_LAYERS
     "Linear": ("out_sharding",),
     "LinearGeneral": ("out_sharding",),
     "Conv": ("out_sharding",),
@@ -64,6 +65,7 @@ class FlaxPatchSignature(Rule):
     code = "GR409"
     name = "flax-patch-signature"
     prescan = re.compile(rf"\b{_LAYER}\b")
+    syntax_prescan = staticmethod(may_patch_layer)
     # A patch is defined inside the method that installs it: keep bodies that
     # define a function typed for a layer.
     body_prescan = re.compile(rf"\bself\s*:\s*[\w.]*\b{_LAYER}\b")

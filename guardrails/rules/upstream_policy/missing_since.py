@@ -14,9 +14,11 @@ from guardrails.rules.upstream_policy._common import (
     keyword,
     string_value,
 )
-
-REGISTER_FUNCTIONS = frozenset({"register_primitive", "register_example"})
-_SEMVER = re.compile(r"\d+\.\d+\.\d+")
+from guardrails.rules.upstream_policy.prescans import (
+    REGISTER_FUNCTIONS,
+    SEMVER,
+    may_lack_since,
+)
 
 
 class MissingSince(Rule):
@@ -61,6 +63,7 @@ class MissingSince(Rule):
     code = "GR407"
     name = "missing-since"
     prescan = re.compile(r"\bregister_(?:primitive|example)\b")
+    syntax_prescan = staticmethod(may_lack_since)
     # Registrations inside functions (MaxText's) keep their bodies; the
     # `since=` value is read, so it is never left out of the parse.
     body_prescan = prescan
@@ -109,7 +112,7 @@ class MissingSince(Rule):
             self.report(node, f'`{name}(...)` without `since="X.Y.Z"`')
             return
         value = string_value(since.value)
-        if value is not None and _SEMVER.fullmatch(value.strip()) is None:
+        if value is not None and SEMVER.fullmatch(value.strip()) is None:
             self.report(
                 node,
                 f"`{name}(...)` has `since={value!r}`: not a concrete `X.Y.Z` version",

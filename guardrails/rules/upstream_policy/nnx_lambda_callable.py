@@ -10,6 +10,7 @@ import libcst.matchers as m
 
 from guardrails.rules.base import Rule, Sample
 from guardrails.rules.upstream_policy._common import string_value
+from guardrails.rules.upstream_policy.prescans import may_build_nnx_in_lambda
 
 _MESSAGE = (
     "testcase callable is a lambda that builds `{}`: use "
@@ -59,6 +60,7 @@ class NnxLambdaCallable(Rule):
     code = "GR415"
     name = "nnx-lambda-callable"
     prescan = re.compile(r"\bcallable\b")
+    syntax_prescan = staticmethod(may_build_nnx_in_lambda)
     # Testcase dicts built inside functions keep their bodies; `callable`
     # values are read, so never left out of the parse.
     body_prescan = re.compile(r"[\"']callable[\"']")

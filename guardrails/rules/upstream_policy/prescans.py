@@ -6,7 +6,10 @@ check_forbidden_reflection.py, check_ir_builder_usage.py,
 check_variable_annotations.py); the functions here follow their logic
 statement by statement, so a pre-scan that says "nothing" is exact, not a guess
 (tests/test_upstream_parity.py runs the scripts themselves beside the rules).
-No LibCST here: this runs before the engine decides whether to import it.
+GR406-GR415's pre-scans follow their rules' first checks loosely, always on
+the side of "yes" (tests/test_prescan.py and tests/test_upstream_policies.py
+compare findings with and without them). No LibCST here: this runs before the
+engine decides whether to import it.
 """
 
 from __future__ import annotations
@@ -375,3 +378,111 @@ def may_define_nnx_module(index: SyntaxIndex, config: Config) -> bool:
         isinstance(node, ast.ClassDef) and any(module(base) for base in node.bases)
         for node in ast.walk(index.tree)
     )
+
+
+# GR407: as the rule, on CPython's tree (exact: the same calls, keywords, text).
+REGISTER_FUNCTIONS = frozenset({"register_primitive", "register_example"})
+SEMVER = re.compile(r"\d+\.\d+\.\d+")
+
+
+def _last_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def lacks_since(call: ast.Call) -> bool:
+    """A registration without `since=`, or with one not `X.Y.Z`; not judged
+    when it passes `**metadata` or a `since=` that is no literal."""
+    if _last_name(call.func) not in REGISTER_FUNCTIONS:
+        return False
+    if any(keyword.arg is None for keyword in call.keywords):
+        return False
+    since = next((k.value for k in call.keywords if k.arg == "since"), None)
+    if since is None:
+        return True
+    return (
+        isinstance(since, ast.Constant)
+        and isinstance(since.value, str)
+        and SEMVER.fullmatch(since.value.strip()) is None
+    )
+
+
+def may_lack_since(index: SyntaxIndex, config: Config) -> bool:
+    return any(lacks_since(call) for call in index.calls)
+
+
+# GR409: a function whose first parameter is annotated as a patched layer.
+PATCHED_LAYERS = frozenset({"Linear", "LinearGeneral", "Conv", "Einsum"})
+
+
+def may_patch_layer(index: SyntaxIndex, config: Config) -> bool:
+    for function in index.functions:
+        if isinstance(function, ast.Lambda):
+            continue
+        arguments = function.args
+        first = (*arguments.posonlyargs, *arguments.args)[:1]
+        annotation = first[0].annotation if first else None
+        if annotation is not None and _last_name(annotation) in PATCHED_LAYERS:
+            return True
+    return False
+
+
+# GR413: a `.bind(...)` keyword that is a display, a comprehension or a call
+# of an array factory's name.
+ARRAY_FACTORIES = frozenset(
+    {"array", "asarray", "zeros", "ones", "full", "empty", "arange", "eye", "linspace"}
+)
+_UNHASHABLE_DISPLAYS = (
+    ast.List,
+    ast.ListComp,
+    ast.Dict,
+    ast.DictComp,
+    ast.Set,
+    ast.SetComp,
+)
+
+
+def may_bind_unhashable(index: SyntaxIndex, config: Config) -> bool:
+    return any(
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "bind"
+        and any(
+            keyword.arg is not None
+            and (
+                isinstance(keyword.value, _UNHASHABLE_DISPLAYS)
+                or (
+                    isinstance(keyword.value, ast.Call)
+                    and _last_name(keyword.value.func) in ARRAY_FACTORIES
+                )
+            )
+            for keyword in call.keywords
+        )
+        for call in index.calls
+    )
+
+
+# GR415: a testcase `"callable": lambda` calling a capitalised name, in a file
+# that imports from flax (the rule resolves the name to a `flax.nnx` class).
+def may_build_nnx_in_lambda(index: SyntaxIndex, config: Config) -> bool:
+    if not any(
+        target == "flax" or target.startswith("flax.")
+        for target in index.import_targets
+    ):
+        return False
+    for mapping in index.dicts:
+        for key, value in zip(mapping.keys, mapping.values, strict=True):
+            if (
+                isinstance(key, ast.Constant)
+                and key.value == "callable"
+                and isinstance(value, ast.Lambda)
+                and any(
+                    isinstance(node, ast.Call)
+                    and (_last_name(node.func) or "")[:1].isupper()
+                    for node in ast.walk(value.body)
+                )
+            ):
+                return True
+    return False

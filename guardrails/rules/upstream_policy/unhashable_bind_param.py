@@ -9,6 +9,10 @@ import libcst as cst
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.rules.base import FunctionNode, Rule, Sample
+from guardrails.rules.upstream_policy.prescans import (
+    ARRAY_FACTORIES,
+    may_bind_unhashable,
+)
 
 _CONTAINERS: dict[type[cst.BaseExpression], str] = {
     cst.List: "a list",
@@ -19,9 +23,6 @@ _CONTAINERS: dict[type[cst.BaseExpression], str] = {
     cst.SetComp: "a set",
 }
 _ARRAY_MODULES = ("numpy.", "jax.numpy.")
-_ARRAY_FACTORIES = frozenset(
-    {"array", "asarray", "zeros", "ones", "full", "empty", "arange", "eye", "linspace"}
-)
 _MESSAGE = (
     "primitive parameter `{}=` is {}, which is unhashable: pass a tuple "
     "(or a hashable wrapper)"
@@ -57,11 +58,12 @@ class UnhashableBindParam(Rule):
     code = "GR413"
     name = "unhashable-bind-param"
     prescan = re.compile(r"\.bind\b")
+    syntax_prescan = staticmethod(may_bind_unhashable)
     body_prescan = prescan
     # What a keyword argument the rule flags starts with (its parentheses
     # aside): a display, a comprehension, or a call of an array factory's name.
     _UNHASHABLE_VALUE = re.compile(
-        r"=[\s(]*(?:[\[{]|[\w.]*\b(?:" + "|".join(sorted(_ARRAY_FACTORIES)) + r")\s*\()"
+        r"=[\s(]*(?:[\[{]|[\w.]*\b(?:" + "|".join(sorted(ARRAY_FACTORIES)) + r")\s*\()"
     )
     value_keys = frozenset[str]()
     VALID = (
@@ -123,7 +125,7 @@ class UnhashableBindParam(Rule):
             if (
                 callee is not None
                 and callee.startswith(_ARRAY_MODULES)
-                and callee.rsplit(".", 1)[-1] in _ARRAY_FACTORIES
+                and callee.rsplit(".", 1)[-1] in ARRAY_FACTORIES
             ):
                 return "an array"
         return None
