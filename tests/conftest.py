@@ -15,6 +15,9 @@ from guardrails.types import CheckResult
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
+# Fixtures hold other projects' code, their tests included: data, not tests.
+collect_ignore_glob = ["fixtures/*"]
+
 
 def check_tree(
     root: Path, select: Sequence[str] = (), config: Config | None = None

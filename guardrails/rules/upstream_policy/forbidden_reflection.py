@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
+from typing import ClassVar
 
 import libcst as cst
 
@@ -94,7 +96,8 @@ class ForbiddenReflection(Rule):
     # one of these builtins too (this pattern), no others.
     body_prescan = prescan
     value_keys = frozenset[str]()
-    VALID = (
+    # Typed as the base's: GR418 (`plugin_reflection`) gives its own.
+    VALID: ClassVar[Sequence[Sample]] = (
         Sample("value = getattr(node, 'name', None)\n", path=_CONVERTER),
         Sample("ok = isinstance(graph, ir.Function)\n", path=_CONVERTER),
         Sample(
@@ -104,7 +107,7 @@ class ForbiddenReflection(Rule):
         Sample("nodes = getattr(graph, 'nodes', [])\n", path="jax2onnx/plugins/x.py"),
         Sample("ok = isinstance(graph, (*kinds,))\n", path=_CONVERTER),
     )
-    INVALID = (
+    INVALID: ClassVar[Sequence[Sample]] = (
         Sample(
             "nodes = getattr(graph, 'nodes', [])\n",
             path=_CONVERTER,

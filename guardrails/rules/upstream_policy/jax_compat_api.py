@@ -17,16 +17,11 @@ from guardrails.rules.base import (
     FunctionNode,
     Sample,
 )
+from guardrails.rules.upstream_policy._common import in_compat_module
 from guardrails.rules.upstream_policy.prescans import (
     api_names_pattern,
     may_use_compat_api,
 )
-
-
-def _module_globs(module: str) -> tuple[str, str]:
-    """Where the module `a.b.c` lives: `a/b/c.py`, or the package `a/b/c/`."""
-    path = module.replace(".", "/")
-    return f"**/{path}.py", f"**/{path}/**"
 
 
 class JaxCompatApi(AttributeUseRule):
@@ -153,7 +148,7 @@ class JaxCompatApi(AttributeUseRule):
 
     @classmethod
     def applies_to(cls, file: FileInfo) -> bool:
-        return not file.matches(_module_globs(file.config.compat_module))
+        return not in_compat_module(file)
 
     @classmethod
     def needs_body(

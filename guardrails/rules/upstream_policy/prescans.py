@@ -6,7 +6,10 @@ check_forbidden_reflection.py, check_ir_builder_usage.py,
 check_variable_annotations.py); the functions here follow their logic
 statement by statement, so a pre-scan that says "nothing" is exact, not a guess
 (tests/test_upstream_parity.py runs the scripts themselves beside the rules).
-No LibCST here: this runs before the engine decides whether to import it.
+GR406-GR415's pre-scans follow their rules' first checks loosely, always on
+the side of "yes" (tests/test_prescan.py and tests/test_upstream_policies.py
+compare findings with and without them). No LibCST here: this runs before the
+engine decides whether to import it.
 """
 
 from __future__ import annotations
@@ -283,3 +286,203 @@ def api_names_pattern(apis: tuple[str, ...]) -> re.Pattern[str]:
     """The last names of `apis` as words: a body without one uses none."""
     names = sorted({api.rsplit(".", 1)[-1] for api in apis})
     return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")
+
+
+# GR412: what CPython's tree must hold for a `.jaxpr` self-unwrap to be there.
+def _unwraps_jaxpr(node: ast.expr) -> bool:
+    """`name.jaxpr` or `getattr(name, "jaxpr", ...)`."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "jaxpr" and isinstance(node.value, ast.Name)
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[0], ast.Name)
+        and isinstance(node.args[1], ast.Constant)
+        and node.args[1].value == "jaxpr"
+    )
+
+
+def _calls_itself(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A call of the function's own name (bare, or on `self` / `cls`) with an
+    argument that is a name or an unwrap: what GR412's recursion needs."""
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        own = (isinstance(func, ast.Name) and func.id == function.name) or (
+            isinstance(func, ast.Attribute)
+            and func.attr == function.name
+            and isinstance(func.value, ast.Name)
+            and func.value.id in ("self", "cls")
+        )
+        if own and any(
+            isinstance(arg, ast.Name) or _unwraps_jaxpr(arg)
+            for arg in (*node.args, *(keyword.value for keyword in node.keywords))
+        ):
+            return True
+    return False
+
+
+def may_self_unwrap(function: ast.AST) -> bool:
+    """GR412 could report in `function` (or what it nests): a `while` loop
+    that assigns a name its own `.jaxpr`, or a function, unwrapping
+    somewhere, that calls itself."""
+    unwraps = False
+    for node in ast.walk(function):
+        if isinstance(node, ast.While):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Assign)
+                    and _unwraps_jaxpr(inner.value)
+                    and any(
+                        isinstance(target, ast.Name)
+                        and target.id == _unwrapped_name(inner.value)
+                        for target in inner.targets
+                    )
+                ):
+                    return True
+        elif isinstance(node, ast.expr) and _unwraps_jaxpr(node):
+            unwraps = True
+    return unwraps and any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _calls_itself(node)
+        for node in ast.walk(function)
+    )
+
+
+def _unwrapped_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name):
+        return node.args[0].id
+    return None
+
+
+def may_self_unwrap_in(index: SyntaxIndex, config: Config) -> bool:
+    return may_self_unwrap(index.tree)
+
+
+# GR414: a class deriving from a `Module` (`nnx.Module`, or a name imported
+# as one), at any depth.
+def may_define_nnx_module(index: SyntaxIndex, config: Config) -> bool:
+    def module(base: ast.expr) -> bool:
+        if isinstance(base, ast.Attribute):
+            return base.attr == "Module"
+        return isinstance(base, ast.Name) and (
+            base.id == "Module"
+            or index.imported.get(base.id, "").rsplit(".", 1)[-1] == "Module"
+        )
+
+    return any(
+        isinstance(node, ast.ClassDef) and any(module(base) for base in node.bases)
+        for node in ast.walk(index.tree)
+    )
+
+
+# GR407: as the rule, on CPython's tree (exact: the same calls, keywords, text).
+REGISTER_FUNCTIONS = frozenset({"register_primitive", "register_example"})
+SEMVER = re.compile(r"\d+\.\d+\.\d+")
+
+
+def _last_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def lacks_since(call: ast.Call) -> bool:
+    """A registration without `since=`, or with one not `X.Y.Z`; not judged
+    when it passes `**metadata` or a `since=` that is no literal."""
+    if _last_name(call.func) not in REGISTER_FUNCTIONS:
+        return False
+    if any(keyword.arg is None for keyword in call.keywords):
+        return False
+    since = next((k.value for k in call.keywords if k.arg == "since"), None)
+    if since is None:
+        return True
+    return (
+        isinstance(since, ast.Constant)
+        and isinstance(since.value, str)
+        and SEMVER.fullmatch(since.value.strip()) is None
+    )
+
+
+def may_lack_since(index: SyntaxIndex, config: Config) -> bool:
+    return any(lacks_since(call) for call in index.calls)
+
+
+# GR409: a function whose first parameter is annotated as a patched layer.
+PATCHED_LAYERS = frozenset({"Linear", "LinearGeneral", "Conv", "Einsum"})
+
+
+def may_patch_layer(index: SyntaxIndex, config: Config) -> bool:
+    for function in index.functions:
+        if isinstance(function, ast.Lambda):
+            continue
+        arguments = function.args
+        first = (*arguments.posonlyargs, *arguments.args)[:1]
+        annotation = first[0].annotation if first else None
+        if annotation is not None and _last_name(annotation) in PATCHED_LAYERS:
+            return True
+    return False
+
+
+# GR413: a `.bind(...)` keyword that is a display, a comprehension or a call
+# of an array factory's name.
+ARRAY_FACTORIES = frozenset(
+    {"array", "asarray", "zeros", "ones", "full", "empty", "arange", "eye", "linspace"}
+)
+_UNHASHABLE_DISPLAYS = (
+    ast.List,
+    ast.ListComp,
+    ast.Dict,
+    ast.DictComp,
+    ast.Set,
+    ast.SetComp,
+)
+
+
+def may_bind_unhashable(index: SyntaxIndex, config: Config) -> bool:
+    return any(
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "bind"
+        and any(
+            keyword.arg is not None
+            and (
+                isinstance(keyword.value, _UNHASHABLE_DISPLAYS)
+                or (
+                    isinstance(keyword.value, ast.Call)
+                    and _last_name(keyword.value.func) in ARRAY_FACTORIES
+                )
+            )
+            for keyword in call.keywords
+        )
+        for call in index.calls
+    )
+
+
+# GR415: a testcase `"callable": lambda` calling a capitalised name, in a file
+# that imports from flax (the rule resolves the name to a `flax.nnx` class).
+def may_build_nnx_in_lambda(index: SyntaxIndex, config: Config) -> bool:
+    if not any(
+        target == "flax" or target.startswith("flax.")
+        for target in index.import_targets
+    ):
+        return False
+    for mapping in index.dicts:
+        for key, value in zip(mapping.keys, mapping.values, strict=True):
+            if (
+                isinstance(key, ast.Constant)
+                and key.value == "callable"
+                and isinstance(value, ast.Lambda)
+                and any(
+                    isinstance(node, ast.Call)
+                    and (_last_name(node.func) or "")[:1].isupper()
+                    for node in ast.walk(value.body)
+                )
+            ):
+                return True
+    return False

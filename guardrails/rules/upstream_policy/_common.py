@@ -1,0 +1,56 @@
+"""Helpers the GR407-GR418 rules share: where jax2onnx's plugins live, and
+small readings of LibCST nodes."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from guardrails.rules.base import FileInfo
+
+# jax2onnx's plugin tree, wherever the package lies (a checkout, site-packages).
+PLUGIN_PATHS = ("**/jax2onnx/plugins/**",)
+# Where the samples of plugin-scoped rules live.
+PLUGIN_SAMPLE = "jax2onnx/plugins/sample.py"
+
+
+def in_plugins(file: FileInfo) -> bool:
+    return file.matches(PLUGIN_PATHS)
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    """The text of a string literal (implicit concatenation too), else None."""
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def callee_name(call: cst.Call) -> str | None:
+    """The last name of what is called: `f` of `f(...)` and of `a.b.f(...)`."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    return next(
+        (arg for arg in call.args if arg.keyword and arg.keyword.value == name), None
+    )
+
+
+def has_double_star(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def module_globs(module: str) -> tuple[str, str]:
+    """Where the module `a.b.c` lives: `a/b/c.py`, or the package `a/b/c/`."""
+    path = module.replace(".", "/")
+    return f"**/{path}.py", f"**/{path}/**"
+
+
+def in_compat_module(file: FileInfo) -> bool:
+    """Whether `file` is jax2onnx's compatibility module (`compat-module`)."""
+    return file.matches(module_globs(file.config.compat_module))
