@@ -112,8 +112,3 @@ def collect_files(
         else:
             found.setdefault(absolute, None)
     return sorted(found)
-
-
-# Path-name helpers moved to the bottom layer (`guardrails.pathnames`); these
-# names stay importable from here for code written against the old place.
-from guardrails.pathnames import display_path, glob_problem  # noqa: E402, F401
