@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SPECS = REPO / "expect_graph"
+SPECS = REPO / "guardrails-specs"
 DINO = "examples.eqx_dino"
 POSEMB = "examples.eqx_dino_learned_posemb::LearnedPosEmbedViT"
 DINO_TESTCASES = {

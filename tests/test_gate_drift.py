@@ -178,7 +178,7 @@ def test_text_output_names_the_drift(
     """At the default opset the exact and tanh GELU differ in `Gelu`'s attribute."""
     repo_spec = (
         Path(__file__).resolve().parents[1]
-        / "expect_graph/examples.eqx_dino/Block/transformer_block.spec"
+        / "guardrails-specs/examples.eqx_dino/Block/transformer_block.spec"
     )
     project = tmp_path / "project"
     config = _project(
@@ -323,7 +323,7 @@ def test_committed_spec_patterns_are_accepted_by_jax2onnx_matcher() -> None:
     model = export_model(testcase, instantiate(testcase, jnp.float32), double=False)
     spec_file = (
         Path(__file__).resolve().parents[1]
-        / "expect_graph/examples.eqx_dino/AttentionCore/attention_core.spec"
+        / "guardrails-specs/examples.eqx_dino/AttentionCore/attention_core.spec"
     )
     spec = parse_spec(spec_file.read_text(encoding="utf-8"))
     patterns = patterns_of(spec)
