@@ -102,7 +102,7 @@ def run_gate(config: Config, args: argparse.Namespace) -> int:
 
     def show(result: TestcaseResult) -> None:
         if as_text:
-            print(text_line(result), flush=True)
+            print(text_line(result, args.config), flush=True)
 
     with report_stdout():
         versions, results = run_all(config, args.update, args.only, show)

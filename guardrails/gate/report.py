@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import html
 import json
+import shlex
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from guardrails.gate.results import STATUSES, TestcaseResult
@@ -39,7 +42,19 @@ def _equimo(result: TestcaseResult) -> str:
     )
 
 
-def text_line(result: TestcaseResult) -> str:
+# What `--update` accepts: a drift or a spec not written yet.
+ACCEPTABLE = frozenset({"drift", "missing-spec"})
+
+
+def accept_command(testcase_id: str, config: Path | None = None) -> str:
+    """The command that writes this one testcase's spec (its id as a literal glob)."""
+    words = ["guardrails", "gate", "--update", "--only", glob.escape(testcase_id)]
+    if config is not None:
+        words += ["--config", str(config)]
+    return shlex.join(words)
+
+
+def text_line(result: TestcaseResult, config: Path | None = None) -> str:
     # Ids and reasons come from the gated code: shown, never obeyed.
     line = (
         f"{result.status:<13} {printable(result.id)}  "
@@ -51,6 +66,9 @@ def text_line(result: TestcaseResult) -> str:
         details.append(f"    {printable(result.reason)}")
     if result.diff:
         details += [f"    {printable(row)}" for row in result.diff.splitlines()]
+    if result.status in ACCEPTABLE:
+        command = accept_command(result.id, config)
+        details.append(f"    to accept it: {printable(command)}")
     return "\n".join([line, *details])
 
 
