@@ -61,11 +61,23 @@ def _session(payload: bytes) -> Any:
     return ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
 
 
+def session_for(payload: bytes) -> Any:
+    """The onnxruntime session (it keeps its own copy of the weights: the caller
+    can drop the payload and the model once it has one)."""
+    return _session(payload)
+
+
 def compare(
     testcase: Testcase, fn: Callable[..., Any], payload: bytes, float_dtype: Any
 ) -> tuple[float, str | None]:
     """onnxruntime vs the JAX callable: (max abs error, failure or None)."""
-    session = _session(payload)
+    return compare_session(testcase, fn, _session(payload), float_dtype)
+
+
+def compare_session(
+    testcase: Testcase, fn: Callable[..., Any], session: Any, float_dtype: Any
+) -> tuple[float, str | None]:
+    """`compare` with the session already made."""
     arrays = _inputs(testcase, float_dtype)
     params = dict(testcase.data.get("input_params") or {})
     feed_names = [i.name for i in session.get_inputs() if i.name not in params]
@@ -107,8 +119,15 @@ def probe_float64(testcase: Testcase) -> F64Probe:
     try:
         with jax.enable_x64(True):
             fn = instantiate(testcase, jnp.float64)
-            model = export_model(testcase, fn, double=True)
-            _, failure = compare(testcase, fn, serialized(model), np.float64)
+            payload = serialized(export_model(testcase, fn, double=True))
+            # JAX's weights, the bytes and the session together would be the run's
+            # largest moment: the callable is made again (same key, same weights)
+            # only once onnxruntime has accepted the model.
+            del fn
+            session = session_for(payload)
+            del payload
+            fn = instantiate(testcase, jnp.float64)
+            _, failure = compare_session(testcase, fn, session, np.float64)
     except Exception as exc:  # the reason is the probe's result
         failure = first_line(exc)
     finally:

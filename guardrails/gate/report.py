@@ -61,6 +61,8 @@ def text_line(result: TestcaseResult, config: Path | None = None) -> str:
         f"max err {_error(result.max_abs_error)}  "
         f"{printable(_f64(result))}  {result.seconds:.1f}s"
     )
+    if result.cached:
+        line += " (reused: nothing it depends on changed)"
     details = [_equimo(result)] if result.equimo is not None else []
     if result.reason:
         details.append(f"    {printable(result.reason)}")
@@ -77,7 +79,12 @@ def verdict(results: list[TestcaseResult], seconds: float) -> str:
     parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
     failed = any(r.status not in {"match", "known-failure"} for r in results)
     outcome = "gate failed" if failed else "gate passed"
-    return f"{outcome}: {', '.join(parts)} ({len(results)} testcases, {seconds:.0f}s)"
+    reused = sum(result.cached for result in results)
+    extra = f", {reused} reused" if reused else ""
+    return (
+        f"{outcome}: {', '.join(parts)} ({len(results)} testcases{extra}, "
+        f"{seconds:.0f}s)"
+    )
 
 
 def json_report(versions: Mapping[str, str], results: list[TestcaseResult]) -> str:
