@@ -8,10 +8,11 @@ of the installed jax2onnx package, first on PYTHONPATH, in four situations:
 
 - full: `--no-cache`, every testcase exported (and the verdicts recorded);
 - unchanged: the same again without `--no-cache`;
-- unrelated plugin edited: a comment appended to `plugins/jax/nn/mish.py`, which no
-  gated testcase executes;
-- used plugin edited: a comment appended to `plugins/jax/nn/gelu.py`, which every
-  testcase with a GELU executes.
+- unrelated plugin edited: a statement added to the lowering in
+  `plugins/jax/nn/mish.py`, which no gated testcase runs;
+- used plugin edited: an equivalent expression in the lowering in
+  `plugins/jax/nn/gelu.py`, which every testcase with a GELU runs (a comment alone
+  would change no syntax tree, and re-run nothing).
 
 Each is one process tree; CPU time is the tree's (from `wait4`, which counts the
 float64 worker the gate waited for); peak memory is the largest sum of the tree's
@@ -34,8 +35,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-UNRELATED = Path("plugins/jax/nn/mish.py")
-USED = Path("plugins/jax/nn/gelu.py")
+LOWER = "    def lower(self, ctx: LoweringContextProtocol, eqn: JaxprEqn) -> None:\n"
+UNRELATED = (Path("plugins/jax/nn/mish.py"), LOWER, LOWER + "        _ = 0\n")
+GELU = '"tanh" if approximate else "none"'
+USED = (
+    Path("plugins/jax/nn/gelu.py"),
+    GELU,
+    GELU.replace("approximate", "bool(approximate)"),
+)
 
 
 def _children(pid: int) -> list[int]:
@@ -134,9 +141,11 @@ def main() -> int:
         if args.only:
             gate += ["--only", args.only]
 
-        def edit(relative: Path) -> None:
-            with (package / relative).open("a", encoding="utf-8") as stream:
-                stream.write("# edited by benchmarks/gate_cost.py\n")
+        def edit(change: tuple[Path, str, str]) -> None:
+            relative, old, new = change
+            text = (package / relative).read_text(encoding="utf-8")
+            assert text.count(old) == 1, relative
+            (package / relative).write_text(text.replace(old, new), encoding="utf-8")
 
         runs = [
             ("full (--no-cache)", [*gate, "--no-cache"], None),

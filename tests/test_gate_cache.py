@@ -247,3 +247,11 @@ def test_shape_names_functions_as_cpython_qualifies_them(tmp_path: Path) -> None
     _edit(path, "def lower(self):", "def lower(self):  # a comment\n")
     edited = shape_of(path)
     assert (edited.skeleton, edited.functions) == (shape.skeleton, shape.functions)
+
+
+def test_a_reused_result_is_the_stored_one(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    _stored(tmp_path, package, _module(package, PLUGIN))
+    (replayed,) = _cache(tmp_path, package).replay(None) or []
+    assert replayed == Result(id="c::C::t", status="match", cached=True)
+    assert type(replayed.f64).__name__ == "F64Probe"  # nested results rebuilt

@@ -46,9 +46,13 @@ from guardrails.gate.export import (
     export_model,
     export_problems,
     instantiate,
-    serialized,
 )
-from guardrails.gate.numerics import compare_session, probe_float64, session_for
+from guardrails.gate.numerics import (
+    compare_session,
+    probe_float64,
+    saved,
+    session_for,
+)
 from guardrails.gate.results import F64Probe, TestcaseResult, one_line
 from guardrails.gate.spec import Spec
 from guardrails.gate.spec_files import UnsafeSpecPath, checked_spec_path, write_spec
@@ -168,29 +172,32 @@ def _run_float32(
     except Exception as error:  # whatever the exporter raises is the finding
         outcome.problems.append(("export-failed", one_line(error)))
         return outcome
-    payload = serialized(model)
-    outcome.problems += export_problems(testcase, model, payload)
-    if not known:
-        path = testcase.spec_path(options.specs)
+    with saved(model) as saved_path:
+        outcome.problems += export_problems(testcase, model, saved_path)
+        if not known:
+            path = testcase.spec_path(options.specs)
+            try:
+                # A spec through a link, or outside the specs folder, is never read.
+                checked_spec_path(path, options.specs, options.root)
+                spec, committed, problems, diff = compare_spec(
+                    testcase, model, versions, path, options.shown(path)
+                )
+            except UnsafeSpecPath as error:
+                outcome.problems.append(("check-failed", f"spec refused: {error}"))
+            except Exception as error:  # an export the spec builder cannot describe
+                outcome.problems.append(("check-failed", f"spec: {one_line(error)}"))
+            else:
+                outcome.spec, outcome.committed, outcome.diff = spec, committed, diff
+                outcome.problems += problems
+        # The model and the session each hold the weights: only the session (and
+        # the JAX callable, the reference) stays for the comparison.
+        del model
         try:
-            # A spec through a link, or outside the specs folder, is never read.
-            checked_spec_path(path, options.specs, options.root)
-            spec, committed, problems, diff = compare_spec(
-                testcase, model, versions, path, options.shown(path)
-            )
-        except UnsafeSpecPath as error:
-            outcome.problems.append(("check-failed", f"spec refused: {error}"))
-        except Exception as error:  # an export the spec builder cannot describe
-            outcome.problems.append(("check-failed", f"spec: {one_line(error)}"))
-        else:
-            outcome.spec, outcome.committed, outcome.diff = spec, committed, diff
-            outcome.problems += problems
-    # The model, its bytes and the session each hold the weights: only the
-    # session (and the JAX callable, the reference) stays for the comparison.
-    del model
+            session = session_for(saved_path)
+        except Exception as exc:  # onnxruntime refusing the model is the finding
+            outcome.problems.append(("parity-failed", one_line(exc)))
+            return outcome
     try:
-        session = session_for(payload)
-        del payload
         worst, failure = compare_session(testcase, fn, session, np.float32)
         outcome.max_abs_error = worst
         if failure:

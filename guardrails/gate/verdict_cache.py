@@ -159,14 +159,20 @@ def package_folder() -> Path | None:
 
 
 def _result_from_json(data: Any) -> TestcaseResult:
-    """A result as `to_json` wrote it; nested dataclasses rebuilt by their types."""
+    """A result as `to_json` wrote it; nested dataclasses (also optional ones)
+    rebuilt from their field types."""
     hints = typing.get_type_hints(TestcaseResult)
     values: dict[str, Any] = {}
     for field in dataclasses.fields(TestcaseResult):
         value = data[field.name]
         kind = hints[field.name]
-        if dataclasses.is_dataclass(kind) and isinstance(kind, type):
-            value = kind(**value)
+        nested = [
+            candidate
+            for candidate in (kind, *typing.get_args(kind))
+            if isinstance(candidate, type) and dataclasses.is_dataclass(candidate)
+        ]
+        if nested and isinstance(value, dict):
+            value = nested[0](**value)
         values[field.name] = value
     return TestcaseResult(**values)
 
