@@ -75,10 +75,16 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(command: list[str], env: dict[str, str]) -> dict[str, float | int]:
+def measure(
+    command: list[str], env: dict[str, str], cwd: Path
+) -> dict[str, float | int]:
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     peak = 0
     done = threading.Event()
@@ -160,7 +166,8 @@ def main() -> int:
         for name, command, edited in runs:
             if edited is not None:
                 edit(edited)
-            row = measure(command, env)
+            # Run from the project: `-m` puts the working folder first on the path.
+            row = measure(command, env, project)
             print(
                 f"{name:<26}{row['wall']:>8.1f}{row['cpu']:>8.1f}"
                 f"{row['tree_peak_mib']:>10.0f}{row['process_peak_mib']:>10.0f}"

@@ -70,6 +70,7 @@ def _gate(scratch: dict[str, Path], *args: str) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [*command, "--format", "json", *args],
         env=env,
+        cwd=scratch["project"],  # `-m` puts the working folder first on the path
         capture_output=True,
         text=True,
         check=False,
