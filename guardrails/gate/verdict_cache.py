@@ -17,10 +17,10 @@ What a testcase's verdict depends on, and how each part is checked:
 A file whose bytes are unchanged is not parsed again; an edited one is, and only the
 parts above count, so a comment, or an edit inside a function no gated testcase ran,
 changes nothing. An entry is used only when all of it still matches and its manifest
-carries an HMAC made with this machine's key (`$XDG_CACHE_HOME/guardrails/gate-key`,
-outside the project), so a manifest copied in or edited by hand is a miss, never a
-pass. A cache that cannot be read or written is not used; nothing here makes the gate
-fail.
+carries an HMAC made with the key that signs `guardrails check`'s cache
+(`engine.cache_key`: bound to its key file's identity on this machine), so a manifest
+copied in or edited by hand is a miss, never a pass. A cache that cannot be read or
+written is not used; nothing here makes the gate fail.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import hmac
 import importlib.util
 import json
 import os
-import secrets
 import stat
 import sys
 import typing
@@ -45,11 +44,11 @@ from typing import Any
 
 from guardrails.atomic import write_atomically
 from guardrails.config import Config
+from guardrails.engine.cache_key import folder_key
 from guardrails.gate.results import TestcaseResult
 from guardrails.gate.spec import SPEC_SUFFIX
 
 FORMAT = "1"
-KEY_FILE = "gate-key"
 
 
 def _digest(*parts: str | bytes) -> str:
@@ -121,32 +120,6 @@ def shape_of(path: str | Path) -> Shape:
     return Shape(_digest(ast.dump(tree, include_attributes=False)), functions)
 
 
-def _machine_key() -> bytes | None:
-    """This machine's secret for the entries' HMAC, made on first use."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base) / "guardrails" / KEY_FILE
-    try:
-        data = path.read_bytes()
-        if len(data) >= 32:
-            return data
-    except OSError:
-        pass
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = secrets.token_bytes(32)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(fresh)
-        return fresh
-    except FileExistsError:  # another run made it meanwhile
-        with contextlib.suppress(OSError):
-            data = path.read_bytes()
-            return data if len(data) >= 32 else None
-        return None
-    except OSError:
-        return None
-
-
 def package_folder() -> Path | None:
     """jax2onnx's package folder, found without importing it."""
     try:
@@ -199,8 +172,10 @@ class VerdictCache:
         from guardrails.engine.catalogue import tool_fingerprint
 
         package = package_folder()
-        key = _machine_key()
-        if package is None or key is None or cache_folder is None:
+        if package is None or cache_folder is None:
+            return None
+        key = folder_key(cache_folder)  # the one that signs `guardrails check`'s cache
+        if key is None:
             return None
         folder = cache_folder / "gate"
         try:
@@ -222,7 +197,8 @@ class VerdictCache:
     # ------------------------------------------------------------ the manifest
 
     def _mac(self, body: str) -> str:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+        message = b"gate verdicts\0" + body.encode()  # never a check entry's
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def _load(self) -> dict[str, Any]:
         try:
