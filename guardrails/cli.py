@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     gate.add_argument(
         "--summary", type=Path, metavar="FILE", help="markdown summary here"
     )
+    gate.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="export every testcase, reusing no earlier verdict",
+    )
     gate.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
 
     allowlist = commands.add_parser("allowlist", help="maintain the testcase allowlist")

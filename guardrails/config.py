@@ -88,7 +88,7 @@ DEFAULT_UPSTREAM_SKIP_LISTS = (
 class GateConfig:
     examples: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
-    specs: str = "expect_graph"
+    specs: str = "guardrails-specs"
     known_failures: Mapping[str, str] = field(default_factory=dict)
 
 

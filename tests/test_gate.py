@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SPECS = REPO / "expect_graph"
+SPECS = REPO / "guardrails-specs"
 DINO = "examples.eqx_dino"
 POSEMB = "examples.eqx_dino_learned_posemb::LearnedPosEmbedViT"
 DINO_TESTCASES = {
@@ -64,6 +64,7 @@ def gate_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "-m",
             "guardrails",
             "gate",
+            "--no-cache",  # a real run, whatever an earlier one left
             "--format",
             "json",
             "--summary",
@@ -126,6 +127,7 @@ def test_json_contract(gate_run: dict[str, Any]) -> None:
             "seconds",
             "f64",
             "equimo",
+            "cached",
         }
         assert case["id"].count("::") == 2
         assert case["status"] in STATUSES
@@ -134,6 +136,7 @@ def test_json_contract(gate_run: dict[str, Any]) -> None:
         assert case["max_abs_error"] is None or isinstance(case["max_abs_error"], float)
         assert isinstance(case["seconds"], float)
         assert set(case["f64"]) == {"status", "reason"}
+        assert case["cached"] is False
         assert case["f64"]["status"] in {"passes", "fails", "not-probed"}
 
 

@@ -178,7 +178,7 @@ def test_text_output_names_the_drift(
     """At the default opset the exact and tanh GELU differ in `Gelu`'s attribute."""
     repo_spec = (
         Path(__file__).resolve().parents[1]
-        / "expect_graph/examples.eqx_dino/Block/transformer_block.spec"
+        / "guardrails-specs/examples.eqx_dino/Block/transformer_block.spec"
     )
     project = tmp_path / "project"
     config = _project(
@@ -193,7 +193,41 @@ def test_text_output_names_the_drift(
     assert out.startswith("drift         examples.eqx_dino::Block::transformer_block")
     assert "Gelu[approximate=none]" in out and "Gelu[approximate=tanh]" in out
     assert "gate failed: 1 drift (1 testcases" in out
+    accept = (
+        "    to accept it: guardrails gate --update --only "
+        f"examples.eqx_dino::Block::transformer_block --config {config}"
+    )
+    assert accept in out.splitlines()
     assert target.read_bytes() == repo_spec.read_bytes()
+
+
+def test_drift_in_repeated_functions_is_shown_once(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    keep_dino_gelu: None,
+) -> None:
+    """The tanh GELU in a 12-block ViT: one entry for the 12 alike MLPs."""
+    relative = "examples.eqx_dino/DINOv3VisionTransformer/eqx_dinov3_vit_Ti14.spec"
+    repo_spec = Path(__file__).resolve().parents[1] / "guardrails-specs" / relative
+    project = tmp_path / "project"
+    config = _project(
+        project,
+        {"gate_force_tanh_gelu_vit": FORCE_TANH_GELU},
+        ["examples.eqx_dino::DINOv3VisionTransformer"],
+    )
+    target = project / "specs" / relative
+    target.parent.mkdir(parents=True)
+    target.write_bytes(repo_spec.read_bytes())
+    code = main(["gate", "--config", str(config), "--only", "*::*_Ti14"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "function custom.DinoMlp.1\u201312:DinoMlp (12 alike):" in out
+    assert out.count("Gelu[approximate=tanh]") == 1
+    assert "function custom.DinoMlp.2:" not in out
+    assert (
+        "to accept it: guardrails gate --update --only "
+        "examples.eqx_dino::DINOv3VisionTransformer::eqx_dinov3_vit_Ti14"
+    ) in out
 
 
 def test_known_failure_that_passes_is_fixed(
@@ -323,7 +357,7 @@ def test_committed_spec_patterns_are_accepted_by_jax2onnx_matcher() -> None:
     model = export_model(testcase, instantiate(testcase, jnp.float32), double=False)
     spec_file = (
         Path(__file__).resolve().parents[1]
-        / "expect_graph/examples.eqx_dino/AttentionCore/attention_core.spec"
+        / "guardrails-specs/examples.eqx_dino/AttentionCore/attention_core.spec"
     )
     spec = parse_spec(spec_file.read_text(encoding="utf-8"))
     patterns = patterns_of(spec)

@@ -28,7 +28,8 @@ SPEC = f"{CONTEXT}/LearnedPosEmbedViT/learned_posemb_224_trained_grid.spec"
 def config(tmp_path: Path) -> Path:
     """A scratch project gating the testcase against the repository's spec."""
     (tmp_path / "specs" / SPEC).parent.mkdir(parents=True)
-    (tmp_path / "specs" / SPEC).write_bytes((REPO / "expect_graph" / SPEC).read_bytes())
+    committed = REPO / "guardrails-specs" / SPEC
+    (tmp_path / "specs" / SPEC).write_bytes(committed.read_bytes())
     path = tmp_path / "pyproject.toml"
     path.write_text(
         "[tool.guardrails.gate]\n"

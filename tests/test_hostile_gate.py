@@ -82,7 +82,10 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file()
+        # Caches are not the project's files: byte code, and guardrails' own
+        # git-ignored folder (the gate's verdicts).
+        and not {"__pycache__", ".guardrails_cache"} & set(path.parts)
     }
 
 

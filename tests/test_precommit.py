@@ -186,7 +186,7 @@ def test_check_hook_runs_on_python_files_without_configuration() -> None:
         ("jax2onnx/plugins/jax/lax/add.py", True),
         ("jax2onnx/converter/ir_builder.py", True),
         ("plugins/examples/eqx/dino.py", True),
-        ("expect_graph/examples.eqx_dino/PatchEmbed/patch_embed.spec", True),
+        ("guardrails-specs/examples.eqx_dino/PatchEmbed/patch_embed.spec", True),
         ("docs/readme.md", False),
         ("jax2onnx/sandbox/plugins_notes.py", False),
         ("tests/test_converter_helpers.py", False),

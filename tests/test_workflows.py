@@ -230,7 +230,11 @@ def test_reusable_workflow_annotates_uploads_sarif_and_gates() -> None:
     assert gate["if"] == "${{ inputs.gate }}"
     assert "guardrails gate" in run_scripts(workflow, "gate")
     installs = "\n".join(run_scripts(workflow, "gate"))
-    assert '"guardrails[gate] @ git+https://github.com/' in installs
+    assert 'source="git+https://github.com/${GUARDRAILS_REPOSITORY}@' in installs
+    assert '"guardrails[gate] @ ${source}"' in installs
+    # With `install` (a jax2onnx checkout): one pip run, no jax2onnx release first.
+    assert '"guardrails[gate-checkout] @ ${source}" $PROJECT_INSTALL' in installs
+    assert installs.count("pip install") == 2  # the two branches of one step
 
 
 # The README's caller workflow.
@@ -431,3 +435,27 @@ def test_check_job_steps_pass_on_a_clean_tree(tmp_path: Path) -> None:
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
     (run,) = json.loads((tmp_path / "guardrails.sarif").read_text("utf-8"))["runs"]
     assert run["results"] == []
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {
+        re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0].lower()
+        for requirement in requirements
+    }
+
+
+def test_gate_checkout_extra_is_what_jax2onnx_does_not_bring() -> None:
+    """With a jax2onnx checkout installed beside it, `gate-checkout` completes the
+    gate's stack without pulling in a jax2onnx release."""
+    import tomllib
+    from importlib.metadata import requires
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text("utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    brought = _names([r for r in requires("jax2onnx") or [] if "extra ==" not in r])
+    assert "jax2onnx" not in _names(extras["gate-checkout"])
+    assert _names(extras["gate-checkout"]) == (
+        _names(extras["gate"]) - brought - {"jax2onnx"}
+    )

@@ -11,11 +11,17 @@ import importlib.util
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guardrails.config import Config
 from guardrails.gate.report_stream import report_stdout
 from guardrails.types import UsageError
+
+if TYPE_CHECKING:
+    from guardrails.gate.results import TestcaseResult
+    from guardrails.gate.verdict_cache import VerdictCache
 
 # XLA's cheap backend settings: a cold gate run is mostly compiling the JAX reference
 # and the examples' initialisers; the numbers compared do not change.
@@ -82,6 +88,46 @@ def _refuse_summary_over_other_file(summary: Path) -> None:
         )
 
 
+def _cache_folder(root: Path) -> Path | None:
+    from guardrails.engine.cache import Cache
+
+    cache = Cache.at(root)
+    return cache.folder if cache is not None else None
+
+
+def _run(
+    config: Config,
+    args: argparse.Namespace,
+    show: Callable[[TestcaseResult], None],
+    cache: VerdictCache | None,
+    reading: bool,
+) -> list[TestcaseResult]:
+    """Export what the cache cannot answer for (everything unless `reading`), and
+    record for the cache what each export executed."""
+    from guardrails.gate.executed import ExecutedFiles
+
+    fresh = "jax2onnx" not in sys.modules  # else its imports ran untraced
+    watched = [cache.package] if cache is not None else []
+    with ExecutedFiles(watched) as importing:
+        from guardrails.gate.runner import RunRecord, merged, run_all
+    record = RunRecord()
+    if cache is not None and reading:
+        _, results = run_all(
+            config, args.update, args.only, show, cache.lookup, watched, record
+        )
+    else:
+        _, results = run_all(
+            config, args.update, args.only, show, watched=watched, record=record
+        )
+    # An --update run's reasons say what it wrote: not a verdict to repeat.
+    if cache is not None and fresh and not args.update:
+        imports = merged(importing.called, record.import_usage)
+        loaded = [sys.modules.get(name) for name in config.gate.modules]
+        modules = [str(m.__file__) for m in loaded if m and m.__file__]
+        cache.store(record.selection, imports, modules, record.usage, results)
+    return results
+
+
 def run_gate(config: Config, args: argparse.Namespace) -> int:
     """Run the gate; 0 when everything matches, 1 on any failure (see the README)."""
     if args.summary:
@@ -94,18 +140,28 @@ def run_gate(config: Config, args: argparse.Namespace) -> int:
     if "jax" not in sys.modules and "XLA_FLAGS" not in os.environ:
         os.environ["XLA_FLAGS"] = FAST_XLA_FLAGS  # read once, when jax starts
     from guardrails.gate.report import json_report, markdown_summary, text_line, verdict
-    from guardrails.gate.results import TestcaseResult, exit_code
-    from guardrails.gate.runner import run_all
+    from guardrails.gate.results import exit_code
+    from guardrails.gate.verdict_cache import VerdictCache
+    from guardrails.gate.versions import package_versions
 
     started = time.perf_counter()
     as_text = args.format == "text"
 
     def show(result: TestcaseResult) -> None:
         if as_text:
-            print(text_line(result), flush=True)
+            print(text_line(result, args.config), flush=True)
 
+    versions = package_versions()
+    cache = VerdictCache.open(config, versions, _cache_folder(config.root))
+    reading = cache is not None and not args.no_cache and not args.update
+    replayed = cache.replay(args.only) if cache is not None and reading else None
     with report_stdout():
-        versions, results = run_all(config, args.update, args.only, show)
+        if replayed is not None:
+            results = replayed
+            for result in results:
+                show(result)
+        else:
+            results = _run(config, args, show, cache, reading)
         line = verdict(results, time.perf_counter() - started)
         if as_text:
             print(line)

@@ -2,7 +2,8 @@
 
 Per graph or function: which ops appeared or vanished, which op counts changed,
 which node shapes or attributes changed (nodes aligned by op sequence), the inputs,
-outputs and initializers that changed; then a one-line verdict. Version lines in the
+outputs and initializers that changed (numbered functions that changed alike shown
+once, `grouping`); then a one-line verdict. Version lines in the
 header are reported but are not drift by themselves: the graph is what is gated.
 """
 
@@ -12,6 +13,7 @@ import difflib
 from collections import Counter
 from dataclasses import dataclass
 
+from guardrails.gate.grouping import grouped_sections
 from guardrails.gate.spec import VERSION_KEYS, Section, Spec, node_op
 
 MAX_NODE_LINES = 30
@@ -113,14 +115,17 @@ def diff_specs(old: Spec, new: Spec) -> SpecDiff:
         section = new_sections[title]
         out.append(f"{title}: appeared ({len(section.nodes)} nodes)")
         changed_sections.append(title)
+    changes: list[tuple[str, list[str]]] = []
     for title in new_sections:
         if title not in old_sections:
             continue
         lines, delta = _section_changes(old_sections[title], new_sections[title])
         if lines:
-            out += [f"{title}:", *lines]
+            changes.append((title, lines))
             changed_sections.append(title)
             total.update(delta)
+    for title, lines in grouped_sections(changes):
+        out += [f"{title}:", *lines]
     if old.patterns != new.patterns and not changed_sections:
         out.append("expect_graph patterns changed")
         drift_parts.append("expect_graph patterns changed")

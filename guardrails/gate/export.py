@@ -113,9 +113,10 @@ def export_patterns(model: Any) -> dict[str, Any]:
 
 
 def export_problems(
-    testcase: Testcase, model: Any, payload: bytes
+    testcase: Testcase, model: Any, payload: bytes | str
 ) -> list[tuple[str, str]]:
-    """What the testcase's own graph check and the ONNX checker find wrong."""
+    """What the testcase's own graph check and the ONNX checker (on the model's
+    bytes or saved file) find wrong."""
     problems = []
     failure = _post_check(testcase, model)
     if failure:

@@ -7,15 +7,19 @@ Imports jax, numpy and onnxruntime: only the gate imports this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import onnx_ir as ir
 import onnxruntime as ort  # type: ignore[import-untyped]
 
-from guardrails.gate.export import Testcase, export_model, instantiate, serialized
+from guardrails.gate.export import Testcase, export_model, instantiate
 from guardrails.gate.results import F64Probe, first_line
 
 # The defaults of jax2onnx's `allclose`, which its test harness compares with.
@@ -53,7 +57,7 @@ def _inputs(testcase: Testcase, float_dtype: Any) -> list[np.ndarray[Any, Any]]:
     return arrays
 
 
-def _session(payload: bytes) -> Any:
+def _session(payload: bytes | str) -> Any:
     options = ort.SessionOptions()
     options.log_severity_level = 4  # fatal only: failures surface as exceptions
     # One short run per session: spinning worker threads only burn shared CPU.
@@ -61,11 +65,36 @@ def _session(payload: bytes) -> Any:
     return ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
 
 
+@contextlib.contextmanager
+def saved(model: Any) -> Iterator[str]:
+    """The model written to a private temporary folder, weights in a data file
+    beside it: streamed from the model, where serialising it in memory would hold
+    the weights twice more (the protobuf and its bytes). The ONNX checker and
+    onnxruntime read the file; the caller can drop the model meanwhile."""
+    with tempfile.TemporaryDirectory(prefix="guardrails-gate-") as folder:
+        path = os.path.join(folder, "model.onnx")
+        ir.save(model, path, external_data="model.onnx.data")
+        del model  # this frame lives on until the caller is done with the file
+        yield path
+
+
+def session_for(model: bytes | str) -> Any:
+    """The onnxruntime session of a model's bytes or file (it keeps its own copy
+    of the weights)."""
+    return _session(model)
+
+
 def compare(
     testcase: Testcase, fn: Callable[..., Any], payload: bytes, float_dtype: Any
 ) -> tuple[float, str | None]:
     """onnxruntime vs the JAX callable: (max abs error, failure or None)."""
-    session = _session(payload)
+    return compare_session(testcase, fn, _session(payload), float_dtype)
+
+
+def compare_session(
+    testcase: Testcase, fn: Callable[..., Any], session: Any, float_dtype: Any
+) -> tuple[float, str | None]:
+    """`compare` with the session already made."""
     arrays = _inputs(testcase, float_dtype)
     params = dict(testcase.data.get("input_params") or {})
     feed_names = [i.name for i in session.get_inputs() if i.name not in params]
@@ -108,7 +137,15 @@ def probe_float64(testcase: Testcase) -> F64Probe:
         with jax.enable_x64(True):
             fn = instantiate(testcase, jnp.float64)
             model = export_model(testcase, fn, double=True)
-            _, failure = compare(testcase, fn, serialized(model), np.float64)
+            # JAX's weights, the model's and the session's together would be the
+            # run's largest moment: the callable is made again (same key, same
+            # weights) only once onnxruntime has accepted the model.
+            del fn
+            with saved(model) as path:
+                del model
+                session = session_for(path)
+            fn = instantiate(testcase, jnp.float64)
+            _, failure = compare_session(testcase, fn, session, np.float64)
     except Exception as exc:  # the reason is the probe's result
         failure = first_line(exc)
     finally:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import html
 import json
+import shlex
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from guardrails.gate.results import STATUSES, TestcaseResult
@@ -39,18 +42,35 @@ def _equimo(result: TestcaseResult) -> str:
     )
 
 
-def text_line(result: TestcaseResult) -> str:
+# What `--update` accepts: a drift or a spec not written yet.
+ACCEPTABLE = frozenset({"drift", "missing-spec"})
+
+
+def accept_command(testcase_id: str, config: Path | None = None) -> str:
+    """The command that writes this one testcase's spec (its id as a literal glob)."""
+    words = ["guardrails", "gate", "--update", "--only", glob.escape(testcase_id)]
+    if config is not None:
+        words += ["--config", str(config)]
+    return shlex.join(words)
+
+
+def text_line(result: TestcaseResult, config: Path | None = None) -> str:
     # Ids and reasons come from the gated code: shown, never obeyed.
     line = (
         f"{result.status:<13} {printable(result.id)}  "
         f"max err {_error(result.max_abs_error)}  "
         f"{printable(_f64(result))}  {result.seconds:.1f}s"
     )
+    if result.cached:
+        line += " (reused: nothing it depends on changed)"
     details = [_equimo(result)] if result.equimo is not None else []
     if result.reason:
         details.append(f"    {printable(result.reason)}")
     if result.diff:
         details += [f"    {printable(row)}" for row in result.diff.splitlines()]
+    if result.status in ACCEPTABLE:
+        command = accept_command(result.id, config)
+        details.append(f"    to accept it: {printable(command)}")
     return "\n".join([line, *details])
 
 
@@ -59,7 +79,12 @@ def verdict(results: list[TestcaseResult], seconds: float) -> str:
     parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
     failed = any(r.status not in {"match", "known-failure"} for r in results)
     outcome = "gate failed" if failed else "gate passed"
-    return f"{outcome}: {', '.join(parts)} ({len(results)} testcases, {seconds:.0f}s)"
+    reused = sum(result.cached for result in results)
+    extra = f", {reused} reused" if reused else ""
+    return (
+        f"{outcome}: {', '.join(parts)} ({len(results)} testcases{extra}, "
+        f"{seconds:.0f}s)"
+    )
 
 
 def json_report(versions: Mapping[str, str], results: list[TestcaseResult]) -> str:

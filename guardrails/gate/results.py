@@ -50,6 +50,8 @@ class TestcaseResult:
     seconds: float = 0.0
     f64: F64Probe = field(default_factory=F64Probe)
     equimo: EquimoParity | None = None
+    # Reused from an earlier run: nothing the verdict depends on changed.
+    cached: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

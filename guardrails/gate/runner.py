@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import gc
 import importlib
 import io
 import json
@@ -23,8 +24,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +39,24 @@ from jax2onnx.plugins.plugin_system import (  # type: ignore[import-untyped]
 
 from guardrails.config import Config
 from guardrails.gate import equimo_parity
+from guardrails.gate.executed import ExecutedFiles
 from guardrails.gate.export import (
     Testcase,
     compare_spec,
     export_model,
     export_problems,
     instantiate,
-    serialized,
 )
-from guardrails.gate.numerics import compare, probe_float64
+from guardrails.gate.numerics import (
+    compare_session,
+    probe_float64,
+    saved,
+    session_for,
+)
 from guardrails.gate.results import F64Probe, TestcaseResult, one_line
 from guardrails.gate.spec import Spec
 from guardrails.gate.spec_files import UnsafeSpecPath, checked_spec_path, write_spec
+from guardrails.gate.versions import package_versions
 from guardrails.types import UsageError
 
 _NOISY_LOGGERS = ("jax2onnx", "onnx_ir", "jax._src.xla_bridge")
@@ -70,26 +76,6 @@ class GateOptions:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return str(path)
-
-
-def package_versions() -> dict[str, str]:
-    names = {
-        "jax": "jax",
-        "jax2onnx": "jax2onnx",
-        "onnx-ir": "onnx-ir",
-        "onnx": "onnx",
-        "onnxruntime": "onnxruntime",
-        "equinox": "equinox",
-        "equimo": "equimo",
-    }
-    versions: dict[str, str] = {}
-    for key, distribution in names.items():
-        try:
-            versions[key] = version(distribution)
-        except PackageNotFoundError:
-            versions[key] = "not installed"
-    versions["python"] = sys.version.split()[0]
-    return versions
 
 
 # ---------------------------------------------------------------- selection
@@ -186,25 +172,31 @@ def _run_float32(
     except Exception as error:  # whatever the exporter raises is the finding
         outcome.problems.append(("export-failed", one_line(error)))
         return outcome
-    payload = serialized(model)
-    outcome.problems += export_problems(testcase, model, payload)
-    if not known:
-        path = testcase.spec_path(options.specs)
+    with saved(model) as saved_path:
+        outcome.problems += export_problems(testcase, model, saved_path)
+        if not known:
+            path = testcase.spec_path(options.specs)
+            try:
+                # A spec through a link, or outside the specs folder, is never read.
+                checked_spec_path(path, options.specs, options.root)
+                spec, committed, problems, diff = compare_spec(
+                    testcase, model, versions, path, options.shown(path)
+                )
+            except UnsafeSpecPath as error:
+                outcome.problems.append(("check-failed", f"spec refused: {error}"))
+            except Exception as error:  # an export the spec builder cannot describe
+                outcome.problems.append(("check-failed", f"spec: {one_line(error)}"))
+            else:
+                outcome.spec, outcome.committed, outcome.diff = spec, committed, diff
+                outcome.problems += problems
+        # The file is read by onnxruntime, which keeps its own copy of the weights.
         try:
-            # A spec through a link, or outside the specs folder, is never read.
-            checked_spec_path(path, options.specs, options.root)
-            spec, committed, problems, diff = compare_spec(
-                testcase, model, versions, path, options.shown(path)
-            )
-        except UnsafeSpecPath as error:
-            outcome.problems.append(("check-failed", f"spec refused: {error}"))
-        except Exception as error:  # an export the spec builder cannot describe
-            outcome.problems.append(("check-failed", f"spec: {one_line(error)}"))
-        else:
-            outcome.spec, outcome.committed, outcome.diff = spec, committed, diff
-            outcome.problems += problems
+            session = session_for(saved_path)
+        except Exception as exc:  # onnxruntime refusing the model is the finding
+            outcome.problems.append(("parity-failed", one_line(exc)))
+            return outcome
     try:
-        worst, failure = compare(testcase, fn, payload, np.float32)
+        worst, failure = compare_session(testcase, fn, session, np.float32)
         outcome.max_abs_error = worst
         if failure:
             outcome.problems.append(("parity-failed", failure))
@@ -340,6 +332,8 @@ class Float64Worker:
     def __init__(self, config: Config, testcases: Sequence[Testcase]) -> None:
         self._ids = [t.id for t in testcases if t.data.get("run_only_f32_variant")]
         self._received: dict[str, F64Probe] = {}
+        # The jax2onnx functions each probe ran (see `executed`).
+        self.usage: dict[str, dict[str, set[str]]] = {}
         # Closed in __exit__: the worker's stderr, for the reason if it dies.
         self._errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self._process: subprocess.Popen[str] | None = None
@@ -405,10 +399,41 @@ class Float64Worker:
             try:
                 data = json.loads(line)
                 probe = F64Probe(str(data["status"]), str(data["reason"]))
-                self._received[str(data["id"])] = probe
-            except (ValueError, TypeError, KeyError):
+                usage = {
+                    str(path): {str(name) for name in names}
+                    for path, names in data.get("usage", {}).items()
+                }
+            except (ValueError, TypeError, KeyError, AttributeError):
                 continue  # not an answer: whatever wrote it, it is no probe
+            self._received[str(data["id"])] = probe
+            self.usage[str(data["id"])] = usage
         return self._received[testcase.id]
+
+
+Usage = dict[str, set[str]]  # file -> qualified names of the functions run there
+
+
+@dataclass
+class RunRecord:
+    """What the verdict cache keeps of a run: every gated testcase id, the watched
+    functions that ran while the plugins were imported, and per exported testcase
+    those its float32 work and float64 probe ran."""
+
+    selection: list[str] = field(default_factory=list)
+    import_usage: Usage = field(default_factory=dict)
+    usage: dict[str, Usage] = field(default_factory=dict)
+
+
+def merged(*usages: Usage) -> Usage:
+    total: Usage = {}
+    for usage in usages:
+        for path, names in usage.items():
+            total.setdefault(path, set()).update(names)
+    return total
+
+
+def _no_reuse(ids: list[str]) -> Mapping[str, TestcaseResult]:
+    return {}
 
 
 def run_all(
@@ -416,11 +441,21 @@ def run_all(
     update: bool,
     only: str | None,
     on_result: Callable[[TestcaseResult], None],
+    reuse: Callable[[list[str]], Mapping[str, TestcaseResult]] = _no_reuse,
+    watched: Sequence[Path] = (),
+    record: RunRecord | None = None,
 ) -> tuple[dict[str, str], list[TestcaseResult]]:
+    """Run the selected testcases; those `reuse` answers for are not run again."""
     versions = package_versions()
     enable_compilation_cache()
+    record = record if record is not None else RunRecord()
     with quiet_libraries(), contextlib.redirect_stdout(io.StringIO()):
-        testcases = filter_only(select_testcases(config), only)
+        with ExecutedFiles(watched) as importing:
+            everything = select_testcases(config)
+        testcases = filter_only(everything, only)
+    record.selection = [t.id for t in everything]
+    record.import_usage = importing.called
+    reused = reuse([t.id for t in testcases])
     options = GateOptions(
         update=update,
         only=only,
@@ -429,10 +464,27 @@ def run_all(
         root=config.root,
     )
     results: list[TestcaseResult] = []
-    with Float64Worker(config, testcases) as float64:
+    to_run = [t for t in testcases if t.id not in reused]
+    with Float64Worker(config, to_run) as float64:
         for testcase in testcases:
-            with quiet_libraries(), contextlib.redirect_stdout(io.StringIO()):
-                result = run_testcase(testcase, options, versions, float64.result)
+            result = reused.get(testcase.id)
+            if result is None:
+                with (
+                    quiet_libraries(),
+                    contextlib.redirect_stdout(io.StringIO()),
+                    ExecutedFiles(watched) as executed,
+                ):
+                    result = run_testcase(testcase, options, versions, float64.result)
+                probed = float64.usage.get(testcase.id, {})
+                record.usage[testcase.id] = merged(executed.called, probed)
+                release_memory()
             results.append(result)
             on_result(result)
     return versions, results
+
+
+def release_memory() -> None:
+    """A testcase's arrays, compiled functions and sessions go before the next
+    one's are made, so the peak is the largest testcase, not the sum."""
+    jax.clear_caches()  # type: ignore[no-untyped-call]
+    gc.collect()
