@@ -26,7 +26,7 @@ PLUGIN = textwrap.dedent(
     @register_primitive(
         jaxpr_primitive="add",
         context="primitives.lax",
-        component="add",
+        component="add", since="0.1.0",
         testcases=[
             {"testcase": "add", "callable": lambda x: x + x},
             {
