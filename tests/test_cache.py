@@ -42,7 +42,7 @@ from jax2onnx.plugins.plugin_system import register_example
 
 register_example(
     component="{component}",
-    context="examples.eqx",
+    context="examples.eqx", since="0.1.0",
     testcases=[
         {{
             "testcase": "{testcase}",

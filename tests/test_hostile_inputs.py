@@ -544,7 +544,7 @@ from jax2onnx.plugins.plugin_system import register_example
 
 register_example(
     component="Flagged",
-    context="examples.hostile",
+    context="examples.hostile", since="0.1.0",
     testcases=[
         {
             "testcase": "flagged",
