@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from guardrails.gate.report import summary_cell
+
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "guardrails-specs"
 DINO = "examples.eqx_dino"
@@ -166,7 +168,8 @@ def test_equimo_parity_of_the_dino_examples(gate_run: dict[str, Any]) -> None:
             assert 0.0 < parity["onnx_max_abs_error"] < 1e-4
     assert cases[f"{DINO}::Block::transformer_block"]["equimo"] is None
     assert "### Equimo parity" in gate_run["summary"]
-    assert "| dinov3_vits16_pretrain_lvd1689m |" in gate_run["summary"]
+    reference = summary_cell("dinov3_vits16_pretrain_lvd1689m")
+    assert f"| {reference} |" in gate_run["summary"]
 
 
 def test_f64_probe_results_on_jax2onnx_0_17_1(gate_run: dict[str, Any]) -> None:
@@ -202,7 +205,8 @@ def test_summary_table_and_github_step_summary(gate_run: dict[str, Any]) -> None
     summary = gate_run["summary"]
     assert "| testcase | status | max error | f64 | seconds |" in summary
     for case in gate_run["report"]["testcases"]:
-        assert f"| `{case['id']}` | {case['status']} |" in summary
+        shown = summary_cell(case["id"])
+        assert f"| <code>{shown}</code> | {case['status']} |" in summary
     assert "gate passed" in summary
     step_summary = gate_run["step_summary"]
     assert step_summary.startswith("earlier step\n")

@@ -95,7 +95,7 @@ def json_report(versions: Mapping[str, str], results: list[TestcaseResult]) -> s
     return json.dumps(data, indent=2)
 
 
-def _cell(text: str) -> str:
+def summary_cell(text: str) -> str:
     """Text as one table cell that renders as itself: no markup, HTML or `|` of
     its own (a testcase id is the gated code's to choose), on one line."""
     escaped = html.escape(" ".join(printable(text).split()), quote=False)
@@ -116,9 +116,9 @@ def markdown_summary(results: list[TestcaseResult], line: str) -> str:
         if result.f64.status == "fails":
             f64 = f"fails: {result.f64.reason}"
         rows.append(
-            f"| <code>{_cell(result.id)}</code> | {result.status} "
+            f"| <code>{summary_cell(result.id)}</code> | {result.status} "
             f"| {_error(result.max_abs_error)} "
-            f"| {_cell(f64)} | {result.seconds:.1f} |"
+            f"| {summary_cell(f64)} | {result.seconds:.1f} |"
         )
     rows += _equimo_rows(results)
     rows += ["", line, ""]
@@ -142,7 +142,8 @@ def _equimo_rows(results: list[TestcaseResult]) -> list[str]:
         parity = result.equimo
         assert parity is not None
         rows.append(
-            f"| `{result.id}` | {_cell(parity.reference)} "
+            f"| <code>{summary_cell(result.id)}</code> "
+            f"| {summary_cell(parity.reference)} "
             f"| {_error(parity.jax_max_abs_error)} "
             f"| {_error(parity.jax_mean_abs_error)} "
             f"| {_error(parity.onnx_max_abs_error)} "
