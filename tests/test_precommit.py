@@ -393,7 +393,7 @@ def example_module(component: str, flagged: bool) -> str:
         "from jax2onnx.plugins.plugin_system import register_example\n\n"
         "register_example(\n"
         f'    component="{component}",\n'
-        '    context="examples.eqx",\n'
+        '    context="examples.eqx", since="0.1.0",\n'
         "    testcases=[\n"
         "        {\n"
         f'            "testcase": "{component.lower()}_batched",\n'

@@ -74,8 +74,12 @@ def elide(
     for function in _functions_and_methods(tree):
         if function.end_lineno is None:
             continue
-        first, last = function.body[0].lineno, function.end_lineno
-        indent = lines[first - 1][: function.body[0].col_offset]
+        opening = function.body[0]
+        # A decorated first statement starts at its first decorator.
+        decorators = getattr(opening, "decorator_list", [])
+        first = min([opening.lineno, *(d.lineno for d in decorators)])
+        last = function.end_lineno
+        indent = lines[first - 1][: opening.col_offset]
         if indent.strip() or first <= function.lineno:
             continue  # the body starts on the `def` line
         body = "".join(lines[first - 1 : last])

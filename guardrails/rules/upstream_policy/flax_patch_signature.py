@@ -68,7 +68,7 @@ class FlaxPatchSignature(Rule):
     syntax_prescan = staticmethod(may_patch_layer)
     # A patch is defined inside the method that installs it: keep bodies that
     # define a function typed for a layer.
-    body_prescan = re.compile(rf"\bself\s*:\s*[\w.]*\b{_LAYER}\b")
+    body_prescan = re.compile(rf"\bself\s*:\s*[\w.\s]*?\b{_LAYER}\b")
     value_keys = frozenset[str]()
     VALID = (
         Sample(

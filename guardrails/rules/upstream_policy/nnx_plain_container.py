@@ -70,7 +70,7 @@ class NnxPlainContainer(Rule):
     name = "nnx-plain-container"
     prescan = re.compile(r"\bModule\b")
     syntax_prescan = staticmethod(may_define_nnx_module)
-    body_prescan = re.compile(r"\bself\.\w+\s*(?::[^=\n]*)?=\s*[\[{]")
+    body_prescan = re.compile(r"\bself\s*\.\s*\w+\s*(?::[^=\n]*)?=\s*[\[{]")
     value_keys = frozenset[str]()
     VALID = (
         Sample(

@@ -57,13 +57,15 @@ class UnhashableBindParam(Rule):
 
     code = "GR413"
     name = "unhashable-bind-param"
-    prescan = re.compile(r"\.bind\b")
+    prescan = re.compile(r"\.\s*bind\b")
     syntax_prescan = staticmethod(may_bind_unhashable)
     body_prescan = prescan
     # What a keyword argument the rule flags starts with (its parentheses
     # aside): a display, a comprehension, or a call of an array factory's name.
     _UNHASHABLE_VALUE = re.compile(
-        r"=[\s(]*(?:[\[{]|[\w.]*\b(?:" + "|".join(sorted(ARRAY_FACTORIES)) + r")\s*\()"
+        r"=[\s(]*(?:[\[{]|[\w.\s]*?\b(?:"
+        + "|".join(sorted(ARRAY_FACTORIES))
+        + r")\s*\()"
     )
     value_keys = frozenset[str]()
     VALID = (
