@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from guardrails.analysis.imports import imports_of
-from guardrails.analysis.keyflow import KeyFlow
+from guardrails.analysis.keyflow import FlowInputs, KeyFlow
 from guardrails.config import DEFAULT_KEY_NAMES, Config, load_config
 from guardrails.types import Finding
 from tests.conftest import check_tree
@@ -301,7 +301,7 @@ def test_keyflow_runs_on_any_module(source: str) -> None:
         module = cst.parse_module(source)
     except Exception:
         return  # the engine reports unparsable files as GR001
-    flow = KeyFlow(imports_of(module))
+    flow = KeyFlow(FlowInputs(imports_of(module)))
     flow.run_module(module)
     for node in module.body:
         if isinstance(node, cst.FunctionDef):

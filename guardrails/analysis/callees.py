@@ -36,7 +36,7 @@ from guardrails.analysis.keyflow import (
     State,
     Use,
 )
-from guardrails.analysis.keyflow.expressions import ExpressionFlow
+from guardrails.analysis.keyflow.expressions import ExpressionFlow, FlowInputs
 from guardrails.analysis.keyflow.state import NO_LITERAL, literal_facts, literal_value
 from guardrails.analysis.keyflow.syntax import (
     child_expressions,
@@ -340,7 +340,9 @@ class _ParameterFlow(KeyFlow):
         callees: FileCallees,
     ) -> None:
         super().__init__(
-            imports, conditional_lines, key_names, callees, callees.instances
+            FlowInputs(
+                imports, conditional_lines, key_names, callees, callees.instances
+            )
         )
         self.touched: set[Location] = set()
         self.escaped: set[Location] = set()

@@ -25,7 +25,7 @@ and what a function reads) and `kept` (`ObjectFlow`: keys kept across calls on
 `self`, in state records and at module level), which GR203 runs.
 """
 
-from guardrails.analysis.keyflow.expressions import CallEffects, Effects
+from guardrails.analysis.keyflow.expressions import CallEffects, Effects, FlowInputs
 from guardrails.analysis.keyflow.interpreter import KeyFlow
 from guardrails.analysis.keyflow.locations import Fold, Index, Location, Slice
 from guardrails.analysis.keyflow.parameters import key_parameters
@@ -36,6 +36,7 @@ __all__ = [
     "CallEffects",
     "Effects",
     "Flow",
+    "FlowInputs",
     "Fold",
     "Index",
     "KeyFlow",

@@ -17,14 +17,12 @@ them, and the rule follows each with those parameters as keys.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
 
-from guardrails.analysis.imports import ImportMap
 from guardrails.analysis.keyflow.containers import element
-from guardrails.analysis.keyflow.expressions import CallEffects
+from guardrails.analysis.keyflow.expressions import FlowInputs
 from guardrails.analysis.keyflow.interpreter import KeyFlow
 from guardrails.analysis.keyflow.locations import (
     Cursor,
@@ -102,19 +100,9 @@ _CARRY = "<carry>"
 class CallbackFlow(KeyFlow):
     """The key flow, with functions run by higher-order calls followed."""
 
-    def __init__(
-        self,
-        imports: ImportMap,
-        conditional_lines: frozenset[int] | None = None,
-        key_names: tuple[str, ...] = (),
-        callee_effects: CallEffects | None = None,
-        instances: frozenset[str] = frozenset(),
-        top_level: Mapping[str, cst.FunctionDef] | None = None,
-    ) -> None:
-        super().__init__(
-            imports, conditional_lines, key_names, callee_effects, instances
-        )
-        self.top_level: Mapping[str, cst.FunctionDef] = top_level or {}
+    def __init__(self, inputs: FlowInputs) -> None:
+        super().__init__(inputs)
+        self.top_level = inputs.top_level
         # Functions defined in the scope being run, by name.
         self.local_functions: dict[str, cst.FunctionDef] = {}
         # Functions of the file handed a key, and the parameters that get it.

@@ -3,7 +3,8 @@ keys its value may be. The statements (`interpreter.KeyFlow`) build on this."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -69,27 +70,34 @@ Effects = dict[int, frozenset[tuple[Index, ...]]]
 CallEffects = Callable[[cst.Call, "ExpressionFlow"], Effects | None]
 
 
+@dataclass(frozen=True)
+class FlowInputs:
+    """What a flow knows of its file before it runs a scope: given once, to
+    every layer of the flow (`KeyFlow`, `CallbackFlow`, ...)."""
+
+    imports: ImportMap
+    # `id`s of the statement lines holding a conditional expression, when the
+    # caller already knows them (a walk of the whole tree); None: look.
+    conditional_lines: frozenset[int] | None = None
+    # Keywords that pass a key (`key=`): what a call in inference mode ignores.
+    key_names: tuple[str, ...] = ()
+    callee_effects: CallEffects | None = None
+    # Module-level names bound to a built module (`DROP = Dropout(0.5)`).
+    instances: frozenset[str] = frozenset()
+    # The file's top-level functions, by name (followed when handed a key).
+    top_level: Mapping[str, cst.FunctionDef] = field(default_factory=dict)
+
+
 class ExpressionFlow:
     """Evaluates expressions of one scope against a path's `State`."""
 
-    def __init__(
-        self,
-        imports: ImportMap,
-        conditional_lines: frozenset[int] | None = None,
-        key_names: tuple[str, ...] = (),
-        callee_effects: CallEffects | None = None,
-        instances: frozenset[str] = frozenset(),
-    ) -> None:
-        self.imports = imports
-        self.callee_effects = callee_effects
-        # Module-level names bound to a built module (`DROP = Dropout(0.5)`).
-        self.instances = instances
-        # Keywords that pass a key (`key=`): what a call in inference mode ignores.
-        self.key_names = key_names
-        # `id`s of the statement lines holding a conditional expression, when the
-        # caller already knows them (a walk of the whole tree); None: look.
-        self.conditional_lines = conditional_lines
-        self.jax_file = imports_jax(imports)
+    def __init__(self, inputs: FlowInputs) -> None:
+        self.imports = inputs.imports
+        self.callee_effects = inputs.callee_effects
+        self.instances = inputs.instances
+        self.key_names = inputs.key_names
+        self.conditional_lines = inputs.conditional_lines
+        self.jax_file = imports_jax(inputs.imports)
         self.lengths: dict[tuple[str, int | str], int | None] = {}
         self.count_texts: dict[tuple[str, int | str], str] = {}
         # Names counting a `for i in range(n)` loop of the scope being run.

@@ -19,13 +19,11 @@ module level (the view of them is `objects.FileObjects`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
 
-from guardrails.analysis.imports import ImportMap
-from guardrails.analysis.keyflow.expressions import CallEffects
+from guardrails.analysis.keyflow.expressions import FlowInputs
 from guardrails.analysis.keyflow.locations import Location
 from guardrails.analysis.keyflow.objects import (
     CONSTRUCTORS,
@@ -59,24 +57,8 @@ class Persisting:
 class ObjectFlow(ValueFlow):
     """`ValueFlow` with keys kept in attributes, records and module globals."""
 
-    def __init__(
-        self,
-        imports: ImportMap,
-        objects: FileObjects,
-        conditional_lines: frozenset[int] | None = None,
-        key_names: tuple[str, ...] = (),
-        callee_effects: CallEffects | None = None,
-        instances: frozenset[str] = frozenset(),
-        top_level: Mapping[str, cst.FunctionDef] | None = None,
-    ) -> None:
-        super().__init__(
-            imports,
-            conditional_lines,
-            key_names,
-            callee_effects,
-            instances,
-            top_level,
-        )
+    def __init__(self, inputs: FlowInputs, objects: FileObjects) -> None:
+        super().__init__(inputs)
         self.objects = objects
         self.persisting: dict[int, Persisting] = {}
         # Module-level names holding keys after import, and the first use of

@@ -18,13 +18,12 @@ by generators and RNG streams, or run by control flow closures.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import libcst as cst
 
-from guardrails.analysis.imports import ImportMap
 from guardrails.analysis.keyflow.callbacks import CallbackFlow
-from guardrails.analysis.keyflow.expressions import CallEffects
+from guardrails.analysis.keyflow.expressions import FlowInputs
 from guardrails.analysis.keyflow.locations import Fold, Location
 from guardrails.analysis.keyflow.objects import (
     FRESH_KEY_METHODS,
@@ -53,23 +52,8 @@ class ValueFlow(CallbackFlow):
     """`KeyFlow` with value-equal keys, generators, streams and control flow
     closures (see the module's docstring)."""
 
-    def __init__(
-        self,
-        imports: ImportMap,
-        conditional_lines: frozenset[int] | None = None,
-        key_names: tuple[str, ...] = (),
-        callee_effects: CallEffects | None = None,
-        instances: frozenset[str] = frozenset(),
-        top_level: Mapping[str, cst.FunctionDef] | None = None,
-    ) -> None:
-        super().__init__(
-            imports,
-            conditional_lines,
-            key_names,
-            callee_effects,
-            instances,
-            top_level,
-        )
+    def __init__(self, inputs: FlowInputs) -> None:
+        super().__init__(inputs)
         # The ways out of the last function run.
         self.exits: list[Exit] = []
         # Per scope being run: the returns of the function (or inline body, or

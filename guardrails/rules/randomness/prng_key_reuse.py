@@ -10,7 +10,7 @@ from bisect import bisect_left
 import libcst as cst
 
 from guardrails.analysis.callees import FileCallees
-from guardrails.analysis.keyflow import Reuse, code_of, key_parameters
+from guardrails.analysis.keyflow import FlowInputs, Reuse, code_of, key_parameters
 from guardrails.analysis.keyflow.kept import ObjectFlow, Persisting
 from guardrails.analysis.keyflow.objects import (
     FileObjects,
@@ -525,15 +525,15 @@ class PrngKeyReuse(Rule):
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
         callees = FileCallees(original_node, imports, self.key_names)
-        flow = ObjectFlow(
+        inputs = FlowInputs(
             imports,
-            FileObjects(original_node, imports),
             frozenset(self.conditional_lines),
             self.key_names,
             callees,
             callees.instances,
             callees.top_level,
         )
+        flow = ObjectFlow(inputs, FileObjects(original_node, imports))
         if self.module_makes_keys:
             flow.run_module(original_node)
         scopes = self._scopes(flow, self.definitions)
