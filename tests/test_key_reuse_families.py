@@ -17,17 +17,13 @@ GR203 must report the cases the checker rejects, and only those. The families:
 
 from __future__ import annotations
 
-import inspect
-import itertools
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import jax
 import pytest
 
 from tests.conftest import check_tree
+from tests.key_reuse_support import load_case, runtime_reuse
 
 HEADER = """\
 import functools
@@ -468,25 +464,6 @@ def _module_text(body: str) -> str:
     return HEADER + "\n\n" + textwrap.dedent(body).strip() + "\n"
 
 
-def _load(name: str, body: str) -> Callable[..., Any]:
-    namespace: dict[str, Any] = {}
-    exec(compile(_module_text(body), name, "exec"), namespace)
-    function: Callable[..., Any] = namespace["f"]
-    return function
-
-
-def _runtime_reuse(function: Callable[..., Any]) -> bool:
-    """Whether JAX's checker rejects the function on any combination of flags."""
-    flags = list(inspect.signature(function).parameters)[1:]
-    for values in itertools.product((True, False), repeat=len(flags)):
-        try:
-            with jax.debug_key_reuse(True):
-                function(jax.random.key(0), *values)
-        except jax.errors.KeyReuseError:
-            return True
-    return False
-
-
 @pytest.fixture(scope="module")
 def static_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[int]]:
     """GR203's finding lines per case, from one run of the engine."""
@@ -503,7 +480,8 @@ def static_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_each_family_has_reuse_and_clean_cases(family: str) -> None:
     labels = [
-        _runtime_reuse(_load(name, body)) for name, body in FAMILIES[family].items()
+        runtime_reuse(load_case(name, _module_text(body)))
+        for name, body in FAMILIES[family].items()
     ]
     assert labels.count(True) >= 2 and labels.count(False) >= 2
 
@@ -512,7 +490,7 @@ def test_each_family_has_reuse_and_clean_cases(family: str) -> None:
 def test_gr203_agrees_with_jax_key_reuse_checker(
     name: str, static_findings: dict[str, list[int]]
 ) -> None:
-    runtime = _runtime_reuse(_load(name, _cases()[name]))
+    runtime = runtime_reuse(load_case(name, _module_text(_cases()[name])))
     reported = bool(static_findings[name])
     assert reported == runtime, (
         f"{name}: jax.debug_key_reuse says {'reuse' if runtime else 'no reuse'}, "

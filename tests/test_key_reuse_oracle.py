@@ -14,17 +14,14 @@ There the checker passes, the draws come out equal, and GR203 reports the reuse.
 
 from __future__ import annotations
 
-import inspect
-import itertools
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import jax
 import pytest
 
 from tests.conftest import check_tree
+from tests.key_reuse_support import load_case, runtime_reuse
 
 # Shared by every case; itself free of reuse.
 HEADER = """\
@@ -497,25 +494,6 @@ def _module_text(body: str) -> str:
     return HEADER + "\n\n" + textwrap.dedent(body).strip() + "\n"
 
 
-def _load(name: str, body: str) -> Callable[..., Any]:
-    namespace: dict[str, Any] = {}
-    exec(compile(_module_text(body), name, "exec"), namespace)
-    function: Callable[..., Any] = namespace["f"]
-    return function
-
-
-def _runtime_reuse(function: Callable[..., Any]) -> bool:
-    """Whether JAX's checker rejects the function on any combination of flags."""
-    flags = list(inspect.signature(function).parameters)[1:]
-    for values in itertools.product((True, False), repeat=len(flags)):
-        try:
-            with jax.debug_key_reuse(True):
-                function(jax.random.key(0), *values)
-        except jax.errors.KeyReuseError:
-            return True
-    return False
-
-
 @pytest.fixture(scope="module")
 def static_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[int]]:
     """GR203's finding lines per case, from one run of the engine."""
@@ -529,7 +507,10 @@ def static_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[
 
 
 def test_the_corpus_covers_both_labels() -> None:
-    labels = [_runtime_reuse(_load(name, body)) for name, body in CASES.items()]
+    labels = [
+        runtime_reuse(load_case(name, _module_text(body)))
+        for name, body in CASES.items()
+    ]
     assert len(CASES) >= 40
     assert labels.count(True) >= 15 and labels.count(False) >= 15
 
@@ -538,7 +519,7 @@ def test_the_corpus_covers_both_labels() -> None:
 def test_gr203_agrees_with_jax_key_reuse_checker(
     name: str, static_findings: dict[str, list[int]]
 ) -> None:
-    runtime = _runtime_reuse(_load(name, CASES[name]))
+    runtime = runtime_reuse(load_case(name, _module_text(CASES[name])))
     reported = bool(static_findings[name])
     assert reported == runtime, (
         f"{name}: jax.debug_key_reuse says {'reuse' if runtime else 'no reuse'}, "
@@ -550,8 +531,8 @@ def test_gr203_agrees_with_jax_key_reuse_checker(
 def test_gr203_reports_reuse_the_checker_is_blind_to(
     name: str, static_findings: dict[str, list[int]]
 ) -> None:
-    function = _load(name, BLIND[name])
-    assert not _runtime_reuse(function), "the checker sees it now: move it to CASES"
+    function = load_case(name, _module_text(BLIND[name]))
+    assert not runtime_reuse(function), "the checker sees it now: move it to CASES"
     first, second = function(jax.random.key(0))
     assert float(first) == float(second), "equal draws show the key was reused"
     assert static_findings[name], f"GR203 missed {name}"
