@@ -72,19 +72,14 @@ CallEffects = Callable[[cst.Call, "ExpressionFlow"], Effects | None]
 
 @dataclass(frozen=True)
 class FlowInputs:
-    """What a flow knows of its file before it runs a scope: given once, to
-    every layer of the flow (`KeyFlow`, `CallbackFlow`, ...)."""
+    """What a flow knows of its file, given once to every layer of the flow."""
 
     imports: ImportMap
-    # `id`s of the statement lines holding a conditional expression, when the
-    # caller already knows them (a walk of the whole tree); None: look.
+    # `id`s of statement lines with a conditional expression, if known; None: look.
     conditional_lines: frozenset[int] | None = None
-    # Keywords that pass a key (`key=`): what a call in inference mode ignores.
-    key_names: tuple[str, ...] = ()
+    key_names: tuple[str, ...] = ()  # keywords that pass a key (`key=`)
     callee_effects: CallEffects | None = None
-    # Module-level names bound to a built module (`DROP = Dropout(0.5)`).
-    instances: frozenset[str] = frozenset()
-    # The file's top-level functions, by name (followed when handed a key).
+    instances: frozenset[str] = frozenset()  # names of built modules (`DROP`)
     top_level: Mapping[str, cst.FunctionDef] = field(default_factory=dict)
 
 
