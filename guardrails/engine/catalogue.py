@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails import __version__
+from guardrails.codes import select_codes
 from guardrails.types import Finding
 
 if TYPE_CHECKING:
@@ -404,8 +405,6 @@ def selected_rules(
 ) -> tuple[RuleInfo, ...]:
     """`--select`/`--ignore`/`extend-select` applied to the catalogue (see
     `select_rules`)."""
-    from guardrails.codes import select_codes
-
     chosen = set(
         select_codes(
             [info.code for info in catalogue],
