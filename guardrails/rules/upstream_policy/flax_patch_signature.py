@@ -64,7 +64,10 @@ class FlaxPatchSignature(Rule):
 
     code = "GR409"
     name = "flax-patch-signature"
-    prescan = re.compile(rf"\b{_LAYER}\b")
+    # `\b{_LAYER}\b`, each word's literal first (see GR408's pre-scan).
+    prescan = re.compile(
+        r"(?:Linear(?<!\wLinear)(?:General)?|Conv(?<!\wConv)|Einsum(?<!\wEinsum))\b"
+    )
     syntax_prescan = staticmethod(may_patch_layer)
     # A patch is defined inside the method that installs it: keep bodies that
     # define a function typed for a layer.

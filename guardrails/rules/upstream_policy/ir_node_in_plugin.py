@@ -47,7 +47,8 @@ class IrNodeInPlugin(Rule):
 
     code = "GR416"
     name = "ir-node-in-plugin"
-    prescan = re.compile(r"\bNode\b")
+    # `\bNode\b`, the literal first (see GR408's pre-scan).
+    prescan = re.compile(r"Node(?<!\wNode)\b")
     body_prescan = re.compile(r"\bNode\s*\(")
     value_keys = frozenset[str]()
     VALID = (

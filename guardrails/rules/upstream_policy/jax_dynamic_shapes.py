@@ -46,7 +46,11 @@ class JaxDynamicShapes(Rule):
 
     code = "GR417"
     name = "jax-dynamic-shapes"
-    prescan = re.compile(r"\b(?i:jax_dynamic_shapes)\b")
+    # `\b(?i:jax_dynamic_shapes)\b`, from its `_` on (see GR408's pre-scan).
+    prescan = re.compile(
+        r"(?i:_dynamic_shapes)(?<=(?i:jax_dynamic_shapes))"
+        r"(?<!\w(?i:jax_dynamic_shapes))\b"
+    )
     body_prescan = prescan
     value_keys = frozenset[str]()
     VALID = (

@@ -47,7 +47,8 @@ class JaxPrivateImport(AttributeUseRule):
 
     code = "GR410"
     name = "jax-private-import"
-    prescan = re.compile(r"\b_src\b")
+    # `\b_src\b`, the literal first (see GR408's pre-scan).
+    prescan = re.compile(r"_src(?<!\w_src)\b")
     body_prescan = prescan
     value_keys = frozenset[str]()
     VALID = (

@@ -99,7 +99,8 @@ class JaxprSelfUnwrap(Rule):
 
     code = "GR412"
     name = "jaxpr-self-unwrap"
-    prescan = re.compile(r"\bjaxpr\b")
+    # `\bjaxpr\b`, the literal first (see GR408's pre-scan).
+    prescan = re.compile(r"jaxpr(?<!\wjaxpr)\b")
     syntax_prescan = staticmethod(may_self_unwrap_in)
     body_prescan = _JAXPR
     value_keys = frozenset[str]()

@@ -68,7 +68,8 @@ class NnxPlainContainer(Rule):
 
     code = "GR414"
     name = "nnx-plain-container"
-    prescan = re.compile(r"\bModule\b")
+    # `\bModule\b`, the literal first (see GR408's pre-scan).
+    prescan = re.compile(r"Module(?<!\wModule)\b")
     syntax_prescan = staticmethod(may_define_nnx_module)
     body_prescan = re.compile(r"\bself\s*\.\s*\w+\s*(?::[^=\n]*)?=\s*[\[{]")
     value_keys = frozenset[str]()

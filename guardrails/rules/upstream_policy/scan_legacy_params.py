@@ -62,7 +62,8 @@ class ScanLegacyParams(Rule):
 
     code = "GR411"
     name = "scan-legacy-params"
-    prescan = re.compile(r"\bnum_(?:consts|carry)\b")
+    # `\bnum_(?:consts|carry)\b`, the literal first (see GR408's pre-scan).
+    prescan = re.compile(r"num_(?<!\wnum_)(?:consts|carry)\b")
     body_prescan = re.compile(r"[\"']num_(?:consts|carry)[\"']")
     value_keys = frozenset[str]()
     VALID = (
