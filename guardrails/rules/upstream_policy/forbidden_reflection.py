@@ -90,7 +90,11 @@ class ForbiddenReflection(Rule):
 
     code = "GR401"
     name = "forbidden-reflection"
-    prescan = re.compile(r"\b(?:getattr|hasattr|isinstance)\b")
+    # `\b(?:getattr|hasattr|isinstance)\b`, each word's literal first: the same
+    # matches, found three times as fast (see GR408's pre-scan).
+    prescan = re.compile(
+        r"(?:getattr(?<!\wgetattr)|hasattr(?<!\whasattr)|isinstance(?<!\wisinstance))\b"
+    )
     syntax_prescan = staticmethod(may_reflect)
     # Bodies with such a call are kept (`needs_body`); dict values that name
     # one of these builtins too (this pattern), no others.
