@@ -20,9 +20,10 @@ whether a call, on the path it follows, is in such a mode.
 from __future__ import annotations
 
 from collections.abc import Callable
-from fnmatch import fnmatchcase
 
 import libcst as cst
+
+from guardrails.analysis.prng import is_key_name
 
 # Keyword switches that turn randomness off: when true, or when false.
 OFF_WHEN_TRUE = frozenset({"inference", "deterministic"})
@@ -62,7 +63,7 @@ def keys_ignored(
         if arg.keyword is not None
         and (
             arg.keyword.value in KEY_KEYWORDS
-            or any(fnmatchcase(arg.keyword.value, pattern) for pattern in key_names)
+            or is_key_name(arg.keyword.value, key_names)
         )
     )
 

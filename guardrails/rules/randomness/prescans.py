@@ -9,10 +9,9 @@ from __future__ import annotations
 import ast
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from fnmatch import fnmatchcase
 
 from guardrails.analysis.harness import testcase_callable
-from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS
+from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, is_key_name
 from guardrails.analysis.syntax_prescans import Function, SyntaxIndex
 from guardrails.config import Config
 
@@ -142,20 +141,15 @@ def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
     if any(_may_call(call, index.imported, _PRODUCER_NAMES) for call in index.calls):
         return True
     if any(
-        fnmatchcase(parameter.arg, pattern)
+        is_key_name(parameter.arg, config.key_names)
         for function in index.functions
         for parameter in _parameters(function)
-        for pattern in config.key_names
     ):
         return True
     # A key kept on an object or a record (`self.key`, `state.rng`), or drawn
     # from an RNG stream (`rngs.params()`, `self.rngs()`).
     return (
-        any(
-            fnmatchcase(attribute, pattern)
-            for attribute in index.attributes
-            for pattern in config.key_names
-        )
+        any(is_key_name(attribute, config.key_names) for attribute in index.attributes)
         or any(
             _names_its_key(call) and _jax_random_call(call, index.imported)
             for call in index.calls
@@ -183,19 +177,15 @@ def keeps_keys_elsewhere(index: SyntaxIndex, config: Config) -> bool:
     call given an attribute or a name outside `key-names` as its key. A file
     with none (and no `yield`, no module key) needs only the functions with a
     producer or a key parameter."""
-    if any(
-        fnmatchcase(attribute, pattern)
-        for attribute in index.attributes
-        for pattern in config.key_names
-    ):
+    if any(is_key_name(attribute, config.key_names) for attribute in index.attributes):
         return True
     if _keeps_a_stream_draw(index):
         return True
     for call in index.calls:
         if _names_its_key(call) and _jax_random_call(call, index.imported):
             first = call.args[0]
-            if not isinstance(first, ast.Name) or not any(
-                fnmatchcase(first.id, pattern) for pattern in config.key_names
+            if not isinstance(first, ast.Name) or not is_key_name(
+                first.id, config.key_names
             ):
                 return True
     return False
@@ -276,9 +266,8 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
         function.lineno
         for function in index.functions
         if any(
-            fnmatchcase(parameter.arg, pattern)
+            is_key_name(parameter.arg, config.key_names)
             for parameter in _parameters(function)
-            for pattern in config.key_names
         )
     ]
     found = None if at_top else sorted(lines + draws)
