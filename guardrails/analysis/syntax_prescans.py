@@ -43,8 +43,9 @@ class SyntaxIndex:
     import_targets: set[str] = field(default_factory=set)
     # Each call by bare name (`helper(...)`): its line and the name.
     bare_calls: list[tuple[int, str]] = field(default_factory=list)
-    # The module's classes.
+    # The module's classes, and every class at any depth.
     module_classes: set[str] = field(default_factory=set)
+    classes: list[ast.ClassDef] = field(default_factory=list)
     # GR203's `key_body_lines` (`rules.randomness.prescans`) per `key-names`.
     key_lines: dict[tuple[str, ...], list[int] | None] = field(default_factory=dict)
 
@@ -69,6 +70,9 @@ class SyntaxIndex:
                 index.keywords.append(node)
             elif isinstance(node, Function):
                 index.functions.append(node)
+            elif kind is ast.ClassDef:
+                assert isinstance(node, ast.ClassDef)
+                index.classes.append(node)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname is not None:

@@ -360,6 +360,12 @@ def _unwrapped_name(node: ast.expr) -> str | None:
 
 
 def may_self_unwrap_in(index: SyntaxIndex, config: Config) -> bool:
+    """`may_self_unwrap` of the file, asked of its index: no `.jaxpr` and no
+    `getattr(x, "jaxpr")` anywhere means no unwrap, without a walk."""
+    if "jaxpr" not in index.attributes and not any(
+        _unwraps_jaxpr(call) for call in index.calls
+    ):
+        return False
     return may_self_unwrap(index.tree)
 
 
@@ -374,10 +380,7 @@ def may_define_nnx_module(index: SyntaxIndex, config: Config) -> bool:
             or index.imported.get(base.id, "").rsplit(".", 1)[-1] == "Module"
         )
 
-    return any(
-        isinstance(node, ast.ClassDef) and any(module(base) for base in node.bases)
-        for node in ast.walk(index.tree)
-    )
+    return any(module(base) for node in index.classes for base in node.bases)
 
 
 # GR407: as the rule, on CPython's tree (exact: the same calls, keywords, text).
