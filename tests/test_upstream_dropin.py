@@ -5,14 +5,17 @@ and real runs of pre-commit and guardrails."""
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from guardrails import __version__
+from guardrails.cli import main
 from guardrails.config import PathMarkerConfig, config_from_table
 from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
@@ -81,7 +84,7 @@ def test_dropin_uses_this_repository_and_hooks_it_declares() -> None:
     assert entry["repo"] == f"https://github.com/{published_repository()}"
     assert entry["rev"] == f"v{__version__}"
     ids = [hook["id"] for hook in entry["hooks"]]
-    assert ids == ["guardrails", "guardrails-artifacts"]
+    assert ids == ["guardrails", "guardrails-artifacts", "guardrails-gate"]
     assert set(ids) <= set(manifest_hooks())
 
 
@@ -176,9 +179,10 @@ def test_ci_job_is_a_valid_job_of_jax2onnx_ci_calling_this_workflow(
     assert call["with"]["guardrails-ref"] == documented["with"]["guardrails-ref"]
     inputs = workflow_trigger(reusable_workflow())["workflow_call"]["inputs"]
     assert set(call["with"]) <= set(inputs)
-    # The whole checkout, so GR405 sees docs/onnx; the gate is jax2onnx's choice.
+    # The whole checkout, so GR405 sees docs/onnx; the gate exports the checkout.
     assert call["with"]["paths"] == "."
-    assert call["with"]["gate"] is False
+    assert call["with"].get("gate", inputs["gate"]["default"]) is True
+    assert call["with"]["install"] == "-e ."
     assert call["permissions"] == documented["permissions"]
 
 
@@ -205,3 +209,28 @@ def test_readme_fix_sample_is_real_output(tmp_path: Path) -> None:
         assert (run.stderr + run.stdout).splitlines() == block[start + 1 : end]
     assert add.read_bytes() == (package / "plugins/jax/lax/add.py").read_bytes()
     assert sub.read_bytes() == (package / "plugins/jax/lax/sub.py").read_bytes()
+
+
+def test_dropin_gate_steps_write_specs_that_then_pass(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The drop-in's gate commands, as written, in a project with the drop-in's
+    `pyproject.toml`: the first writes the specs where the page says, the second
+    passes. One component's testcases keep it short (`--only`)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        readme_block("upstream-pyproject"), encoding="utf-8"
+    )
+    commands = [
+        shlex.split(line)[1:]
+        for line in readme_block("upstream-gate").splitlines()
+        if line.startswith("guardrails ")
+    ]
+    assert commands == [["gate", "--update"], ["gate"]]
+    only = ["--only", "examples.eqx_dino::PatchEmbed::*"]
+    assert main([*commands[0], *only]) == 0, capsys.readouterr()
+    specs = sorted(tmp_path.glob("guardrails-specs/examples.eqx_dino/PatchEmbed/*"))
+    assert [spec.suffix for spec in specs] == [".spec"], specs
+    assert main([*commands[1], *only]) == 0, capsys.readouterr()
