@@ -178,6 +178,38 @@ def test_a_formatters_split_keeps_the_directive_working(tmp_path: Path) -> None:
     ]
 
 
+def test_a_directive_black_moved_into_the_brackets_it_added(tmp_path: Path) -> None:
+    """black wraps a too-long `x = value  # directive` as `x = (`, `value  #
+    directive`, `)` (seen on jax2onnx's stack.py after `--add-ignore`): the
+    directive, now inside the brackets, reaches back to where they opened, and
+    no further."""
+    write_files(
+        tmp_path,
+        {
+            PLUGIN: (
+                "TOTAL = (\n"
+                "    1  # guardrails: ignore[GR403]\n"
+                ")\n"
+                "OTHER = [\n"
+                "    1,\n"
+                "    (\n"
+                "        2  # guardrails: ignore[GR403]\n"
+                "    ),\n"
+                "]\n"
+            )
+        },
+    )
+    code, stdout, _ = _add_ignore(tmp_path, ".")
+    assert code == 1
+    # The first is silenced; the second directive reaches back to its own
+    # bracket's line (6), not to the statement's line above it.
+    assert [line.split(": ")[0] for line in stdout.splitlines()[:-1]] == [
+        f"{PLUGIN}:4:1",
+        f"{PLUGIN}:7:12",
+    ]
+    assert "GR004 unused suppression of `GR403`" in stdout
+
+
 def test_inside_brackets_the_directive_goes_where_they_close(tmp_path: Path) -> None:
     """A formatter may re-split a line inside brackets (the comment's length
     counts) and carry the comment off it; a line of closing brackets it leaves

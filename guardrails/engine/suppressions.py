@@ -75,11 +75,12 @@ def _line_ends(text: str) -> int:
 def _reach(source: str) -> dict[int, int]:
     """Line -> the earliest line a bracket or string that ends on it began on,
     for those that began on an earlier line (and as far back as that line
-    reaches: `)[` continues what its `)` closes). A formatter splitting a long line
-    (black does) moves its trailing comment to where the bracket closes, and
-    a comment cannot go inside a multi-line string: either way the comment ends
-    up on this line, and what it silences began above (ruff maps `# noqa` at a
-    multi-line string's end the same way)."""
+    reaches: `)[` continues what its `)` closes), or that the innermost bracket
+    still open at its end began on. A formatter splitting a long line (black
+    does) moves its trailing comment to where the bracket closes or into the
+    brackets it adds, and a comment cannot go inside a multi-line string: either
+    way the comment ends up on this line, and what it silences began above (ruff
+    maps `# noqa` at a multi-line string's end the same way)."""
     reach: dict[int, int] = {}
     openers: list[int] = []
     line = 1
@@ -96,6 +97,13 @@ def _reach(source: str) -> dict[int, int]:
                         start = reach.get(opened, opened)
                         reach[line] = min(reach.get(line, start), start)
                 else:
+                    if openers and openers[-1] < line:
+                        # A line inside brackets reaches back to where the
+                        # innermost one opened: black, wrapping a too-long
+                        # `x = value  # directive` as `x = (\n value  # directive\n)`,
+                        # leaves the comment on the value's line inside them.
+                        start = reach.get(openers[-1], openers[-1])
+                        reach[line] = min(reach.get(line, start), start)
                     line += 1
         elif match.lastgroup == "string":
             ends = _line_ends(text)
