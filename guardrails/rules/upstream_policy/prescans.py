@@ -274,7 +274,7 @@ def unannotated_variables(tree: ast.Module, source: str) -> Iterator[Found]:
 def may_use_compat_api(index: SyntaxIndex, config: Config) -> bool:
     """Whether an import binds a version-sensitive API, or binds a prefix of
     one whose remaining names are all attributes somewhere in the file."""
-    for target in index.import_targets:
+    for target in index.imports.targets:
         for api in config.jax_compat_apis:
             if api == target:
                 return True
@@ -381,7 +381,7 @@ def may_define_nnx_module(index: SyntaxIndex, config: Config) -> bool:
             return base.attr == "Module"
         return isinstance(base, ast.Name) and (
             base.id == "Module"
-            or index.imported.get(base.id, "").rsplit(".", 1)[-1] == "Module"
+            or index.imports.bindings.get(base.id, "").rsplit(".", 1)[-1] == "Module"
         )
 
     return any(module(base) for node in index.classes for base in node.bases)
@@ -476,7 +476,7 @@ def may_bind_unhashable(index: SyntaxIndex, config: Config) -> bool:
 def may_build_nnx_in_lambda(index: SyntaxIndex, config: Config) -> bool:
     if not any(
         target == "flax" or target.startswith("flax.")
-        for target in index.import_targets
+        for target in index.imports.targets
     ):
         return False
     for mapping in index.dicts:
