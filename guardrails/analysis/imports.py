@@ -1,14 +1,14 @@
-"""Resolve local names to the dotted names they were imported as.
-
-`import jax.random as jr` makes `jr.split` resolve to `jax.random.split`;
-`from jax import random` makes `random.PRNGKey` resolve to `jax.random.PRNGKey`.
-Bindings are file-wide and flow-insensitive: an alias imported inside a function
-counts everywhere, which errs towards recognising more calls, never fewer.
+"""A file's imports read from LibCST's tree, into the one model of what they
+bind (`analysis.import_bindings`): `jr.split` with `import jax.random as jr`
+qualifies as `jax.random.split`. The module's own imports are known before
+the walk starts; `ImportTracker` adds each import as the walk meets it.
 """
 
 from __future__ import annotations
 
 import libcst as cst
+
+from guardrails.analysis.import_bindings import ImportBindings, from_import_target
 
 
 def dotted_name(node: cst.BaseExpression) -> str | None:
@@ -29,49 +29,47 @@ def module_name(node: cst.Attribute | cst.Name) -> str:
     return name
 
 
-class ImportMap:
-    """Local name -> fully qualified name, filled by `ImportTracker` as it walks."""
+def _asname(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
 
-    def __init__(self) -> None:
-        self.bindings: dict[str, str] = {}
+
+def from_import_targets(node: cst.ImportFrom) -> list[tuple[cst.ImportAlias, str]]:
+    """Each name `from module import ...` binds, with the qualified name it
+    binds (`from_import_target`): none for a relative or a star import."""
+    if isinstance(node.names, cst.ImportStar):
+        return []
+    module = None if node.module is None else module_name(node.module)
+    level = len(node.relative)
+    found = []
+    for alias in node.names:
+        target = from_import_target(module, level, module_name(alias.name))
+        if target is not None:
+            found.append((alias, target))
+    return found
+
+
+class ImportMap(ImportBindings):
+    """The file's `ImportBindings`, fed from LibCST's nodes and asked of them."""
 
     def add_import(self, node: cst.Import) -> None:
         for alias in node.names:
-            full = module_name(alias.name)
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.bindings[alias.asname.name.value] = full
-            else:
-                # `import jax.random` binds `jax`; chains through it still resolve.
-                top = full.split(".", 1)[0]
-                self.bindings[top] = top
+            self.bind_import(module_name(alias.name), _asname(alias))
 
     def add_import_from(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None:
-            return
-        if isinstance(node.names, cst.ImportStar):
-            return
-        base = module_name(node.module)
-        for alias in node.names:
-            imported = module_name(alias.name)
-            local = imported
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            self.bindings[local] = f"{base}.{imported}"
+        for alias, target in from_import_targets(node):
+            self.bind(_asname(alias) or module_name(alias.name), target)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
         """The qualified name of a Name/Attribute chain rooted in an import, or None."""
         name = dotted_name(node)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        target = self.bindings.get(head)
-        if target is None:
-            return None
-        return f"{target}.{rest}" if rest else target
+        return None if name is None else self.qualify_dotted(name)
 
     def qualify_or_local(self, node: cst.BaseExpression) -> str | None:
         """Like `qualify`, but unimported names come back as written."""
-        return self.qualify(node) or dotted_name(node)
+        name = dotted_name(node)
+        return None if name is None else self.qualify_dotted(name) or name
 
 
 class ImportTracker(cst.BatchableCSTVisitor):

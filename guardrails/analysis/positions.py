@@ -12,6 +12,7 @@ named child nodes) are LibCST's own: its `_codegen` calls drive both states.
 
 from __future__ import annotations
 
+import ast
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 
-from guardrails.text.columns import CharColumns
+from guardrails.text.columns import CharColumns, source_lines
 
 # The newline spellings LibCST's position state splits tokens on.
 _NEWLINE = re.compile(r"\r\n?|\n")
@@ -152,6 +153,28 @@ def anchored_ranges(
             _position(line_starts, offset + first),
             _position(line_starts, offset + last),
         )
+    return found
+
+
+def syntax_ranges(source: str, nodes: Sequence[ast.AST]) -> list[CodeRange]:
+    """Where CPython's tree has `nodes`, in LibCST's terms (characters where it
+    counts UTF-8 bytes). A call, a name, an attribute or an import alias spans
+    the same code in both trees; a parenthesised tuple or generator would not
+    (CPython's span has the brackets)."""
+    lines = source_lines(source)
+    columns = CharColumns(lines)
+
+    def position(line: int, byte_column: int) -> CodePosition:
+        column = columns.column(line - 1, byte_column) if line <= len(lines) else None
+        return CodePosition(line, byte_column if column is None else column)
+
+    found = []
+    for node in nodes:
+        start = position(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end_line = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        end_column = node.end_col_offset  # type: ignore[attr-defined]
+        end = position(end_line, start.column if end_column is None else end_column)
+        found.append(CodeRange(start, end))
     return found
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from guardrails.analysis.import_bindings import ImportBindings
+
 Function = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 
 
@@ -36,11 +38,8 @@ class SyntaxIndex:
     keywords: list[ast.keyword] = field(default_factory=list)
     # Every `.name` read or written (`jax_core.Literal` gives `Literal`).
     attributes: set[str] = field(default_factory=set)
-    # Local name -> the name it was imported as (`jr` -> `jax.random`), as
-    # `ImportMap` binds them: absolute imports only, file-wide.
-    imported: dict[str, str] = field(default_factory=dict)
-    # Every name an import binds, also those a later import rebinds.
-    import_targets: set[str] = field(default_factory=set)
+    # What the file's imports bind (`jr` -> `jax.random`), read in source order.
+    imports: ImportBindings = field(default_factory=ImportBindings)
     # Each call by bare name (`helper(...)`): its line and the name.
     bare_calls: list[tuple[int, str]] = field(default_factory=list)
     # The module's classes, and every class at any depth.
@@ -52,6 +51,7 @@ class SyntaxIndex:
     @classmethod
     def of(cls, tree: ast.Module) -> SyntaxIndex:
         index = cls(tree)
+        imports: list[ast.Import | ast.ImportFrom] = []
         for node in _nodes(tree):
             kind = type(node)
             if kind is ast.Call:
@@ -73,21 +73,17 @@ class SyntaxIndex:
             elif kind is ast.ClassDef:
                 assert isinstance(node, ast.ClassDef)
                 index.classes.append(node)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname is not None:
-                        index.imported[alias.asname] = alias.name
-                        index.import_targets.add(alias.name)
-                    else:
-                        top = alias.name.split(".", 1)[0]
-                        index.imported[top] = top
-                        index.import_targets.add(top)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                for alias in node.names:
-                    if alias.name != "*":
-                        local = alias.asname or alias.name
-                        index.imported[local] = f"{node.module}.{alias.name}"
-                        index.import_targets.add(index.imported[local])
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                imports.append(node)
+        imports.sort(key=lambda node: (node.lineno, node.col_offset))
+        for statement in imports:
+            for alias in statement.names:
+                if isinstance(statement, ast.Import):
+                    index.imports.bind_import(alias.name, alias.asname)
+                else:
+                    index.imports.bind_import_from(
+                        statement.module, statement.level, alias.name, alias.asname
+                    )
         index.module_classes = {
             node.name for node in tree.body if isinstance(node, ast.ClassDef)
         }

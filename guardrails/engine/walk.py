@@ -6,13 +6,14 @@ says a rule could match, so a cache-warm run never does.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 
 import libcst as cst
 
 from guardrails.analysis.imports import ImportTracker, imports_of
-from guardrails.analysis.positions import positions_of
+from guardrails.analysis.positions import positions_of, syntax_ranges
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.engine.catalogue import Candidate, RuleSet
 from guardrails.engine.elision import ValuesNeeded, elide
@@ -82,7 +83,7 @@ def analyse(
         visitors += [rule(context) for rule in active]
         visit_batched(module, visitors)
         located = (
-            _locate(module, context.reports, file.display_path, rules)
+            _locate(module, source, context.reports, file.display_path, rules)
             if context.reports
             else []
         )
@@ -149,15 +150,25 @@ def _values_needed(
 
 def _locate(
     module: cst.Module,
-    reports: Sequence[tuple[str, cst.CSTNode, str]],
+    source: str,
+    reports: Sequence[tuple[str, cst.CSTNode | ast.AST, str]],
     shown: str,
     rules: RuleSet,
 ) -> list[Finding]:
-    # Positions cost a code generation pass, so only files with findings pay it.
-    positions = positions_of(module)
+    # LibCST's positions cost a code generation pass, so only files with
+    # LibCST nodes reported pay it; CPython's tree has its own.
+    syntax_nodes = [node for _, node, _ in reports if isinstance(node, ast.AST)]
+    placed = dict(
+        zip(map(id, syntax_nodes), syntax_ranges(source, syntax_nodes), strict=True)
+    )
+    positions = positions_of(module) if len(syntax_nodes) < len(reports) else None
     findings = []
     for code, node, message in reports:
-        where = positions[node]
+        if isinstance(node, ast.AST):
+            where = placed[id(node)]
+        else:
+            assert positions is not None
+            where = positions[node]
         findings.append(
             Finding(
                 path=shown,

@@ -127,7 +127,8 @@ class FileContext:
     # CPython's tree of the source, when it parsed; LibCST's `module` may have
     # left function bodies out (`engine.elision`), this never does.
     syntax: FileSyntax | None = None
-    reports: list[tuple[str, cst.CSTNode, str]] = field(default_factory=list)
+    # What the rules reported: LibCST nodes, or CPython's of `syntax.tree`.
+    reports: list[tuple[str, cst.CSTNode | ast.AST, str]] = field(default_factory=list)
     facts: dict[str, list[JSON]] = field(default_factory=dict)
 
 
@@ -226,7 +227,9 @@ class Rule(cst.BatchableCSTVisitor):
         """Path scoping: whether the rule looks at this file at all."""
         return True
 
-    def report(self, node: cst.CSTNode, message: str) -> None:
+    def report(self, node: cst.CSTNode | ast.AST, message: str) -> None:
+        """A finding at `node`: LibCST's, or CPython's (a rule decided on
+        `context.syntax`), placed where LibCST would place the same node."""
         self.context.reports.append((self.code, node, message))
 
     @classmethod

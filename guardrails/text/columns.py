@@ -9,11 +9,20 @@ where its non-ASCII characters are, and how many bytes each adds.
 
 from __future__ import annotations
 
+import ast
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
 _NON_ASCII = re.compile("[^\x00-\x7f]")
+# A line and its ending, as CPython's tokenizer counts lines.
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(source: str) -> list[str]:
+    """`source`'s lines, each with its ending, numbered as CPython's tree
+    numbers them (`lineno` 1 is index 0)."""
+    return _LINES.findall(source)
 
 
 class CharColumns:
@@ -44,6 +53,22 @@ class CharColumns:
         if byte_offset < starts[at] + added[at] - before + 1:
             return None  # between the bytes of one character
         return byte_offset - added[at]
+
+
+def source_segment(lines: Sequence[str], columns: CharColumns, node: ast.expr) -> str:
+    """`ast.get_source_segment(source, node)` of `lines = source_lines(source)`,
+    without splitting the source again per call (seconds for a large file),
+    nor encoding a line per call (quadratic for many nodes on one line)."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    if node.end_col_offset is None or last >= len(lines):
+        return ""
+    start = columns.column(first, node.col_offset)
+    end = columns.column(last, node.end_col_offset)
+    if start is None or end is None:
+        return ""  # not at a character: CPython's offsets always are
+    if first == last:
+        return lines[first][start:end]
+    return lines[first][start:] + "".join(lines[first + 1 : last]) + lines[last][:end]
 
 
 def _measure(line: str) -> tuple[list[int], list[int]] | None:

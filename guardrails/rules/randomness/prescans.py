@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 
 from guardrails.analysis.harness import testcase_callable
+from guardrails.analysis.import_bindings import ImportBindings
 from guardrails.analysis.prng import KEY_PRODUCERS, SEEDERS, is_key_name
 from guardrails.analysis.syntax_prescans import Function, SyntaxIndex
 from guardrails.config import Config
@@ -67,9 +68,10 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _may_call(call: ast.Call, imported: dict[str, str], names: frozenset[str]) -> bool:
+def _may_call(call: ast.Call, imports: ImportBindings, names: frozenset[str]) -> bool:
     """Whether `call` could qualify (as `ImportMap.qualify` does) to a function
     whose last name is one of `names`: it ends so, and reaches back to an import."""
+    imported = imports.bindings
     func = call.func
     if isinstance(func, ast.Attribute):
         root = _root_name(func)
@@ -85,10 +87,10 @@ def may_seed(index: SyntaxIndex, config: Config) -> bool:
     with no such call anywhere has none at import time."""
     values: dict[str, list[ast.expr]] | None = None
     for call in index.calls:
-        if _may_call(call, index.imported, _SEEDER_NAMES):
+        if _may_call(call, index.imports, _SEEDER_NAMES):
             return True
         root = _callee_root(call.func)
-        if root is None or root in index.imported:
+        if root is None or root in index.imports.bindings:
             continue
         values = _module_values(index.tree) if values is None else values
         if root in values and _may_call_through_binding(call.func, index, values):
@@ -123,7 +125,7 @@ def _may_call_through_binding(
                 if isinstance(node, ast.Attribute) and node.attr in _SEEDER_NAMES:
                     return True
                 if isinstance(node, ast.Name):
-                    imported = index.imported.get(node.id)
+                    imported = index.imports.bindings.get(node.id)
                     if imported is not None:
                         if imported.rsplit(".", 1)[-1] in _SEEDER_NAMES:
                             return True
@@ -138,7 +140,7 @@ def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
     stream, and where a key-named attribute is read; a file with none of these
     has nothing to follow.
     (Annotations and the file's imports decide further; not asked here.)"""
-    if any(_may_call(call, index.imported, _PRODUCER_NAMES) for call in index.calls):
+    if any(_may_call(call, index.imports, _PRODUCER_NAMES) for call in index.calls):
         return True
     if any(
         is_key_name(parameter.arg, config.key_names)
@@ -151,7 +153,7 @@ def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
     return (
         any(is_key_name(attribute, config.key_names) for attribute in index.attributes)
         or any(
-            _names_its_key(call) and _jax_random_call(call, index.imported)
+            _names_its_key(call) and _jax_random_call(call, index.imports)
             for call in index.calls
         )
         or _keeps_a_stream_draw(index)
@@ -182,7 +184,7 @@ def keeps_keys_elsewhere(index: SyntaxIndex, config: Config) -> bool:
     if _keeps_a_stream_draw(index):
         return True
     for call in index.calls:
-        if _names_its_key(call) and _jax_random_call(call, index.imported):
+        if _names_its_key(call) and _jax_random_call(call, index.imports):
             first = call.args[0]
             if not isinstance(first, ast.Name) or not is_key_name(
                 first.id, config.key_names
@@ -197,7 +199,7 @@ def _names_its_key(call: ast.Call) -> bool:
     return bool(call.args) and isinstance(call.args[0], ast.Name | ast.Attribute)
 
 
-def _jax_random_call(call: ast.Call, imported: dict[str, str]) -> bool:
+def _jax_random_call(call: ast.Call, imports: ImportBindings) -> bool:
     """A call of a `jax.random` function (`jr.normal(rng, ...)`): its key
     argument is a key, whatever its name."""
     parts: list[str] = []
@@ -205,10 +207,10 @@ def _jax_random_call(call: ast.Call, imported: dict[str, str]) -> bool:
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
-    if not isinstance(node, ast.Name) or node.id not in imported:
+    if not isinstance(node, ast.Name):
         return False
-    dotted = ".".join([imported[node.id], *reversed(parts)])
-    return dotted.startswith("jax.random.")
+    qualified = imports.qualify_dotted(".".join([node.id, *reversed(parts)]))
+    return qualified is not None and qualified.startswith("jax.random.")
 
 
 def _draws_from_stream(call: ast.Call) -> bool:
@@ -244,12 +246,12 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
     lines = [
         call.lineno
         for call in index.calls
-        if _may_call(call, index.imported, _PRODUCER_NAMES)
+        if _may_call(call, index.imports, _PRODUCER_NAMES)
     ]
     draws = [
         call.lineno
         for call in index.calls
-        if _may_call(call, index.imported, _DRAW_NAMES)
+        if _may_call(call, index.imports, _DRAW_NAMES)
     ]
     spans = [
         (function.lineno, function.end_lineno or function.lineno)
@@ -260,7 +262,7 @@ def key_body_lines(index: SyntaxIndex, config: Config) -> list[int] | None:
     lines += [
         call.lineno
         for call in index.calls
-        if _names_its_key(call) and _jax_random_call(call, index.imported)
+        if _names_its_key(call) and _jax_random_call(call, index.imports)
     ]
     lines += [
         function.lineno
@@ -392,7 +394,7 @@ class _EagerSearch:
         if isinstance(func, ast.Attribute):
             return func.attr if _root_name(func) is not None else None
         if isinstance(func, ast.Name):
-            imported = self.index.imported.get(func.id)
+            imported = self.index.imports.bindings.get(func.id)
             if imported is None or imported.rsplit(".", 1)[-1] == func.id:
                 return func.id
         return None

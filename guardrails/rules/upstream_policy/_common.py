@@ -1,11 +1,36 @@
-"""Helpers the GR407-GR418 rules share: where jax2onnx's plugins live, and
-small readings of LibCST nodes."""
+"""Helpers the GR4 rules share: rules decided on CPython's tree, where
+jax2onnx's plugins live, and small readings of LibCST nodes."""
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterable
+
 import libcst as cst
 
-from guardrails.rules.base import FileInfo
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.rules.base import NO_BODIES, FileInfo, Rule
+
+
+class SyntaxDecidedRule(Rule):
+    """A rule decided on CPython's tree, as jax2onnx's `ast` scripts decide
+    (GR401-GR403): it reports what `decide` finds and reads no LibCST node,
+    so every function body and dict value may be left out of the parse. A
+    file this Python cannot parse (newer syntax) gets none of its findings,
+    as the scripts give none."""
+
+    body_prescan = NO_BODIES
+    value_keys = frozenset[str]()
+
+    def decide(self, syntax: FileSyntax) -> Iterable[tuple[ast.AST, str]]:
+        """Each node to report, with its message."""
+        raise NotImplementedError
+
+    def visit_Module(self, node: cst.Module) -> None:
+        if self.context.syntax is not None:
+            for found, message in self.decide(self.context.syntax):
+                self.report(found, message)
+
 
 # jax2onnx's plugin tree, wherever the package lies (a checkout, site-packages).
 PLUGIN_PATHS = ("**/jax2onnx/plugins/**",)

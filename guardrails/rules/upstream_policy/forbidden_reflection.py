@@ -5,56 +5,18 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
-import libcst as cst
-
 from guardrails.analysis.syntax_prescans import FileSyntax
-from guardrails.config import Config
-from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
-from guardrails.rules.upstream_policy.prescans import (
-    ATTRIBUTE_PROBES,
-    is_reflection,
-    may_reflect,
-)
+from guardrails.rules.base import FileInfo, Sample
+from guardrails.rules.upstream_policy._common import SyntaxDecidedRule
+from guardrails.rules.upstream_policy.prescans import may_reflect, reflections
 
 _CONVERTER = "jax2onnx/converter/sample.py"
 
 
-def _string(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _type_name(node: cst.BaseExpression) -> str | None:
-    """`prescans.type_names` over LibCST's tree: `ir.Graph`, `Graph`, a string."""
-    if isinstance(node, cst.Attribute):
-        prefix = _type_name(node.value)
-        return f"{prefix}.{node.attr.value}" if prefix else node.attr.value
-    if isinstance(node, cst.Name):
-        # CPython's tree makes these constants, which name no type.
-        return None if node.value in ("None", "True", "False") else node.value
-    return _string(node)
-
-
-def _type_names(node: cst.BaseExpression) -> list[str | None]:
-    if isinstance(node, cst.Tuple):
-        return [
-            name
-            for element in node.elements
-            for name in (
-                [None]
-                if isinstance(element, cst.StarredElement)
-                else _type_names(element.value)
-            )
-        ]
-    return [_type_name(node)]
-
-
-class ForbiddenReflection(Rule):
+class ForbiddenReflection(SyntaxDecidedRule):
     """Reflection on IR internals in the converter.
 
     ## What it does
@@ -96,10 +58,6 @@ class ForbiddenReflection(Rule):
         r"(?:getattr(?<!\wgetattr)|hasattr(?<!\whasattr)|isinstance(?<!\wisinstance))\b"
     )
     syntax_prescan = staticmethod(may_reflect)
-    # Bodies with such a call are kept (`needs_body`); dict values that name
-    # one of these builtins too (this pattern), no others.
-    body_prescan = prescan
-    value_keys = frozenset[str]()
     # Typed as the base's: GR418 (`plugin_reflection`) gives its own.
     VALID: ClassVar[Sequence[Sample]] = (
         Sample("value = getattr(node, 'name', None)\n", path=_CONVERTER),
@@ -200,38 +158,5 @@ class ForbiddenReflection(Rule):
     def applies_to(cls, file: FileInfo) -> bool:
         return file.matches(file.config.reflection_paths)
 
-    @classmethod
-    def needs_body(
-        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
-    ) -> bool:
-        return any(
-            isinstance(node, ast.Call) and is_reflection(node, config)
-            for node in ast.walk(function)
-        )
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if not isinstance(func, cst.Name):
-            return
-        # As CPython's `call.args`: positional and `*` arguments, in order.
-        positional = [a for a in node.args if a.keyword is None and a.star != "**"]
-        config = self.context.file.config
-        if func.value in ATTRIBUTE_PROBES and len(positional) >= 2:
-            second = positional[1]
-            attribute = None if second.star else _string(second.value)
-            if attribute is not None and attribute in config.reflection_attributes:
-                self.report(
-                    node,
-                    f"reflection on IR internals: `{func.value}(..., {attribute!r})`;"
-                    " use the typed onnx_ir API",
-                )
-        elif func.value == "isinstance" and len(positional) == 2:
-            second = positional[1]
-            names = [None] if second.star else _type_names(second.value)
-            banned = next((n for n in names if n in config.reflection_types), None)
-            if banned is not None:
-                self.report(
-                    node,
-                    f"reflection on IR internals: `isinstance(..., {banned})`;"
-                    " type the value as the IR class instead",
-                )
+    def decide(self, syntax: FileSyntax) -> Iterable[tuple[ast.AST, str]]:
+        return reflections(syntax.index, self.context.file.config)

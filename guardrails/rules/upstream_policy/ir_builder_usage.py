@@ -5,52 +5,18 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 
-import libcst as cst
-
-from guardrails.analysis.imports import dotted_name
 from guardrails.analysis.syntax_prescans import FileSyntax
-from guardrails.config import Config
-from guardrails.rules.base import FileInfo, FunctionNode, Rule, Sample
+from guardrails.rules.base import FileInfo, Sample
+from guardrails.rules.upstream_policy._common import SyntaxDecidedRule
 from guardrails.rules.upstream_policy.prescans import (
-    is_initializer_method,
+    builder_misuses,
     may_misuse_builder,
-    misuses_builder,
-)
-
-# What the script accepts as `_outputs=`: sequence-like expressions and names
-# (CPython's tree makes `None`, numbers, bytes and `...` constants: no strings).
-_OUTPUTS_SEQUENCES = (
-    cst.List,
-    cst.Tuple,
-    cst.Dict,
-    cst.Name,
-    cst.Call,
-    cst.Attribute,
-    cst.Subscript,
-    cst.Integer,
-    cst.Float,
-    cst.Imaginary,
-    cst.Ellipsis,
 )
 
 
-def _outputs_problem(value: cst.BaseExpression) -> str | None:
-    if isinstance(value, cst.SimpleString | cst.ConcatenatedString):
-        evaluated = value.evaluated_value
-        if isinstance(evaluated, bytes):
-            return None
-        if isinstance(evaluated, str):
-            return "`_outputs` must be a list or tuple of names, not a string"
-        # A concatenation with an f-string: CPython's tree has an f-string too.
-        return "`_outputs` must be a list or tuple of names, not an f-string"
-    if isinstance(value, _OUTPUTS_SEQUENCES):
-        return None
-    kind = type(value).__name__
-    return f"`_outputs` must be a list or tuple of names, not a {kind} expression"
-
-
-class IRBuilderUsage(Rule):
+class IRBuilderUsage(SyntaxDecidedRule):
     """IR builder calls that break jax2onnx's builder etiquette.
 
     ## What it does
@@ -88,10 +54,6 @@ class IRBuilderUsage(Rule):
     name = "ir-builder-usage"
     prescan = re.compile(r"builder|_outputs")
     syntax_prescan = staticmethod(may_misuse_builder)
-    # Bodies with such a call are kept (`needs_body`); dict values that say
-    # `builder` or `_outputs` too (this pattern), no others.
-    body_prescan = prescan
-    value_keys = frozenset[str]()
     VALID = (
         Sample("w = ctx.builder.initializer(array, name='w')\n"),
         Sample("w = ctx.builder.add_initializer_from_scalar(1.0, name=n)\n"),
@@ -127,10 +89,7 @@ class IRBuilderUsage(Rule):
         Sample(
             "y = ctx.builder.Relu(\n    x,\n    _outputs=f'{n}_out',\n)\n",
             line=3,
-            message=(
-                "`_outputs` must be a list or tuple of names, not a FormattedString "
-                "expression"
-            ),
+            message="`_outputs` must be a list or tuple of names, not an f-string",
         ),
         Sample(
             "y = f(x, _outputs=[a] if one else [a, b])\n",
@@ -170,31 +129,5 @@ class IRBuilderUsage(Rule):
     def applies_to(cls, file: FileInfo) -> bool:
         return file.in_ir_only_paths and not file.path.name.endswith("_pb2.py")
 
-    @classmethod
-    def needs_body(
-        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
-    ) -> bool:
-        return any(
-            isinstance(node, ast.Call) and misuses_builder(node)
-            for node in ast.walk(function)
-        )
-
-    def visit_Call(self, node: cst.Call) -> None:
-        name = dotted_name(node.func)
-        if (
-            name is not None
-            and is_initializer_method(name.split("."))
-            and not any(
-                argument.keyword is not None and argument.keyword.value == "name"
-                for argument in node.args
-            )
-        ):
-            self.report(
-                node, f"`{name}(...)` without `name=`: initializers need stable names"
-            )
-        for argument in node.args:
-            if argument.keyword is None or argument.keyword.value != "_outputs":
-                continue
-            problem = _outputs_problem(argument.value)
-            if problem is not None:
-                self.report(argument.value, problem)
+    def decide(self, syntax: FileSyntax) -> Iterable[tuple[ast.AST, str]]:
+        return builder_misuses(syntax.index, self.context.file.config)

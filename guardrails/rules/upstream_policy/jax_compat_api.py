@@ -7,7 +7,7 @@ import re
 
 import libcst as cst
 
-from guardrails.analysis.imports import module_name
+from guardrails.analysis.imports import from_import_targets
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.rules.base import (
@@ -170,13 +170,7 @@ class JaxCompatApi(AttributeUseRule):
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         super().visit_ImportFrom(node)
-        if node.relative or node.module is None:
-            return
-        if isinstance(node.names, cst.ImportStar):
-            return
-        base = module_name(node.module)
-        for alias in node.names:
-            api = f"{base}.{module_name(alias.name)}"
+        for alias, api in from_import_targets(node):
             if api in self._apis:
                 self._flag(alias, api)
 

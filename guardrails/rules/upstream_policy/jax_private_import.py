@@ -7,7 +7,7 @@ import re
 
 import libcst as cst
 
-from guardrails.analysis.imports import module_name
+from guardrails.analysis.imports import from_import_targets, module_name
 from guardrails.rules.base import AttributeUseRule, FileInfo, Sample
 from guardrails.rules.upstream_policy._common import in_compat_module
 
@@ -119,9 +119,8 @@ class JaxPrivateImport(AttributeUseRule):
         base = module_name(node.module)
         if _private(base):
             self._flag(node, base)
-        elif not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                name = f"{base}.{module_name(alias.name)}"
+        else:
+            for alias, name in from_import_targets(node):
                 if _private(name):
                     self._flag(alias, name)
 

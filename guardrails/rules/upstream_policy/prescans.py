@@ -1,10 +1,12 @@
 """What the GR4 rules (jax2onnx's own policy scripts) look for, asked of
-CPython's syntax tree: their second-stage pre-scans, and what GR403 judges.
+CPython's syntax tree: GR401-GR403's decisions, and the others' second-stage
+pre-scans.
 
-jax2onnx enforces these with `ast` scripts of its own (scripts/
+jax2onnx enforces GR401-GR403 with `ast` scripts of its own (scripts/
 check_forbidden_reflection.py, check_ir_builder_usage.py,
 check_variable_annotations.py); the functions here follow their logic
-statement by statement, so a pre-scan that says "nothing" is exact, not a guess
+statement by statement, and are the rules' one decision: the rule reports
+what they find, and the pre-scan asks whether they find anything
 (tests/test_upstream_parity.py runs the scripts themselves beside the rules).
 GR406-GR415's pre-scans follow their rules' first checks loosely, always on
 the side of "yes" (tests/test_prescan.py and tests/test_upstream_policies.py
@@ -17,12 +19,14 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.config import Config
-from guardrails.text.columns import CharColumns
+from guardrails.text.columns import CharColumns, source_lines, source_segment
+
+# A node of CPython's tree to report, and the finding's message.
+Found = tuple[ast.AST, str]
 
 # GR401: the calls that probe an object, by builtin name.
 ATTRIBUTE_PROBES = frozenset({"getattr", "hasattr"})
@@ -47,28 +51,43 @@ def _type_name(node: ast.expr) -> str | None:
     return None
 
 
-def is_reflection(call: ast.Call, config: Config) -> bool:
-    """GR401: `getattr`/`hasattr` of a banned attribute by literal name, or
-    `isinstance` against a banned type."""
+def reflection(call: ast.Call, config: Config) -> str | None:
+    """GR401 on one call: `getattr`/`hasattr` of a banned attribute by literal
+    name, or `isinstance` against a banned type; the message, or None."""
     func = call.func
     if not isinstance(func, ast.Name):
-        return False
+        return None
     if func.id in ATTRIBUTE_PROBES:
-        if len(call.args) < 2:
-            return False
-        name = call.args[1]
-        return (
+        name = call.args[1] if len(call.args) >= 2 else None
+        if (
             isinstance(name, ast.Constant)
             and isinstance(name.value, str)
             and name.value in config.reflection_attributes
-        )
-    if func.id == "isinstance" and len(call.args) == 2:
-        return any(name in config.reflection_types for name in type_names(call.args[1]))
-    return False
+        ):
+            return (
+                f"reflection on IR internals: `{func.id}(..., {name.value!r})`;"
+                " use the typed onnx_ir API"
+            )
+    elif func.id == "isinstance" and len(call.args) == 2:
+        names = type_names(call.args[1])
+        banned = next((n for n in names if n in config.reflection_types), None)
+        if banned is not None:
+            return (
+                f"reflection on IR internals: `isinstance(..., {banned})`;"
+                " type the value as the IR class instead"
+            )
+    return None
+
+
+def reflections(index: SyntaxIndex, config: Config) -> Iterator[Found]:
+    for call in index.calls:
+        message = reflection(call, config)
+        if message is not None:
+            yield call, message
 
 
 def may_reflect(index: SyntaxIndex, config: Config) -> bool:
-    return any(is_reflection(call, config) for call in index.calls)
+    return next(reflections(index, config), None) is not None
 
 
 # GR402, as check_ir_builder_usage.py: the `_outputs=` values it accepts.
@@ -102,43 +121,51 @@ def is_initializer_method(parts: Sequence[str]) -> bool:
     )
 
 
-def misuses_builder(call: ast.Call) -> bool:
-    """GR402: an initializer without `name=`, or an `_outputs=` that is a
-    string or no sequence-like expression."""
-    parts = _dotted(call.func)
-    if (
-        parts is not None
-        and is_initializer_method(parts)
-        and not any(keyword.arg == "name" for keyword in call.keywords)
-    ):
-        return True
-    for keyword in call.keywords:
-        if keyword.arg != "_outputs":
-            continue
-        value = keyword.value
-        if isinstance(value, ast.Constant):
-            if isinstance(value.value, str):
-                return True
-        elif not isinstance(value, OUTPUTS_SEQUENCES):
-            return True
-    return False
+def _outputs_problem(value: ast.expr) -> str | None:
+    """What is wrong with an `_outputs=` value, or None; the kind of an
+    unexpected expression is named as the script names it."""
+    if isinstance(value, ast.Constant):
+        if isinstance(value.value, str):
+            return "`_outputs` must be a list or tuple of names, not a string"
+        return None
+    if isinstance(value, OUTPUTS_SEQUENCES):
+        return None
+    if isinstance(value, ast.JoinedStr):
+        return "`_outputs` must be a list or tuple of names, not an f-string"
+    kind = type(value).__name__
+    return f"`_outputs` must be a list or tuple of names, not a {kind} expression"
+
+
+def builder_misuses(index: SyntaxIndex, config: Config) -> Iterator[Found]:
+    """GR402: an initializer without `name=` (at the call), and an `_outputs=`
+    that is a string or no sequence-like expression (at the value)."""
+    for call in index.calls:
+        parts = _dotted(call.func)
+        if (
+            parts is not None
+            and is_initializer_method(parts)
+            and not any(keyword.arg == "name" for keyword in call.keywords)
+        ):
+            yield (
+                call,
+                f"`{'.'.join(parts)}(...)` without `name=`: initializers need "
+                "stable names",
+            )
+        for keyword in call.keywords:
+            if keyword.arg == "_outputs":
+                problem = _outputs_problem(keyword.value)
+                if problem is not None:
+                    yield keyword.value, problem
 
 
 def may_misuse_builder(index: SyntaxIndex, config: Config) -> bool:
-    return any(misuses_builder(call) for call in index.calls)
+    return next(builder_misuses(index, config), None) is not None
 
 
 # GR403, as check_variable_annotations.py: names that need no annotation, and
 # what in a value's source text marks a type alias or a cast.
 EXEMPT_NAMES = frozenset(
-    {
-        "__all__",
-        "__annotations__",
-        "__doc__",
-        "__path__",
-        "__package__",
-        "__version__",
-    }
+    {"__all__", "__annotations__", "__doc__", "__path__", "__package__", "__version__"}
 )
 TYPE_ALIAS_TOKENS = tuple(
     token.lower()
@@ -205,72 +232,49 @@ def module_level_assignments(tree: ast.Module) -> Iterator[ast.Assign]:
             pending += reversed(children)
 
 
+def _targets(assignment: ast.Assign) -> list[ast.Name]:
+    """The targets that need an annotation: plain names, not exempt ones."""
+    return [
+        target
+        for target in assignment.targets
+        if isinstance(target, ast.Name) and not exempt_name(target.id)
+    ]
+
+
 def may_leave_unannotated(index: SyntaxIndex, config: Config) -> bool:
     """Whether a module-level `name = value` with a name that needs an
-    annotation exists (its value's text, not known here, may still exempt it)."""
+    annotation exists (its value's text, not asked here, may still exempt it)."""
     return any(
-        isinstance(target, ast.Name) and not exempt_name(target.id)
-        for assignment in module_level_assignments(index.tree)
-        for target in assignment.targets
+        _targets(assignment) for assignment in module_level_assignments(index.tree)
     )
 
 
-@dataclass(frozen=True)
-class Unannotated:
-    """The `target`-th target of the `assignment`-th module-level `=`."""
-
-    assignment: int
-    target: int
-    name: str
-
-
-_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
-def unannotated_variables(tree: ast.Module, source: str) -> list[Unannotated]:
-    """GR403's verdict, as check_variable_annotations.py gives it: the value's
-    text is `ast.get_source_segment`'s (lines split as it splits them)."""
-    found: list[Unannotated] = []
+def unannotated_variables(tree: ast.Module, source: str) -> Iterator[Found]:
+    """GR403, as check_variable_annotations.py judges: the value's text is
+    `ast.get_source_segment`'s (lines split as it splits them)."""
     lines: list[str] = []
     columns: CharColumns | None = None
-    for number, assignment in enumerate(module_level_assignments(tree)):
-        targets = [
-            (position, target.id)
-            for position, target in enumerate(assignment.targets)
-            if isinstance(target, ast.Name) and not exempt_name(target.id)
-        ]
+    for assignment in module_level_assignments(tree):
+        targets = _targets(assignment)
         if not targets:
             continue
         if columns is None:
-            lines = _LINES.findall(source)
+            lines = source_lines(source)
             columns = CharColumns(lines)
-        if exempt_value(_segment(lines, columns, assignment.value)):
+        if exempt_value(source_segment(lines, columns, assignment.value)):
             continue
-        found += [Unannotated(number, position, name) for position, name in targets]
-    return found
-
-
-def _segment(lines: Sequence[str], columns: CharColumns, node: ast.expr) -> str:
-    """`ast.get_source_segment(source, node)` without splitting the source
-    again per call (which made the script take seconds), nor encoding a line
-    per call (quadratic for many assignments on one line)."""
-    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
-    if node.end_col_offset is None or last >= len(lines):
-        return ""
-    start = columns.column(first, node.col_offset)
-    end = columns.column(last, node.end_col_offset)
-    if start is None or end is None:
-        return ""  # not at a character: CPython's offsets always are
-    if first == last:
-        return lines[first][start:end]
-    return lines[first][start:] + "".join(lines[first + 1 : last]) + lines[last][:end]
+        for target in targets:
+            yield (
+                target,
+                f"module-level variable `{target.id}` has no type annotation",
+            )
 
 
 # GR406
 def may_use_compat_api(index: SyntaxIndex, config: Config) -> bool:
     """Whether an import binds a version-sensitive API, or binds a prefix of
     one whose remaining names are all attributes somewhere in the file."""
-    for target in index.import_targets:
+    for target in index.imports.targets:
         for api in config.jax_compat_apis:
             if api == target:
                 return True
@@ -377,7 +381,7 @@ def may_define_nnx_module(index: SyntaxIndex, config: Config) -> bool:
             return base.attr == "Module"
         return isinstance(base, ast.Name) and (
             base.id == "Module"
-            or index.imported.get(base.id, "").rsplit(".", 1)[-1] == "Module"
+            or index.imports.bindings.get(base.id, "").rsplit(".", 1)[-1] == "Module"
         )
 
     return any(module(base) for node in index.classes for base in node.bases)
@@ -472,7 +476,7 @@ def may_bind_unhashable(index: SyntaxIndex, config: Config) -> bool:
 def may_build_nnx_in_lambda(index: SyntaxIndex, config: Config) -> bool:
     if not any(
         target == "flax" or target.startswith("flax.")
-        for target in index.import_targets
+        for target in index.imports.targets
     ):
         return False
     for mapping in index.dicts:

@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterable
 
-import libcst as cst
-
-from guardrails.rules.base import NO_BODIES, FileContext, FileInfo, Rule, Sample
+from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.rules.base import FileInfo, Sample
+from guardrails.rules.upstream_policy._common import SyntaxDecidedRule
 from guardrails.rules.upstream_policy.prescans import (
-    exempt_name,
-    exempt_value,
     may_leave_unannotated,
     unannotated_variables,
 )
 
 
-class UnannotatedModuleVariable(Rule):
+class UnannotatedModuleVariable(SyntaxDecidedRule):
     """A module-level variable without a type annotation in IR-only code.
 
     ## What it does
@@ -53,10 +53,6 @@ class UnannotatedModuleVariable(Rule):
     name = "unannotated-module-variable"
     prescan = re.compile(r"=")
     syntax_prescan = staticmethod(may_leave_unannotated)
-    # The verdict is read off CPython's tree and the source, never LibCST's
-    # function bodies or dict values, so both may be left out of its parse.
-    body_prescan = NO_BODIES
-    value_keys = frozenset[str]()
     VALID = (
         Sample("_LIMIT: int = 3\n"),
         Sample("DtypeMap = dict\n_Alias = Union[int, str]\n__all__ = ['f']\n_ = 1\n"),
@@ -115,58 +111,5 @@ class UnannotatedModuleVariable(Rule):
     def applies_to(cls, file: FileInfo) -> bool:
         return file.in_ir_only_paths and file.path.name != "__init__.py"
 
-    def __init__(self, context: FileContext) -> None:
-        super().__init__(context)
-        self._scopes = 0  # functions and classes around the current node
-        self._assignments = 0  # module-level `=` statements seen so far
-        # By (assignment, target) ordinal, from CPython's tree, which lists the
-        # module-level assignments in the same order as this walk meets them.
-        self._verdict: set[tuple[int, int]] | None = None
-        if context.syntax is not None:
-            self._verdict = {
-                (found.assignment, found.target)
-                for found in unannotated_variables(context.syntax.tree, context.source)
-            }
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._scopes -= 1
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes += 1
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._scopes -= 1
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if self._scopes:
-            return
-        number = self._assignments
-        self._assignments += 1
-        for position, target in enumerate(node.targets):
-            name = target.target
-            if not isinstance(name, cst.Name):
-                continue
-            if self._verdict is not None:
-                unannotated = (number, position) in self._verdict
-            else:
-                # Syntax this Python cannot parse: LibCST's text of the value.
-                unannotated = not exempt_name(name.value) and not exempt_value(
-                    self._text(node.value)
-                )
-            if unannotated:
-                self.report(
-                    name,
-                    f"module-level variable `{name.value}` has no type annotation",
-                )
-
-    def _text(self, value: cst.BaseExpression) -> str:
-        """The value's text as CPython spans it: without the parentheses around
-        it, but for the one pair that belongs to a tuple or generator."""
-        if isinstance(value, cst.Tuple | cst.GeneratorExp) and value.lpar:
-            value = value.with_changes(lpar=value.lpar[-1:], rpar=value.rpar[:1])
-        elif value.lpar:
-            value = value.with_changes(lpar=(), rpar=())
-        return self.context.module.code_for_node(value)
+    def decide(self, syntax: FileSyntax) -> Iterable[tuple[ast.AST, str]]:
+        return unannotated_variables(syntax.tree, self.context.source)
