@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,25 @@ def planted_family(tmp_path: Path) -> Iterator[Path]:
 def test_every_code_is_one_rule() -> None:
     codes = [rule.code for rule in registry.all_rules()]
     assert len(codes) == len(set(codes))
+
+
+def test_loading_every_rule_leaves_libcst_matchers_unimported(tmp_path: Path) -> None:
+    # A cold check loads every rule; the matchers module alone costs about a
+    # third of LibCST's import.
+    probe = (
+        "import sys\n"
+        "from guardrails.rules import all_rules\n"
+        "all_rules()\n"
+        "print('libcst.matchers' in sys.modules, 'libcst' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "True"]
 
 
 def test_a_second_rule_with_an_existing_code_is_refused(

@@ -45,6 +45,9 @@ class SyntaxIndex:
     # The module's classes, and every class at any depth.
     module_classes: set[str] = field(default_factory=set)
     classes: list[ast.ClassDef] = field(default_factory=list)
+    # Each call whose value an assignment keeps (`x = f()`, `x: T = f()`,
+    # `(x := f())`).
+    assigned_calls: list[ast.Call] = field(default_factory=list)
     # GR203's `key_body_lines` (`rules.randomness.prescans`) per `key-names`.
     key_lines: dict[tuple[str, ...], list[int] | None] = field(default_factory=dict)
 
@@ -54,6 +57,8 @@ class SyntaxIndex:
         imports: list[ast.Import | ast.ImportFrom] = []
         for node in _nodes(tree):
             kind = type(node)
+            if kind not in _INDEXED:
+                continue
             if kind is ast.Call:
                 assert isinstance(node, ast.Call)
                 index.calls.append(node)
@@ -73,6 +78,10 @@ class SyntaxIndex:
             elif kind is ast.ClassDef:
                 assert isinstance(node, ast.ClassDef)
                 index.classes.append(node)
+            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.NamedExpr:
+                assert isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr)
+                if type(node.value) is ast.Call:
+                    index.assigned_calls.append(node.value)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 imports.append(node)
         imports.sort(key=lambda node: (node.lineno, node.col_offset))
@@ -106,17 +115,73 @@ class FileSyntax:
 
 
 def _nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node under `tree`, in no particular order: `ast.walk`'s result at
-    about half its cost (no generators; child lists read straight off)."""
+    """Every node under `tree` that can hold another or be indexed, in no
+    particular order: `ast.walk`'s result without the leaves (names,
+    constants, contexts), at a fraction of its cost (no generators; only the
+    fields that can hold a node are read, looked up once per node type)."""
     found: list[ast.AST] = []
     stack = [tree]
+    fields = _CHILD_FIELDS
     while stack:
         node = stack.pop()
         found.append(node)
-        for name in node._fields:
+        kind = type(node)
+        names = fields.get(kind)
+        if names is None:
+            names = fields[kind] = _child_fields(kind)
+        for name in names:
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
+                        stack.append(item)
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
                 stack.append(value)
     return found
+
+
+# The node types `SyntaxIndex.of` records.
+_INDEXED = frozenset(
+    {
+        ast.Call,
+        ast.Attribute,
+        ast.Dict,
+        ast.keyword,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.Lambda,
+        ast.ClassDef,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.NamedExpr,
+        ast.Import,
+        ast.ImportFrom,
+    }
+)
+# Nodes that hold no other node and are not indexed: never put on the stack.
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del})
+# Fields that never hold a node, whatever the node type (names, flags, text).
+_SCALAR_FIELDS = frozenset(
+    {
+        "ctx",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "asname",
+        "module",
+        "level",
+        "kind",
+        "conversion",
+        "is_async",
+        "simple",
+        "type_comment",
+    }
+)
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    if kind is ast.Constant:
+        return ()  # its `value` is data, never a node
+    return tuple(name for name in kind._fields if name not in _SCALAR_FIELDS)

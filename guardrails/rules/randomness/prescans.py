@@ -163,14 +163,7 @@ def may_reuse_keys(index: SyntaxIndex, config: Config) -> bool:
 def _keeps_a_stream_draw(index: SyntaxIndex) -> bool:
     """A stream draw kept in a name (`k = rngs.params()`): drawn in place, as
     in `normal(rngs.params(), shape)`, it is a fresh key used once."""
-    if not any(_draws_from_stream(call) for call in index.calls):
-        return False
-    return any(
-        isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr)
-        and isinstance(node.value, ast.Call)
-        and _draws_from_stream(node.value)
-        for node in ast.walk(index.tree)
-    )
+    return any(_draws_from_stream(call) for call in index.assigned_calls)
 
 
 def keeps_keys_elsewhere(index: SyntaxIndex, config: Config) -> bool:
