@@ -3,12 +3,15 @@
 A rule's pre-scan must match every file that can hold one of its findings. Its
 samples show the spellings its author thought of; these variants show it the
 spellings Python also accepts: spaces around `.`, a line break after every `(`,
-and the sample's code moved into a method of a class. Their findings need not
-match the sample's: what must hold is that pre-scans change none of them.
+and the sample's code moved into a method of a class or, below its imports, into
+a function (whose body the engine leaves out of the parse unless a rule says it
+reads it). Their findings need not match the sample's: what must hold is that
+pre-scans and elision change none of them.
 """
 
 from __future__ import annotations
 
+import ast
 import io
 import textwrap
 import tokenize
@@ -62,10 +65,26 @@ def in_a_method(source: str) -> str:
     )
 
 
+def in_a_function_below_its_imports(source: str) -> str:
+    """The sample's module-level imports first, its other statements the body
+    of a function: a body without an import, which the engine leaves out of
+    the parse unless a rule says it needs it (`engine.elision`)."""
+    lines = source.splitlines(keepends=True)
+    imports: set[int] = set()
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            end = statement.end_lineno or statement.lineno
+            imports.update(range(statement.lineno - 1, end))
+    head = "".join(line for n, line in enumerate(lines) if n in imports)
+    rest = "".join(line for n, line in enumerate(lines) if n not in imports)
+    return head + "def _host():\n" + textwrap.indent(rest, " " * 4) + "    pass\n"
+
+
 VARIANTS: dict[str, Callable[[str], str]] = {
     "spaced-dots": spaced_dots,
     "broken-after-parentheses": broken_after_parentheses,
     "in-a-method": in_a_method,
+    "in-a-function-below-its-imports": in_a_function_below_its_imports,
 }
 
 

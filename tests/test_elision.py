@@ -143,7 +143,7 @@ def test_calls_count_only_from_code_that_stays() -> None:
 VALUES = ValuesNeeded(
     keys=frozenset({"testcase", "run_only_f32_variant"}),
     calls=frozenset({"register_example"}),
-    keep=re.compile("run_only_f32_variant"),
+    keep=(re.compile("run_only_f32_variant"),),
 )
 
 

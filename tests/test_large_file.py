@@ -118,7 +118,7 @@ def test_values_on_one_long_line_are_placed_and_blanked_in_one_pass(
     collector = gr3_collector.TestcaseFlagsCollector
     assert collector.value_keys is not None and collector.body_prescan is not None
     values = ValuesNeeded(
-        collector.value_keys, collector.value_calls, collector.body_prescan
+        collector.value_keys, collector.value_calls, (collector.body_prescan,)
     )
     calls = SyntaxIndex.of(tree).bare_calls
     elided = elide(source, tree, lambda *_: True, calls, values)

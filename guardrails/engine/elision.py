@@ -9,8 +9,8 @@ instead (or as one string as many lines long). So every line and column that
 stays is where it was, and so is every finding.
 
 A rule says which bodies it needs (`body_prescan`, a pattern over their text,
-and `needs_body`): any body an active rule needs is kept, and a rule without a
-`body_prescan` keeps them all. Kept too: bodies that import (bindings are
+and `needs_body`, by default its pre-scan: see `rules.base.Reads`): any body an
+active rule needs is kept. Kept too: bodies that import (bindings are
 file-wide, so an import in any body can change what a name elsewhere resolves
 to), and bodies of functions called by bare name from code that stays (the
 testcase evaluator follows such calls).
@@ -46,12 +46,12 @@ _BINDS = re.compile(r":=|\.(?:append|extend)\b")
 class ValuesNeeded:
     """The dict values the active rules read: those under `keys`, in dict
     displays and in the keyword arguments of calls to `calls` (a name or an
-    attribute's last name), and any whose text `keep` matches. Others are
-    parsed as `...`."""
+    attribute's last name), and any whose text one of `keep` matches. Others
+    are parsed as `...`."""
 
     keys: frozenset[str]
     calls: frozenset[str]
-    keep: re.Pattern[str]
+    keep: tuple[re.Pattern[str], ...]
 
 
 def elide(
@@ -164,7 +164,7 @@ def _droppable_values(
             if span is None:
                 continue
             text = _text(lines, *span)
-            if values.keep.search(text) or _BINDS.search(text):
+            if _BINDS.search(text) or any(k.search(text) for k in values.keep):
                 continue
             found.append(span)
             spared.add(id(value))

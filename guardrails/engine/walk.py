@@ -21,7 +21,7 @@ from guardrails.engine.nesting import CPythonVerdict, cpython_verdict
 from guardrails.engine.syntax import SYNTAX_ERROR, bad_input, check_syntax, parse
 from guardrails.engine.traverse import visit_batched
 from guardrails.rules.base import (
-    NO_BODIES,
+    ALL_BODIES,
     FactCollector,
     FileContext,
     FileInfo,
@@ -111,7 +111,8 @@ def _what_to_parse(
 ) -> str:
     """`source` without the function bodies and dict values no walker reads
     (see `engine.elision`); all of it if one of them reads every body."""
-    if any(walker.body_prescan is None for walker in walkers):
+    marks = [mark for walker in walkers for mark in walker.body_marks(syntax)]
+    if ALL_BODIES in marks:
         return source
 
     def needed(function: FunctionNode, body: str) -> bool:
@@ -120,14 +121,20 @@ def _what_to_parse(
         )
 
     return elide(
-        source, syntax.tree, needed, syntax.index.bare_calls, _values_needed(walkers)
+        source,
+        syntax.tree,
+        needed,
+        syntax.index.bare_calls,
+        _values_needed(walkers, marks),
     )
 
 
 def _values_needed(
     walkers: Sequence[type[Rule] | type[FactCollector]],
+    marks: Sequence[re.Pattern[str]],
 ) -> ValuesNeeded | None:
-    """What the walkers read of dict values, if every one of them says."""
+    """What the walkers read of dict values, if every one of them says: those
+    under their `value_keys` and any their body `marks` match."""
     keys: set[str] = set()
     calls: set[str] = set()
     for walker in walkers:
@@ -135,17 +142,7 @@ def _values_needed(
             return None
         keys |= walker.value_keys
         calls |= walker.value_calls
-    patterns = sorted(
-        walker.body_prescan.pattern
-        for walker in walkers
-        if walker.body_prescan is not None
-    )
-    keep = (
-        re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
-        if patterns
-        else NO_BODIES
-    )
-    return ValuesNeeded(frozenset(keys), frozenset(calls), keep)
+    return ValuesNeeded(frozenset(keys), frozenset(calls), tuple(dict.fromkeys(marks)))
 
 
 def _locate(

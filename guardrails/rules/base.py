@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
     from guardrails.types import Finding, SourceIssue
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-# A `body_prescan` for rules that read no function body (it matches nothing).
+# `body_prescan`s for rules that read no function body (it matches nothing) and
+# for those that may read every one (it matches anything: no body is left out).
 NO_BODIES = re.compile(r"(?!)")
+ALL_BODIES = re.compile(r"")
 
 
 class SyntaxPrescan(Protocol):
@@ -132,21 +135,81 @@ class FileContext:
     facts: dict[str, list[JSON]] = field(default_factory=dict)
 
 
-class FactCollector(cst.BatchableCSTVisitor):
-    """Records JSON facts about one file for project-level rules."""
+class Reads:
+    """What a rule or fact collector reads of a file, beyond what its visitors
+    see: the engine leaves the rest out of LibCST's parse (`engine.elision`).
 
-    name: ClassVar[str]
+    By default a function body or a dict value is read when `prescan` matches
+    its text or it names what an import of something `prescan` matches binds
+    (`from importlib import import_module as load` marks a body that says
+    `load`); without a `prescan`, none is. A rule whose findings in a body show
+    in neither says which bodies it reads in `body_prescan` or `needs_body`:
+    tests/test_prescan_variants.py moves every sample into a function and
+    compares the findings with and without pre-scans and elision, so a wrong
+    default fails a test, never a check.
+    """
+
+    # A file is walked only if this matches its source; None: always.
+    # It must be conservative: a file that can hold a finding always matches.
     prescan: ClassVar[re.Pattern[str] | None] = None
-    # As `Rule.body_prescan`, `Rule.needs_body`, `Rule.value_keys`, `Rule.value_calls`.
+    # The function bodies the walker may need: those whose text this matches
+    # (or that `needs_body` asks for); None: the default above. `NO_BODIES`,
+    # `ALL_BODIES` say none, every one.
     body_prescan: ClassVar[re.Pattern[str] | None] = None
-    value_keys: ClassVar[frozenset[str] | None] = None
+    # The dict keys whose values the walker reads, in dict displays and in
+    # keyword arguments of calls to `value_calls`, beside the values its
+    # `body_marks` match; others are parsed as `...` when no active walker
+    # reads them. None: every value.
+    value_keys: ClassVar[frozenset[str] | None] = frozenset()
     value_calls: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def body_marks(cls, syntax: FileSyntax) -> tuple[re.Pattern[str], ...]:
+        """The patterns that mark, in this file, a body or dict value the walker
+        may read: `body_prescan`, or the default above."""
+        if cls.body_prescan is not None:
+            return (cls.body_prescan,)
+        if cls.prescan is None:
+            return (NO_BODIES,)
+        per_file = _marks.setdefault(syntax, {})
+        if cls not in per_file:
+            per_file[cls] = (cls.prescan, *_imported_as(cls.prescan, syntax))
+        return per_file[cls]
 
     @classmethod
     def needs_body(
         cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
     ) -> bool:
-        return cls.body_prescan is None or cls.body_prescan.search(body) is not None
+        """Whether the walker may need this function's body (a module-level
+        function or a method; `body` is its text): by default, whether one of
+        `body_marks` matches it."""
+        return any(mark.search(body) for mark in cls.body_marks(syntax))
+
+
+# Each file's `Reads.body_marks` of each walker, while its syntax tree lives.
+_marks: weakref.WeakKeyDictionary[
+    FileSyntax, dict[type[Reads], tuple[re.Pattern[str], ...]]
+] = weakref.WeakKeyDictionary()
+
+
+def _imported_as(prescan: re.Pattern[str], syntax: FileSyntax) -> list[re.Pattern[str]]:
+    """A pattern of the local names the file's imports bind to something
+    `prescan` matches (`load` for `from importlib import import_module as
+    load`), if any."""
+    names = sorted(
+        local
+        for local, imported in syntax.index.imports.bindings.items()
+        if prescan.search(imported)
+    )
+    if not names:
+        return []
+    return [re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b")]
+
+
+class FactCollector(Reads, cst.BatchableCSTVisitor):
+    """Records JSON facts about one file for project-level rules."""
+
+    name: ClassVar[str]
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()
@@ -175,7 +238,7 @@ class ProjectContext:
     index_files: list[Path] = field(default_factory=list)
 
 
-class Rule(cst.BatchableCSTVisitor):
+class Rule(Reads, cst.BatchableCSTVisitor):
     """One guardrail. Subclasses set the class attributes and visit nodes.
 
     The docstring is the rule's documentation, in four sections: What it does,
@@ -184,22 +247,10 @@ class Rule(cst.BatchableCSTVisitor):
 
     code: ClassVar[str]
     name: ClassVar[str]
-    # A file is walked for this rule only if this matches its source; None: always.
-    # It must be conservative: a file that can hold a finding always matches.
-    prescan: ClassVar[re.Pattern[str] | None] = None
+    # `prescan`, `body_prescan`, `value_keys`, `value_calls`: see `Reads`.
     # Asked when the pre-scan matched: a module-level function of a module that
     # does not import LibCST (the family's `prescans`), just as conservative.
     syntax_prescan: ClassVar[SyntaxPrescan | None] = None
-    # The function bodies the rule may need: those whose text this matches (or
-    # that `needs_body` asks for). Others are parsed as `...` when no active rule
-    # needs them (see `engine.elision`); None: the rule needs every body.
-    body_prescan: ClassVar[re.Pattern[str] | None] = None
-    # The dict keys whose values the rule reads, in dict displays and in keyword
-    # arguments of calls to `value_calls`; other values (unless `body_prescan`
-    # matches them) are parsed as `...` when no active rule reads them. None:
-    # the rule reads every value.
-    value_keys: ClassVar[frozenset[str] | None] = None
-    value_calls: ClassVar[frozenset[str]] = frozenset()
     # Project-level rules name the collector whose facts they read.
     collector: ClassVar[type[FactCollector] | None] = None
     # Rules judged from the text alone name their check (and its safe fix).
@@ -213,14 +264,6 @@ class Rule(cst.BatchableCSTVisitor):
     def __init__(self, context: FileContext) -> None:
         super().__init__()
         self.context = context
-
-    @classmethod
-    def needs_body(
-        cls, function: FunctionNode, body: str, syntax: FileSyntax, config: Config
-    ) -> bool:
-        """Whether the rule may need this function's body (a module-level
-        function or a method; `body` is its text), given `body_prescan`."""
-        return cls.body_prescan is None or cls.body_prescan.search(body) is not None
 
     @classmethod
     def applies_to(cls, file: FileInfo) -> bool:

@@ -79,6 +79,7 @@ class EagerTestcaseCallable(Rule):
     syntax_prescan = staticmethod(may_build_eagerly)
     # A testcase dict in a method says "callable" there.
     body_prescan = prescan
+    value_keys = None  # reads every dict value
     VALID = (
         Sample(
             sample_code("""

@@ -206,6 +206,7 @@ class ImportTimeSeeding(Rule):
     # What runs at import is outside function bodies (decorators and defaults
     # stay when a body is left out), so the rule needs none of them.
     body_prescan = NO_BODIES
+    value_keys = None  # reads every dict value
     VALID = (
         Sample(
             sample_code("""

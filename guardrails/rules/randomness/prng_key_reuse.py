@@ -176,6 +176,7 @@ class PrngKeyReuse(Rule):
     syntax_prescan = staticmethod(may_reuse_keys)
     # Keys are followed from producers and key-named parameters (`needs_body`).
     body_prescan = NO_BODIES
+    value_keys = None  # reads every dict value
 
     @classmethod
     def needs_body(
