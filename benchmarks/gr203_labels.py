@@ -20,8 +20,8 @@ from pathlib import Path
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import selected_rules
 
 CORPUS = Path(__file__).resolve().parent / "gr203_corpus"
 LABELS = ("reuse", "latent", "deliberate", "gated", "clean")
@@ -115,7 +115,7 @@ def gr203_lines(corpus: Path = CORPUS) -> dict[str, set[int]]:
     """The lines GR203 reports, per corpus file (by stem), from one engine run."""
     config = Config(root=corpus)
     files = collect_files([corpus], config.root, config.all_excludes)
-    result = check_project(files, config, select_rules(["GR203"], ()), corpus)
+    result = check_files(files, config, selected_rules(["GR203"], ()), corpus)
     found: dict[str, set[int]] = {path.stem: set() for path in files}
     for finding in result.findings:
         if finding.code == "GR203":

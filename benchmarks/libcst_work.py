@@ -21,8 +21,8 @@ from pathlib import Path
 import guardrails.engine.walk as walk
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import selected_rules
 from guardrails.targets import package_source
 
 _BLANK_OR_LEFT_OUT = re.compile(r"\s|\.\.\.")
@@ -51,8 +51,8 @@ def main() -> None:
 
     def measure(label: str, ignore: list[str]) -> None:
         parsed.clear()
-        rules = select_rules([], ignore)
-        check_project(files, config, rules, root, jobs=1)
+        rules = selected_rules([], ignore)
+        check_files(files, config, rules, root, jobs=1)
         print(
             f"{label}: {len(rules)} rules, LibCST parses {len(parsed)} of "
             f"{len(files)} files, {sum(parsed)} non-blank characters"
@@ -61,7 +61,7 @@ def main() -> None:
     measure(f"without {args.without}", left_out)
     measure("default rules", [])
     if args.each:
-        codes = [r.code for r in select_rules(left_out, []) if not r.opt_in]
+        codes = [r.code for r in selected_rules(left_out, []) if not r.opt_in]
         for code in codes:
             measure(f"+{code}", [c for c in codes if c != code])
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from guardrails.config import load_config
 from guardrails.engine.cache import Cache
-from guardrails.engine.catalogue import build_catalogue, selected_rules
+from guardrails.engine.catalogue import build_catalogue, selected_infos
 from guardrails.engine.fixes import apply_fixes, plan_fixes, stopped_cleanly
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
+from guardrails.engine.runner import check_files
 from guardrails.pathnames import display_path, matches_any, relative_posix
 from guardrails.report import FORMATTERS, STATISTICS_FORMATTERS, text
 from guardrails.report.next_steps import installed_package, next_steps, sync_command
@@ -79,8 +79,8 @@ def run_check(args: argparse.Namespace) -> int:
     # (nor LibCST) unless some file has to be parsed.
     cache = None if args.no_cache else Cache.at(config.root)
     catalogue = cache.catalogue() if cache is not None else build_catalogue()
-    config.check_codes([info.code for info in catalogue])
-    rules = selected_rules(
+    config.refuse_unknown_codes([info.code for info in catalogue])
+    rules = selected_infos(
         catalogue,
         args.select if args.select is not None else config.select,
         [*config.ignore, *(args.ignore or [])],
@@ -93,7 +93,7 @@ def run_check(args: argparse.Namespace) -> int:
     )
 
     def check() -> CheckResult:
-        result = check_project(
+        result = check_files(
             files,
             config,
             rules,

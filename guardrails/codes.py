@@ -11,7 +11,7 @@ from guardrails.types import UsageError
 ALWAYS_ON_PREFIX = "GR0"
 
 
-def check_codes(known: Sequence[str], prefixes: Sequence[str]) -> None:
+def refuse_unknown_codes(known: Sequence[str], prefixes: Sequence[str]) -> None:
     """Each of `prefixes` must start some code in `known`; an empty one, which
     starts every code, is refused too."""
     for prefix in prefixes:
@@ -21,7 +21,7 @@ def check_codes(known: Sequence[str], prefixes: Sequence[str]) -> None:
             raise UsageError(f"unknown rule code or prefix: {prefix}")
 
 
-def select_codes(
+def selected_codes(
     known: Sequence[str],
     select: Sequence[str],
     ignore: Sequence[str],
@@ -29,9 +29,9 @@ def select_codes(
     extend: Sequence[str] = (),
     opt_in: Collection[str] = (),
 ) -> tuple[str, ...]:
-    """`select_rules` over rule codes alone (the engine's rule catalogue).
+    """`selected_rules` over rule codes alone (the engine's rule catalogue).
     An empty `select` means every rule but the `opt_in` ones."""
-    check_codes(known, (*select, *extend, *ignore))
+    refuse_unknown_codes(known, (*select, *extend, *ignore))
 
     def longest(code: str, prefixes: Sequence[str]) -> int:
         return max((len(p) for p in prefixes if code.startswith(p.upper())), default=-1)

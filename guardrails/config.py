@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.bounded import RefusedFile, read_regular
-from guardrails.codes import check_codes
+from guardrails.codes import refuse_unknown_codes
 from guardrails.pathnames import glob_problem
 from guardrails.targets import is_dotted_name
 from guardrails.types import UsageError
@@ -155,7 +155,7 @@ class Config:
         dotted = _key(self.section, key)
         return f"{_shown(self.source)}: {dotted}" if self.source else dotted
 
-    def check_codes(self, known: Sequence[str]) -> None:
+    def refuse_unknown_codes(self, known: Sequence[str]) -> None:
         """A configured code or prefix that names no rule in `known` is an error
         naming the file and the key (the rules are not known when reading it)."""
         for key, codes in (
@@ -164,7 +164,7 @@ class Config:
             ("ignore", self.ignore),
         ):
             try:
-                check_codes(known, codes)
+                refuse_unknown_codes(known, codes)
             except UsageError as error:
                 raise UsageError(f"{self.key_location(key)}: {error}") from None
 

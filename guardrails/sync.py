@@ -109,12 +109,12 @@ def scan(
     from guardrails.engine.catalogue import RuleSet
     from guardrails.engine.file_check import job_for
     from guardrails.engine.parallel import check_jobs
-    from guardrails.rules import select_rules
+    from guardrails.rules import selected_rules
     from guardrails.rules.testcase_metadata import COLLECTOR_NAME
 
     # GR301 brings the flag collector; the always-on GR0 rules say which files
     # could not be read or parsed, to warn that their flags are not synced.
-    rules = RuleSet(select_rules(["GR301"], ()))
+    rules = RuleSet(selected_rules(["GR301"], ()))
     jobs = [job_for(path, config, cwd) for path in files]
     # The engine's worker pool, as `check` uses it; results come in any order.
     results = dict(check_jobs(jobs, config, rules, None))

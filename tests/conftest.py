@@ -9,8 +9,8 @@ import pytest
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import selected_rules
 from guardrails.types import CheckResult
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -24,7 +24,7 @@ def check_tree(
 ) -> CheckResult:
     config = config or Config(root=root)
     files = collect_files([root], config.root, config.all_excludes)
-    return check_project(files, config, select_rules(select, ()), root)
+    return check_files(files, config, selected_rules(select, ()), root)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from guardrails.allowlist import FlaggedTestcase, load_allowlist, remove_entries
 from guardrails.cli import main
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import selected_rules
 from guardrails.types import CheckResult, Finding, UsageError
 from tests.conftest import check_tree
 
@@ -184,11 +184,11 @@ def test_entries_of_unchecked_files_are_not_judged(tmp_path: Path) -> None:
         },
     )
     config = Config(root=tmp_path)
-    rules = select_rules(["GR3"], ())
+    rules = selected_rules(["GR3"], ())
 
     def run(*names: str) -> CheckResult:
         files = collect_files([tmp_path / name for name in names], tmp_path, ())
-        return check_project(files, config, rules, tmp_path)
+        return check_files(files, config, rules, tmp_path)
 
     assert run("jax2onnx/plugins/add.py").findings == []
     # mul.py's own stale entry shows once mul.py is checked, beside its flags.

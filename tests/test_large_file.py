@@ -27,7 +27,7 @@ import guardrails.text.columns as columns
 from guardrails.analysis.syntax_prescans import SyntaxIndex
 from guardrails.config import Config
 from guardrails.engine.elision import ValuesNeeded, elide
-from guardrails.engine.runner import check_project
+from guardrails.engine.runner import check_files
 from guardrails.rules import all_rules
 from guardrails.rules.randomness.prescans import _all_within
 from guardrails.rules.testcase_metadata import collector as gr3_collector
@@ -61,7 +61,7 @@ def one_line_plugin(count: int) -> str:
 
 def _check(root: Path, *, use_prescan: bool = True) -> CheckResult:
     files = [root / PLUGIN]
-    return check_project(
+    return check_files(
         files, Config(root=root), all_rules(), root, use_prescan=use_prescan
     )
 

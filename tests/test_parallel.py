@@ -7,7 +7,7 @@ from pathlib import Path
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
+from guardrails.engine.runner import check_files
 from guardrails.rules import all_rules
 from guardrails.targets import package_source
 
@@ -24,8 +24,8 @@ def test_workers_find_exactly_what_one_process_finds(tmp_path: Path) -> None:
     files = collect_files([tmp_path], config.root, config.all_excludes)
     assert len(files) > 40
 
-    alone = check_project(files, config, all_rules(), tmp_path, jobs=1)
-    pooled = check_project(files, config, all_rules(), tmp_path, jobs=2)
+    alone = check_files(files, config, all_rules(), tmp_path, jobs=1)
+    pooled = check_files(files, config, all_rules(), tmp_path, jobs=2)
     assert pooled == alone
     assert alone.findings == sorted(alone.findings)
     assert {f.code for f in alone.findings} >= {"GR001"}

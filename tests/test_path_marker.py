@@ -22,8 +22,8 @@ import pytest
 from guardrails.analysis.path_markers import fix_path_marker
 from guardrails.config import Config, PathMarkerConfig
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import selected_rules
 from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
 from tests.readme_snippets import git
@@ -109,7 +109,7 @@ def _write_cases(root: Path) -> None:
 def _flagged(root: Path, config: Config | None = None) -> set[str]:
     config = config or Config(root=root)
     files = collect_files([root], config.root, config.all_excludes)
-    result = check_project(files, config, select_rules(["GR404"], ()), root)
+    result = check_files(files, config, selected_rules(["GR404"], ()), root)
     return {finding.path for finding in result.findings if finding.code == "GR404"}
 
 
@@ -389,7 +389,7 @@ def test_marker_root_is_the_config_root_site_packages_or_a_work_tree_top(
     root = tmp_path / "repo"
     config = Config(root=root, exclude=())
     files = collect_files([root, tmp_path / "elsewhere"], root, ())
-    found = check_project(files, config, select_rules(["GR404"], ()), root).findings
+    found = check_files(files, config, selected_rules(["GR404"], ()), root).findings
     assert sorted(finding.path for finding in found) == [
         str(tmp_path / "elsewhere/tool/e.py"),
         "pkg/wrong.py",

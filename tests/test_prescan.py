@@ -17,7 +17,7 @@ import pytest
 import guardrails.rules
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
+from guardrails.engine.runner import check_files
 from guardrails.rules import all_rules
 from guardrails.rules.base import Rule, Sample
 from guardrails.targets import package_source
@@ -40,7 +40,7 @@ PRESCAN_MODULES = sorted(
 def _check(target: Path, root: Path, cwd: Path, *, use_prescan: bool) -> CheckResult:
     config = Config(root=root)
     files = collect_files([target], config.root, config.all_excludes)
-    return check_project(files, config, all_rules(), cwd, use_prescan=use_prescan)
+    return check_files(files, config, all_rules(), cwd, use_prescan=use_prescan)
 
 
 def _assert_same_with_and_without_prescans(

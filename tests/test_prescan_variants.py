@@ -14,7 +14,7 @@ import pytest
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
+from guardrails.engine.runner import check_files
 from guardrails.rules import all_rules, rule_by_code
 from guardrails.rules.base import Rule, Sample
 from guardrails.types import Finding
@@ -35,7 +35,7 @@ def _findings(
 ) -> set[Finding]:
     config = Config(root=root)
     files = collect_files([root], config.root, config.all_excludes)
-    result = check_project(files, config, rules, root, use_prescan=use_prescan)
+    result = check_files(files, config, rules, root, use_prescan=use_prescan)
     return set(result.findings)
 
 

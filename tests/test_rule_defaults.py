@@ -17,7 +17,7 @@ import pytest
 import guardrails.engine.walk as walk
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
+from guardrails.engine.runner import check_files
 from guardrails.rules import all_rules
 from guardrails.rules.base import ALL_BODIES, NO_BODIES, Rule
 from guardrails.targets import package_source
@@ -40,7 +40,7 @@ def _lines(root: Path, source: str, rules: tuple[type[Rule], ...]) -> list[int]:
     (root / "module.py").write_text(source, encoding="utf-8")
     config = Config(root=root)
     files = collect_files([root], config.root, config.all_excludes)
-    result = check_project(files, config, rules, root, jobs=1)
+    result = check_files(files, config, rules, root, jobs=1)
     return [f.line for f in result.findings if f.code == "GR499"]
 
 
@@ -78,7 +78,7 @@ def test_a_rule_at_the_defaults_leaves_the_other_rules_elision_alone(
 
     def parsed_characters(rules: tuple[type[Rule], ...]) -> int:
         parsed.clear()
-        check_project(files, config, rules, tree.parent, jobs=1)
+        check_files(files, config, rules, tree.parent, jobs=1)
         return sum(parsed)
 
     defaults = tuple(rule for rule in all_rules() if not rule.opt_in)

@@ -9,8 +9,8 @@ import pytest
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import all_rules, select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import all_rules, selected_rules
 from guardrails.rules.base import Rule, Sample
 from tests.conftest import check_tree
 from tests.readme_snippets import git, readme_table
@@ -116,10 +116,10 @@ def test_sample_outside_the_project(
         config = replace(config, **ROOT_RELATIVE)
     files = collect_files([site], config.root, config.all_excludes)
     assert files == [target]
-    selected = select_rules([rule.code, *sample.select], ())
+    selected = selected_rules([rule.code, *sample.select], ())
     findings = [
         (f.line, f.message)
-        for f in check_project(files, config, selected, project).findings
+        for f in check_files(files, config, selected, project).findings
         if f.code == rule.code
     ]
     assert findings == ([] if valid else [(sample.line, sample.message)]), sample.code

@@ -21,8 +21,8 @@ import pytest
 
 from guardrails.config import Config
 from guardrails.engine.paths import collect_files
-from guardrails.engine.runner import check_project
-from guardrails.rules import select_rules
+from guardrails.engine.runner import check_files
+from guardrails.rules import selected_rules
 from guardrails.targets import package_source
 from tests.check_support import run_main
 
@@ -180,9 +180,9 @@ def test_the_excerpts_find_the_same_with_and_without_prescans(
     root = _checkout(tmp_path, commit)
     config = Config(root=root)
     files = collect_files([root], config.root, config.all_excludes)
-    rules = select_rules(sorted(NEW_CODES), ())
+    rules = selected_rules(sorted(NEW_CODES), ())
     scanned, exhaustive = (
-        check_project(files, config, rules, root, use_prescan=use_prescan)
+        check_files(files, config, rules, root, use_prescan=use_prescan)
         for use_prescan in (True, False)
     )
     assert scanned.findings == exhaustive.findings
@@ -230,7 +230,7 @@ def _ad_registration_offenders(package: Path) -> set[str]:
 def _findings(root: Path, target: Path, code: str) -> set[tuple[str, int]]:
     config = Config(root=root)
     files = collect_files([target], config.root, config.all_excludes)
-    result = check_project(files, config, select_rules([code], ()), root)
+    result = check_files(files, config, selected_rules([code], ()), root)
     return {(f.path, f.line) for f in result.findings if f.code == code}
 
 

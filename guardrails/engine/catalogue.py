@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from guardrails import __version__
-from guardrails.codes import select_codes
+from guardrails.codes import selected_codes
 from guardrails.types import Finding
 
 if TYPE_CHECKING:
@@ -397,16 +397,16 @@ class Candidate:
     collects: bool
 
 
-def selected_rules(
+def selected_infos(
     catalogue: Sequence[RuleInfo],
     select: Sequence[str],
     ignore: Sequence[str],
     extend: Sequence[str] = (),
 ) -> tuple[RuleInfo, ...]:
     """`--select`/`--ignore`/`extend-select` applied to the catalogue (see
-    `select_rules`)."""
+    `selected_rules`)."""
     chosen = set(
-        select_codes(
+        selected_codes(
             [info.code for info in catalogue],
             select,
             ignore,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from guardrails.rules.base import Rule
 
 
-def check_project(
+def check_files(
     files: Sequence[Path],
     config: Config,
     rules: Sequence[type[Rule] | RuleInfo],

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
-from guardrails.codes import select_codes
+from guardrails.codes import selected_codes
 from guardrails.types import UsageError
 
 if TYPE_CHECKING:
@@ -50,13 +50,13 @@ def rule_by_code(code: str) -> type[Rule] | None:
     return next((rule for rule in all_rules() if rule.code == code.upper()), None)
 
 
-def select_rules(
+def selected_rules(
     select: Sequence[str], ignore: Sequence[str], extend: Sequence[str] = ()
 ) -> tuple[type[Rule], ...]:
     """`--select`/`--ignore` semantics: codes or prefixes; the longer match wins.
     `extend` (`extend-select`) adds to `select`, or to the default rules."""
     chosen = set(
-        select_codes(
+        selected_codes(
             [rule.code for rule in all_rules()],
             select,
             ignore,
