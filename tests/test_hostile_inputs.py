@@ -333,8 +333,9 @@ def test_nesting_the_walk_survives_but_locating_a_finding_cannot_is_gr001(
 ) -> None:
     # Found by scripts/fuzz.py (nesting source, seed 11), minimized: the rules'
     # walk succeeds, then locating the GR101 (code generation, more frames per
-    # level) exhausted the recursion limit: a traceback, before the fix.
-    body = "[" * 50 + "(((a[" + "2 ** " * 400 + "x.b.b.b + 1][0],),),)" + "]" * 50
+    # level) exhausted the recursion limit: a traceback, before the fix. The
+    # body names `onnx`, so the IR-only rules read it (not left out of the parse).
+    body = "[" * 50 + "(((a[" + "2 ** " * 400 + "onnx.b.b.b + 1][0],),),)" + "]" * 50
     source = f"import onnx\nasync def f():\n    return {body}{'.b' * 50}()()\n"
     write(tree, "jax2onnx/plugins/deep.py", source.encode())
     run = check(tree, ".")
