@@ -8,6 +8,8 @@ import shlex
 import shutil
 from pathlib import Path
 
+import pytest
+
 from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
 from tests.readme_snippets import git, readme_block
@@ -260,6 +262,7 @@ def test_findings_no_comment_can_silence_are_left(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.slow
 def test_the_jax2onnx_release_gets_a_baseline_that_passes(tmp_path: Path) -> None:
     """The adoption path on a copy of the installed jax2onnx 0.17.1 source tree:
     `allowlist sync . && guardrails check --add-ignore . && guardrails check .`."""

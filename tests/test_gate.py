@@ -92,6 +92,7 @@ def _by_id(gate_run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {case["id"]: case for case in gate_run["report"]["testcases"]}
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_clean_run_on_the_committed_specs_exits_zero(gate_run: dict[str, Any]) -> None:
     completed = gate_run["completed"]
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -101,6 +102,7 @@ def test_clean_run_on_the_committed_specs_exits_zero(gate_run: dict[str, Any]) -
         assert cases[testcase]["diff"] == ""
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_every_dino_testcase_is_gated_with_a_committed_spec(
     gate_run: dict[str, Any],
 ) -> None:
@@ -110,10 +112,12 @@ def test_every_dino_testcase_is_gated_with_a_committed_spec(
         assert (SPECS / context / component / f"{name}.spec").is_file()
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_the_run_writes_nothing_in_the_repository(gate_run: dict[str, Any]) -> None:
     assert gate_run["specs_after"] == gate_run["specs_before"]
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_json_contract(gate_run: dict[str, Any]) -> None:
     report = gate_run["report"]
     assert set(report) == {"versions", "testcases"}
@@ -142,6 +146,7 @@ def test_json_contract(gate_run: dict[str, Any]) -> None:
         assert case["f64"]["status"] in {"passes", "fails", "not-probed"}
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_parity_errors_are_small_and_within_tolerance(
     gate_run: dict[str, Any],
 ) -> None:
@@ -152,6 +157,7 @@ def test_parity_errors_are_small_and_within_tolerance(
         assert 0.0 <= error < 1e-4, (testcase, error)
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_equimo_parity_of_the_dino_examples(gate_run: dict[str, Any]) -> None:
     cases = _by_id(gate_run)
     compared = {
@@ -172,6 +178,7 @@ def test_equimo_parity_of_the_dino_examples(gate_run: dict[str, Any]) -> None:
     assert f"| {reference} |" in gate_run["summary"]
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_f64_probe_results_on_jax2onnx_0_17_1(gate_run: dict[str, Any]) -> None:
     cases = _by_id(gate_run)
     patch_embed = cases[f"{DINO}::PatchEmbed::patch_embed"]["f64"]
@@ -185,6 +192,7 @@ def test_f64_probe_results_on_jax2onnx_0_17_1(gate_run: dict[str, Any]) -> None:
         assert "\n" not in case["f64"]["reason"]
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_learned_posemb_variants_are_known_failures_for_their_reasons(
     gate_run: dict[str, Any],
 ) -> None:
@@ -201,6 +209,7 @@ def test_learned_posemb_variants_are_known_failures_for_their_reasons(
             assert "antialias=True" in case["reason"]
 
 
+@pytest.mark.slow  # reads the module's full gate run
 def test_summary_table_and_github_step_summary(gate_run: dict[str, Any]) -> None:
     summary = gate_run["summary"]
     assert "| testcase | status | max error | f64 | seconds |" in summary

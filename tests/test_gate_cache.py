@@ -92,6 +92,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_verdicts_follow_the_plugin_code_each_export_runs(
     scratch: dict[str, Path],
 ) -> None:

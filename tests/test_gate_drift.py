@@ -108,6 +108,7 @@ def keep_dino_gelu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dino, "_exact_gelu", dino._exact_gelu)
 
 
+@pytest.mark.slow
 def test_missing_spec_then_update_round_trip_then_drift(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

@@ -182,6 +182,7 @@ def test_only_matching_nothing_is_a_one_line_error_exit_2(
     )
 
 
+@pytest.mark.slow
 def test_update_killed_at_any_moment_leaves_old_or_new_spec(
     project: Path, tmp_path: Path
 ) -> None:

@@ -161,6 +161,7 @@ def test_files_no_rule_parses_are_still_syntax_checked(
 
 
 @pytest.mark.parametrize("package", ["jax2onnx", "equimo"])
+@pytest.mark.slow
 def test_real_code_bases_find_the_same_with_and_without_prescans(package: str) -> None:
     # Configured at site-packages, so `jax2onnx/plugins/...` is IR-only code.
     source = package_source(package)

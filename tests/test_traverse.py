@@ -85,6 +85,7 @@ def test_odd_constructs_walk_and_locate_as_libcst_does(name: str) -> None:
     _assert_same_walk_and_positions(cst.parse_module(ODD_SOURCES[name]))
 
 
+@pytest.mark.slow
 def test_real_code_walks_and_locates_as_libcst_does() -> None:
     paths = _real_paths()
     assert len(paths) > 100
