@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export every testcase, reusing no earlier verdict",
     )
+    gate.add_argument(
+        "--parallel",
+        action="store_true",
+        help="probe float64 in a second process beside the float32 work "
+        "(faster on two cores; the two processes' memory together)",
+    )
     gate.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
 
     allowlist = commands.add_parser("allowlist", help="maintain the testcase allowlist")

@@ -115,7 +115,7 @@ def hostile_project(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_update_writes_only_below_the_specs_folder(tmp_path: Path) -> None:
     root, outside = hostile_project(tmp_path)
-    completed = gate(root, "--update", "--format", "json")
+    completed = gate(root, "--update", "--parallel", "--format", "json")
     assert completed.returncode == 1, completed.stderr
     results: dict[str, dict[str, Any]] = {
         testcase["id"]: testcase

@@ -113,11 +113,24 @@ def _run(
     record = RunRecord()
     if cache is not None and reading:
         _, results = run_all(
-            config, args.update, args.only, show, cache.lookup, watched, record
+            config,
+            args.update,
+            args.only,
+            show,
+            cache.lookup,
+            watched,
+            record,
+            parallel=args.parallel,
         )
     else:
         _, results = run_all(
-            config, args.update, args.only, show, watched=watched, record=record
+            config,
+            args.update,
+            args.only,
+            show,
+            watched=watched,
+            record=record,
+            parallel=args.parallel,
         )
     # An --update run's reasons say what it wrote: not a verdict to repeat.
     if cache is not None and fresh and not args.update:

@@ -65,16 +65,52 @@ def _session(payload: bytes | str) -> Any:
     return ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
 
 
+EXTERNAL_THRESHOLD = 1024  # bytes: smaller constants stay in the model file
+
+
+def _large_constants(model: Any) -> list[tuple[Any, str, Any]]:
+    """(node, attribute name, attribute) of every tensor attribute above the
+    threshold, in the graph, its subgraphs and the model's functions."""
+    found = []
+    for graph in (model.graph, *model.functions.values()):
+        for node in ir.traversal.RecursiveGraphIterator(graph):
+            for name, attribute in node.attributes.items():
+                if attribute.type != ir.AttributeType.TENSOR:
+                    continue
+                tensor = attribute.value
+                if tensor.dtype != ir.DataType.STRING and (
+                    tensor.nbytes > EXTERNAL_THRESHOLD
+                ):
+                    found.append((node, name, attribute))
+    return found
+
+
 @contextlib.contextmanager
 def saved(model: Any) -> Iterator[str]:
-    """The model written to a private temporary folder, weights in a data file
-    beside it: streamed from the model, where serialising it in memory would hold
-    the weights twice more (the protobuf and its bytes). The ONNX checker and
-    onnxruntime read the file; the caller can drop the model meanwhile."""
+    """The model written to a private temporary folder, weights in data files
+    beside it, streamed tensor by tensor: jax2onnx bakes weights into `Constant`
+    nodes (inside ONNX functions), which `ir.save` keeps in the protobuf, so
+    serialising would hold them twice more (the protobuf and its bytes: 2 GB for
+    ViT-B/14 in float64). Those attributes are written to `constants.data` and
+    referenced from the file, initializers to `model.onnx.data`; the model is
+    left as it was. The ONNX checker and onnxruntime read the file; the caller
+    can drop the model meanwhile."""
     with tempfile.TemporaryDirectory(prefix="guardrails-gate-") as folder:
         path = os.path.join(folder, "model.onnx")
-        ir.save(model, path, external_data="model.onnx.data")
-        del model  # this frame lives on until the caller is done with the file
+        constants = _large_constants(model)
+        external = ir.external_data.convert_tensors_to_external(
+            [attribute.value for _, _, attribute in constants],
+            folder,
+            "constants.data",
+        )
+        try:
+            for (node, name, _), tensor in zip(constants, external, strict=True):
+                node.attributes[name] = ir.AttrTensor(name, tensor)
+            ir.save(model, path, external_data="model.onnx.data")
+        finally:
+            for node, name, attribute in constants:
+                node.attributes[name] = attribute
+        del model, constants, external  # this frame lives on while the file is used
         yield path
 
 

@@ -390,7 +390,11 @@ class Float64Worker:
     def result(self, testcase: Testcase) -> F64Probe:
         """This testcase's probe, waiting for the worker as needed."""
         if testcase.id not in self._ids:
-            return probe_float64(testcase)  # says why it is not probed
+            if testcase.data.get("run_only_f32_variant"):
+                # Probed here: the float32 work's arrays and compiled functions
+                # go first, so the peak is the float64 export's alone.
+                release_memory()
+            return probe_float64(testcase)  # or says why it is not probed
         assert self._process is not None
         while testcase.id not in self._received:
             line = self._answers.readline()
@@ -444,8 +448,14 @@ def run_all(
     reuse: Callable[[list[str]], Mapping[str, TestcaseResult]] = _no_reuse,
     watched: Sequence[Path] = (),
     record: RunRecord | None = None,
+    parallel: bool = False,
 ) -> tuple[dict[str, str], list[TestcaseResult]]:
-    """Run the selected testcases; those `reuse` answers for are not run again."""
+    """Run the selected testcases; those `reuse` answers for are not run again.
+
+    The float64 probes run after each testcase's float32 work, in this process
+    (x64 mode is scoped to the probe), so the peak is one export's; `parallel`
+    runs them in a worker process beside it instead: faster on two cores, with
+    both processes' memory at once."""
     versions = package_versions()
     enable_compilation_cache()
     record = record if record is not None else RunRecord()
@@ -465,7 +475,7 @@ def run_all(
     )
     results: list[TestcaseResult] = []
     to_run = [t for t in testcases if t.id not in reused]
-    with Float64Worker(config, to_run) as float64:
+    with Float64Worker(config, to_run if parallel else []) as float64:
         for testcase in testcases:
             result = reused.get(testcase.id)
             if result is None:
