@@ -12,28 +12,13 @@ from typing import Any
 
 import numpy as np
 
-
-def _example() -> Any:
-    import jax
-    from jax2onnx.plugins.examples.eqx.dino import (  # type: ignore[import-untyped]
-        VisionTransformer,
-    )
-
-    return VisionTransformer(
-        img_size=32,
-        patch_size=16,
-        embed_dim=64,
-        depth=2,
-        num_heads=2,
-        num_storage_tokens=1,
-        key=jax.random.PRNGKey(0),
-    )
+from tests.tiny_vit import IMAGE_SHAPE, tiny_vit
 
 
 def _testcase() -> Any:
     from guardrails.gate.export import Testcase
 
-    data = {"input_shapes": [(1, 3, 32, 32)]}
+    data = {"input_shapes": [IMAGE_SHAPE]}
     return Testcase(context="tests", component="ViT", name="tiny", data=data)
 
 
@@ -45,10 +30,10 @@ def test_saved_model_streams_its_weight_constants_to_a_data_file() -> None:
     from guardrails.gate.export import export_model
     from guardrails.gate.numerics import saved, session_for
 
-    example = _example()
+    example = tiny_vit()
     model = export_model(_testcase(), example, double=False)
     before = ir.serde.serialize_model(model).SerializeToString()
-    images = np.random.default_rng(0).standard_normal((1, 3, 32, 32), np.float32)
+    images = np.random.default_rng(0).standard_normal(IMAGE_SHAPE, np.float32)
     with saved(model) as path:
         folder = os.path.dirname(path)
         sizes = {
@@ -74,7 +59,7 @@ def test_an_export_keeps_no_weights_of_its_callable_alive() -> None:
     from guardrails.gate.export import export_model, forget_last_calls
 
     def exported_weight(export: Any) -> weakref.ref[Any]:
-        example = _example()
+        example = tiny_vit()
         weight = weakref.ref(example.patch_embed.proj.weight)
         export(example)
         del example
@@ -82,7 +67,7 @@ def test_an_export_keeps_no_weights_of_its_callable_alive() -> None:
         return weight
 
     # jax2onnx's `@onnx_function` plugins keep the module of their last call ...
-    kept = exported_weight(lambda fn: to_onnx(fn, [(1, 3, 32, 32)], return_mode="ir"))
+    kept = exported_weight(lambda fn: to_onnx(fn, [IMAGE_SHAPE], return_mode="ir"))
     assert kept() is not None
     forget_last_calls()
     gc.collect()

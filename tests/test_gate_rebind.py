@@ -10,25 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.tiny_vit import IMAGE_SHAPE, tiny_vit
+
 
 @pytest.fixture(scope="module")
 def exported() -> tuple[Any, Any]:
-    import jax
     from jax2onnx import to_onnx  # type: ignore[import-untyped]
-    from jax2onnx.plugins.examples.eqx.dino import (  # type: ignore[import-untyped]
-        VisionTransformer,
-    )
 
-    example = VisionTransformer(
-        img_size=32,
-        patch_size=16,
-        embed_dim=64,
-        depth=2,
-        num_heads=2,
-        num_storage_tokens=1,
-        key=jax.random.PRNGKey(0),
-    )
-    model = to_onnx(example, [(1, 3, 32, 32)], return_mode="ir")
+    example = tiny_vit()
+    model = to_onnx(example, [IMAGE_SHAPE], return_mode="ir")
     return example, model
 
 
@@ -50,7 +40,7 @@ def test_rebound_export_computes_the_new_weights(exported: tuple[Any, Any]) -> N
     example, model = exported
     before = ir.serde.serialize_model(model).SerializeToString()
     weights = randomise_norms(example, jax.random.PRNGKey(1))
-    images = np.random.default_rng(0).standard_normal((1, 3, 32, 32), np.float32)
+    images = np.random.default_rng(0).standard_normal(IMAGE_SHAPE, np.float32)
     with jax.default_matmul_precision("float32"):
         want, old = np.asarray(weights(images)), np.asarray(example(images))
     got = _run(rebound_payload(model, example, weights), images)
