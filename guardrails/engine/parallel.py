@@ -175,11 +175,27 @@ def _stop_workers(pool: Any) -> None:
     """Ends the pool without waiting for the files being checked (a big one can
     take seconds): its workers are killed, the rest of the work dropped."""
     processes = list(getattr(pool, "_processes", {}).values())  # no public way
-    for process in processes:
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join()
+    manager = getattr(pool, "_executor_manager_thread", None)
+    previous = threading.excepthook
+
+    # Seeing its workers die, the pool's manager thread may try to fail a future
+    # that shutdown has just cancelled and raise InvalidStateError (a race inside
+    # concurrent.futures); the workers die on purpose, so it has nothing to say.
+    def quiet(args: threading.ExceptHookArgs) -> None:
+        if args.thread is not manager:
+            previous(args)
+
+    threading.excepthook = quiet
+    try:
+        for process in processes:
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.join()
+        if manager is not None:
+            manager.join(timeout=10)
+    finally:
+        threading.excepthook = previous
 
 
 @contextmanager
