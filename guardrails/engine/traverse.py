@@ -21,13 +21,12 @@ their fields recorded one by one, so the hooks fire exactly as LibCST fires them
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
 
 import libcst as cst
 
-VisitorMethod = Callable[[cst.CSTNode], Any]
+from guardrails.analysis.visitors import VisitorMethod, bound_methods
 
 # Node type -> the fields LibCST visits, in its order; and the other fields.
 _ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {}
@@ -129,18 +128,6 @@ def _is_trivia(kind: type[cst.CSTNode]) -> bool:
     return issubclass(kind, _TRIVIA)
 
 
-@cache
-def _method_names(visitor: type[cst.BatchableCSTVisitor]) -> tuple[str, ...]:
-    """What `BatchableCSTVisitor.get_visitors` finds, once per class."""
-    return tuple(
-        name
-        for name in sorted(dir(visitor))
-        if name.startswith(("visit_", "leave_"))
-        and callable(method := getattr(visitor, name))
-        and not getattr(method, "_is_no_op", False)
-    )
-
-
 def _is_attribute_hook(name: str) -> bool:
     # `visit_Call_func`: node class names never hold an underscore.
     return "_" in name.split("_", 1)[1]
@@ -160,9 +147,7 @@ def visit_batched(
             cst.visit_batched(module, visitors)
             return
         else:
-            found = [
-                (name, getattr(visitor, name)) for name in _method_names(type(visitor))
-            ]
+            found = list(bound_methods(visitor).items())
         for name, method in found:
             methods.setdefault(name, []).append(method)
     # Attribute hooks (`visit_FunctionDef_body`): node type name -> hooked fields.

@@ -14,7 +14,7 @@ testcases out of sight never hides a flag.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -29,6 +29,7 @@ from guardrails.analysis.testcases.values import (
     names_of,
     testcase_dicts,
 )
+from guardrails.analysis.visitors import bound_methods
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
         # The dict literal or call each flag key or keyword is written in.
         self.enclosing: dict[cst.CSTNode, cst.Dict | cst.Call] = {}
         self._containers: list[cst.Dict | cst.Call] = []
+
+    def get_visitors(self) -> Mapping[str, Callable[[cst.CSTNode], None]]:
+        return bound_methods(self)
 
     def _record(self, node: cst.CSTNode) -> cst.CSTNode:
         scope = self._scopes[-1]
