@@ -48,6 +48,8 @@ class SyntaxIndex:
     # Each call whose value an assignment keeps (`x = f()`, `x: T = f()`,
     # `(x := f())`).
     assigned_calls: list[ast.Call] = field(default_factory=list)
+    # Every `while` loop, at any depth.
+    whiles: list[ast.While] = field(default_factory=list)
     # GR203's `key_body_lines` (`rules.randomness.prescans`) per `key-names`.
     key_lines: dict[tuple[str, ...], list[int] | None] = field(default_factory=dict)
 
@@ -82,6 +84,9 @@ class SyntaxIndex:
                 assert isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr)
                 if type(node.value) is ast.Call:
                     index.assigned_calls.append(node.value)
+            elif kind is ast.While:
+                assert isinstance(node, ast.While)
+                index.whiles.append(node)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 imports.append(node)
         imports.sort(key=lambda node: (node.lineno, node.col_offset))
@@ -154,6 +159,7 @@ _INDEXED = frozenset(
         ast.Assign,
         ast.AnnAssign,
         ast.NamedExpr,
+        ast.While,
         ast.Import,
         ast.ImportFrom,
     }

@@ -311,22 +311,43 @@ def _unwraps_jaxpr(node: ast.expr) -> bool:
 def _calls_itself(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A call of the function's own name (bare, or on `self` / `cls`) with an
     argument that is a name or an unwrap: what GR412's recursion needs."""
-    for node in ast.walk(function):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        own = (isinstance(func, ast.Name) and func.id == function.name) or (
-            isinstance(func, ast.Attribute)
-            and func.attr == function.name
-            and isinstance(func.value, ast.Name)
-            and func.value.id in ("self", "cls")
+    return any(
+        isinstance(node, ast.Call) and _recursion_target(node) == function.name
+        for node in ast.walk(function)
+    )
+
+
+def _recursion_target(call: ast.Call) -> str | None:
+    """The function a call could recurse into on a jaxpr: `f` of `f(x)`,
+    `self.f(x)` or `cls.f(x.jaxpr)` (given a name or an unwrap)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        name = func.id
+    elif (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("self", "cls")
+    ):
+        name = func.attr
+    else:
+        return None
+    arguments = (*call.args, *(keyword.value for keyword in call.keywords))
+    if any(isinstance(arg, ast.Name) or _unwraps_jaxpr(arg) for arg in arguments):
+        return name
+    return None
+
+
+def _reassigns_unwrap(loop: ast.While) -> bool:
+    """The loop assigns a name its own unwrap (`x = x.jaxpr`)."""
+    return any(
+        isinstance(inner, ast.Assign)
+        and _unwraps_jaxpr(inner.value)
+        and any(
+            isinstance(target, ast.Name) and target.id == _unwrapped_name(inner.value)
+            for target in inner.targets
         )
-        if own and any(
-            isinstance(arg, ast.Name) or _unwraps_jaxpr(arg)
-            for arg in (*node.args, *(keyword.value for keyword in node.keywords))
-        ):
-            return True
-    return False
+        for inner in ast.walk(loop)
+    )
 
 
 def may_self_unwrap(function: ast.AST) -> bool:
@@ -336,17 +357,8 @@ def may_self_unwrap(function: ast.AST) -> bool:
     unwraps = False
     for node in ast.walk(function):
         if isinstance(node, ast.While):
-            for inner in ast.walk(node):
-                if (
-                    isinstance(inner, ast.Assign)
-                    and _unwraps_jaxpr(inner.value)
-                    and any(
-                        isinstance(target, ast.Name)
-                        and target.id == _unwrapped_name(inner.value)
-                        for target in inner.targets
-                    )
-                ):
-                    return True
+            if _reassigns_unwrap(node):
+                return True
         elif isinstance(node, ast.expr) and _unwraps_jaxpr(node):
             unwraps = True
     return unwraps and any(
@@ -365,12 +377,22 @@ def _unwrapped_name(node: ast.expr) -> str | None:
 
 def may_self_unwrap_in(index: SyntaxIndex, config: Config) -> bool:
     """`may_self_unwrap` of the file, asked of its index: no `.jaxpr` and no
-    `getattr(x, "jaxpr")` anywhere means no unwrap, without a walk."""
+    `getattr(x, "jaxpr")` anywhere means no unwrap, without a walk; then only
+    the `while` loops, and the functions some call could recurse into, are
+    walked."""
     if "jaxpr" not in index.attributes and not any(
         _unwraps_jaxpr(call) for call in index.calls
     ):
         return False
-    return may_self_unwrap(index.tree)
+    if any(_reassigns_unwrap(loop) for loop in index.whiles):
+        return True
+    targets = {_recursion_target(call) for call in index.calls}
+    return any(
+        not isinstance(function, ast.Lambda)
+        and function.name in targets
+        and _calls_itself(function)
+        for function in index.functions
+    )
 
 
 # GR414: a class deriving from a `Module` (`nnx.Module`, or a name imported
