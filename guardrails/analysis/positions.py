@@ -16,7 +16,6 @@ import ast
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -59,24 +58,45 @@ class _OffsetCodegenState(CodegenState):
         if node not in self.spans:
             self.spans[node] = (start, self.offset)
 
-    @contextmanager
-    def record_syntactic_position(
+    # LibCST declares a generator-based context manager; it only enters it.
+    def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> Iterator[None]:
-        start = self.offset
-        try:
-            yield
-        finally:
-            end = self.offset
-            if start_node is not None:
-                start = self.spans[start_node][0]
-            if end_node is not None:
-                end = self.spans[end_node][1]
-            self.spans[node] = (start, end)
+    ) -> _SyntacticSpan:
+        return _SyntacticSpan(self, node, start_node, end_node)
+
+
+class _SyntacticSpan:
+    """`record_syntactic_position`'s context: a plain class, since LibCST
+    enters one for most nodes and a generator-based one costs several times
+    as much."""
+
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
+
+    def __init__(
+        self,
+        state: _OffsetCodegenState,
+        node: cst.CSTNode,
+        start_node: cst.CSTNode | None,
+        end_node: cst.CSTNode | None,
+    ) -> None:
+        self.state = state
+        self.node = node
+        self.start_node = start_node
+        self.end_node = end_node
+        self.start = 0
+
+    def __enter__(self) -> None:
+        self.start = self.state.offset
+
+    def __exit__(self, *exc_info: object) -> None:
+        spans = self.state.spans
+        start = self.start if self.start_node is None else spans[self.start_node][0]
+        end = self.state.offset if self.end_node is None else spans[self.end_node][1]
+        spans[self.node] = (start, end)
 
 
 class NodePositions(Mapping[cst.CSTNode, CodeRange]):
