@@ -417,3 +417,33 @@ def test_flag_positions_are_libcst_positions_even_after_wide_characters(
         for node in case.flags.values()
     }
     assert reported == expected
+
+
+# Plain literals, and those LibCST has to evaluate (prefixes, escapes, `\r`).
+STRING_LITERALS = (
+    *("''", '""', "'a'", '"a\'b"', "'''x'''", '"""y\nz"""', "''''''", "'''a'b'''"),
+    *("'\\n'", "b'x'", "r'a\\b'", "u'x'", "'''\r\n'''", "'\\''"),
+)
+
+
+@pytest.mark.parametrize("literal", STRING_LITERALS)
+def test_string_values_equal_libcsts_evaluation(literal: str) -> None:
+    node = cst.parse_expression(literal)
+    assert isinstance(node, cst.SimpleString)
+    assert analysis.values.string_value(node) == node.evaluated_value
+
+
+def test_every_string_literal_of_the_release_evaluates_as_libcst_does() -> None:
+    class Strings(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[cst.SimpleString] = []
+
+        def visit_SimpleString(self, node: cst.SimpleString) -> None:
+            self.found.append(node)
+
+    strings = Strings()
+    for path in sorted(RELEASE.glob("plugins/jax/lax/*.py")):
+        cst.parse_module(path.read_text(encoding="utf-8")).visit(strings)
+    assert len(strings.found) > 1000
+    for node in strings.found:
+        assert analysis.values.string_value(node) == node.evaluated_value, node.value

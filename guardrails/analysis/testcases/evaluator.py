@@ -22,6 +22,7 @@ from guardrails.analysis.testcases.values import (
     collapse,
     concat,
     is_text,
+    string_value,
 )
 
 # Folding stops here; past it names become globs rather than the run slowing down.
@@ -219,7 +220,7 @@ class Evaluator:
 
     def _evaluate(self, node: cst.BaseExpression, env: Env) -> Value:
         if isinstance(node, cst.SimpleString):
-            evaluated = node.evaluated_value
+            evaluated = string_value(node)
             return evaluated if isinstance(evaluated, str) else UNKNOWN
         if isinstance(node, cst.ConcatenatedString):
             return concat(self.evaluate(node.left, env), self.evaluate(node.right, env))

@@ -27,6 +27,7 @@ from guardrails.analysis.testcases.values import (
     entry_value,
     is_set,
     names_of,
+    string_value,
     testcase_dicts,
 )
 from guardrails.analysis.visitors import bound_methods
@@ -145,10 +146,14 @@ class TestcaseScanner(cst.BatchableCSTVisitor):
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = node.key
-        if (
-            isinstance(key, (cst.SimpleString, cst.ConcatenatedString))
-            and key.evaluated_value in FLAGS
-        ):
+        value: str | bytes | None
+        if isinstance(key, cst.SimpleString):
+            value = string_value(key)
+        elif isinstance(key, cst.ConcatenatedString):
+            value = key.evaluated_value
+        else:
+            return
+        if value in FLAGS:
             self.flag_keys.append(node)
             self.enclosing[node] = self._containers[-1]
 

@@ -19,6 +19,17 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+def string_value(node: cst.SimpleString) -> str | bytes:
+    """`node.evaluated_value`, which runs `ast.literal_eval` on every call
+    (20,000 times on jax2onnx): a literal with no prefix, escape or carriage
+    return is the text between its quotes."""
+    text = node.value
+    if text[0] in "'\"" and "\\" not in text and "\r" not in text:
+        quote = 3 if text[:3] in ("'''", '"""') and len(text) >= 6 else 1
+        return text[quote:-quote]
+    return node.evaluated_value
+
+
 @dataclass(frozen=True)
 class Glob:
     """A string known only in part: unknown stretches are `*`."""
