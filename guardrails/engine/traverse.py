@@ -128,6 +128,26 @@ def _is_trivia(kind: type[cst.CSTNode]) -> bool:
     return issubclass(kind, _TRIVIA)
 
 
+_Plan = tuple[Sequence[VisitorMethod], Sequence[VisitorMethod], bool]
+# What a field's value is to the walk, by its type: checked once per type, since
+# `isinstance` against LibCST's abstract node class costs more than the walk.
+_NODE, _SEQUENCE, _OTHER = "node", "sequence", "other"
+_SHAPES: dict[type, str] = {}
+
+
+def _shape(kind: type) -> str:
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        if issubclass(kind, cst.CSTNode):
+            shape = _NODE
+        elif issubclass(kind, tuple | list):
+            shape = _SEQUENCE
+        else:
+            shape = _OTHER
+        _SHAPES[kind] = shape
+    return shape
+
+
 def _is_attribute_hook(name: str) -> bool:
     # `visit_Call_func`: node class names never hold an underscore.
     return "_" in name.split("_", 1)[1]
@@ -166,27 +186,39 @@ def visit_batched(
         and isinstance(kind, type)
         and issubclass(kind, cst.CSTNode)
     )
-    visits: dict[type[cst.CSTNode], list[VisitorMethod]] = {}
-    leaves: dict[type[cst.CSTNode], list[VisitorMethod]] = {}
+    # Per node type: its visit and leave calls and whether it has attribute
+    # hooks; None for trivia nobody watches, which is not entered.
+    plans: dict[type[cst.CSTNode], _Plan | None] = {}
+
+    def plan_of(kind: type[cst.CSTNode]) -> _Plan | None:
+        if not trivia_watched and _is_trivia(kind):
+            return None
+        return (
+            methods.get(f"visit_{kind.__name__}", no_calls),
+            methods.get(f"leave_{kind.__name__}", no_calls),
+            kind.__name__ in hooked,
+        )
 
     def walk_value(value: object) -> None:
-        if isinstance(value, cst.CSTNode):
-            walk(value)
-        elif isinstance(value, tuple | list):
-            for child in value:
+        shape = _shape(type(value))
+        if shape is _NODE:
+            walk(value)  # type: ignore[arg-type]
+        elif shape is _SEQUENCE:
+            for child in value:  # type: ignore[attr-defined]
                 walk(child)
 
     def walk(node: cst.CSTNode) -> None:
         kind = type(node)
-        if not trivia_watched and _is_trivia(kind):
+        try:
+            plan = plans[kind]
+        except KeyError:
+            plan = plans[kind] = plan_of(kind)
+        if plan is None:
             return
-        calls = visits.get(kind)
-        if calls is None:
-            calls = visits[kind] = methods.get(f"visit_{kind.__name__}", no_calls)
-            leaves[kind] = methods.get(f"leave_{kind.__name__}", no_calls)
+        calls, leave_calls, has_hooks = plan
         for call in calls:
             call(node)
-        if kind.__name__ in hooked:
+        if has_hooks:
             # Rare: these node's own fields, exactly as LibCST visits this one.
             for name in _visited_fields(node):
                 hook = f"{kind.__name__}_{name}"
@@ -198,7 +230,7 @@ def visit_batched(
         else:
             for name in _children_order(node):
                 walk_value(getattr(node, name))
-        for call in leaves[kind]:
+        for call in leave_calls:
             call(node)
 
     walk(module)
