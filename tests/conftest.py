@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +27,21 @@ def check_tree(
     config = config or Config(root=root)
     files = collect_files([root], config.root, config.all_excludes)
     return check_files(files, config, selected_rules(select, ()), root)
+
+
+def run_python(
+    program: str, cwd: Path, *, check: bool = False, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -c program` in a fresh interpreter, so what it imports is its
+    own; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

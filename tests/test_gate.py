@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from guardrails.gate.report import summary_cell
+from tests.conftest import run_python
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "guardrails-specs"
@@ -230,11 +231,5 @@ def test_check_never_imports_the_gate_stack() -> None:
         "heavy = {'jax', 'jax2onnx', 'onnx', 'onnxruntime', 'equinox', 'equimo'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = run_python(probe, REPO)
     assert completed.stdout.strip().splitlines()[-1] == "[]", completed.stderr

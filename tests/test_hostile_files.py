@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_python
+
 PROJECT = "[project]\nname = 'files'\n\n[tool.guardrails]\n"
 TIMEOUT_SECONDS = 120
 
@@ -266,13 +268,6 @@ def test_a_huge_cache_entry_is_not_read_whole(tmp_path: Path) -> None:
         " stdout=subprocess.DEVNULL)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", measure],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=True,
-    )
+    completed = run_python(measure, root, check=True, timeout=TIMEOUT_SECONDS)
     peak_kib = int(completed.stdout.split()[-1])
     assert peak_kib < 400 * 1024, peak_kib

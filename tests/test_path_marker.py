@@ -12,8 +12,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -26,6 +24,7 @@ from guardrails.engine.runner import check_files
 from guardrails.rules import selected_rules
 from guardrails.targets import package_source
 from tests.check_support import run_main, write_files
+from tests.conftest import run_python
 from tests.readme_snippets import git
 
 UPSTREAM_SCRIPT = (
@@ -490,11 +489,5 @@ def test_gr404_needs_no_parse_and_no_libcst(tmp_path: Path) -> None:
         "rules = [m for m in sys.modules if m.startswith('guardrails.rules.')]\n"
         "print(code, loaded, rules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_python(probe, tmp_path)
     assert result.stdout.splitlines()[-1] == "1 [] []", result.stdout + result.stderr

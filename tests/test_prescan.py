@@ -8,8 +8,6 @@ installed jax2onnx release and equimo, the findings must be identical.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from guardrails.rules import all_rules
 from guardrails.rules.base import Rule, Sample
 from guardrails.targets import package_source
 from guardrails.types import CheckResult
+from tests.conftest import run_python
 
 SAMPLES = [
     pytest.param(rule, sample, id=f"{rule.code}-{n}")
@@ -295,13 +294,7 @@ def test_prescan_modules_import_neither_libcst_nor_a_rule(
         "print([m for m in sys.modules if m.split('.')[0] == 'libcst'])\n"
         "print(sorted(m for m in sys.modules if m.startswith('guardrails.rules.')))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_python(probe, tmp_path, check=True)
     libcst, rules = result.stdout.splitlines()
     assert libcst == "[]"
     # Only the module itself and its family package: no rule module.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 import guardrails.rules as registry
 from guardrails.cli import main
+from tests.conftest import run_python
 
 DUPLICATE_RULE = '''
 import libcst as cst
@@ -59,13 +59,7 @@ def test_loading_every_rule_leaves_libcst_matchers_unimported(tmp_path: Path) ->
         "all_rules()\n"
         "print('libcst.matchers' in sys.modules, 'libcst' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_python(probe, tmp_path, check=True)
     assert result.stdout.split() == ["False", "True"]
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from guardrails.engine.runner import check_files
 from guardrails.rules import selected_rules
 from guardrails.targets import package_source
 from tests.check_support import run_main
+from tests.conftest import run_python
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upstream_policies"
 NEW_CODES = {f"GR{number}" for number in range(407, 419)}
@@ -300,13 +299,7 @@ print(json.dumps({
 def test_since_metadata_agrees_with_upstreams_test_and_sees_unregistered_examples(
     tmp_path: Path,
 ) -> None:
-    probe = subprocess.run(
-        [sys.executable, "-c", _SINCE_PROBE],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    probe = run_python(_SINCE_PROBE, tmp_path, check=True)
     runtime = json.loads(probe.stdout.strip().splitlines()[-1])
     released = package_source("jax2onnx")
     found = _findings(released.parent, released, "GR407")
