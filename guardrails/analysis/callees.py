@@ -69,8 +69,9 @@ class _Target:
     bound_positional: int  # positional arguments a `functools.partial` supplied
 
 
-class FileCallees:
-    """The `callee_effects` of one file's key flow."""
+class LocalCallees:
+    """The module's own functions a call can reach, and what each does to the
+    keys it is given: the `callee_effects` of one file's key flow."""
 
     def __init__(
         self, module: cst.Module, imports: ImportMap, key_names: tuple[str, ...]
@@ -337,7 +338,7 @@ class _ParameterFlow(KeyFlow):
         imports: ImportMap,
         conditional_lines: frozenset[int] | None,
         key_names: tuple[str, ...],
-        callees: FileCallees,
+        callees: LocalCallees,
     ) -> None:
         super().__init__(
             FlowInputs(

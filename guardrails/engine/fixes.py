@@ -24,7 +24,7 @@ from guardrails.types import Finding
 
 
 @dataclass(frozen=True)
-class FileFix:
+class FixPlan:
     """A file's fixed text and the findings the fix removes."""
 
     path: Path
@@ -48,7 +48,7 @@ def plan_fixes(
     config: Config,
     cwd: Path,
     rules: Sequence[RuleInfo],
-) -> list[FileFix]:
+) -> list[FixPlan]:
     """The safe fixes for these findings, file by file; nothing is written."""
     fixers = {info.code: info.source_fix for info in rules if info.source_fix}
     by_file: dict[str, list[Finding]] = {}
@@ -77,7 +77,7 @@ def plan_fixes(
                 fixed.add(code)
         if text is not None:
             plans.append(
-                FileFix(path, text, tuple(f for f in found if f.code in fixed))
+                FixPlan(path, text, tuple(f for f in found if f.code in fixed))
             )
     return plans
 
@@ -127,7 +127,7 @@ def stopped_cleanly() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def apply_fixes(plans: Sequence[FileFix]) -> tuple[list[FileFix], list[str]]:
+def apply_fixes(plans: Sequence[FixPlan]) -> tuple[list[FixPlan], list[str]]:
     """Write each fixed file atomically; returns the fixes written and a
     one-line problem for each file that could not be written."""
     written = []

@@ -1,5 +1,5 @@
 """Keys that outlive one call: kept on objects, in state records and at
-module level (the view of them is `objects.FileObjects`).
+module level (the view of them is `objects.ModuleObjects`).
 
 - On objects: `self.key` (or an `nnx.Variable` holding it, `self.key.value`)
   is state kept between calls. A method that draws from it without writing a
@@ -29,7 +29,7 @@ from guardrails.analysis.keyflow.objects import (
     CONSTRUCTORS,
     VARIABLES,
     ClassView,
-    FileObjects,
+    ModuleObjects,
     slot_of,
 )
 from guardrails.analysis.keyflow.state import Flow, State, Use, merged
@@ -57,7 +57,7 @@ class Persisting:
 class ObjectFlow(ValueFlow):
     """`ValueFlow` with keys kept in attributes, records and module globals."""
 
-    def __init__(self, inputs: FlowInputs, objects: FileObjects) -> None:
+    def __init__(self, inputs: FlowInputs, objects: ModuleObjects) -> None:
         super().__init__(inputs)
         self.objects = objects
         self.persisting: dict[int, Persisting] = {}

@@ -210,8 +210,8 @@ def slot_of(node: cst.BaseExpression) -> str | None:
     return None
 
 
-class FileObjects:
-    """The file's classes (their methods, fields and key attributes) and the
+class ModuleObjects:
+    """The module's classes (their methods, fields and key attributes) and the
     records it defines (their fields, in order)."""
 
     def __init__(self, module: cst.Module, imports: ImportMap) -> None:
@@ -287,7 +287,7 @@ class FileObjects:
 
 
 def is_constructor(
-    function: cst.FunctionDef | cst.Lambda, objects: FileObjects
+    function: cst.FunctionDef | cst.Lambda, objects: ModuleObjects
 ) -> bool:
     return (
         isinstance(function, cst.FunctionDef)
@@ -298,7 +298,7 @@ def is_constructor(
 
 def may_hold_keys(
     function: cst.FunctionDef,
-    objects: FileObjects,
+    objects: ModuleObjects,
     global_keys: set[str],
     key_names: tuple[str, ...],
 ) -> bool:

@@ -9,11 +9,11 @@ from bisect import bisect_left
 
 import libcst as cst
 
-from guardrails.analysis.callees import FileCallees
+from guardrails.analysis.callees import LocalCallees
 from guardrails.analysis.keyflow import FlowInputs, Reuse, code_of, key_parameters
 from guardrails.analysis.keyflow.kept import ObjectFlow, Persisting
 from guardrails.analysis.keyflow.objects import (
-    FileObjects,
+    ModuleObjects,
     is_constructor,
     may_hold_keys,
 )
@@ -525,7 +525,7 @@ class PrngKeyReuse(Rule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         imports = self.context.imports
-        callees = FileCallees(original_node, imports, self.key_names)
+        callees = LocalCallees(original_node, imports, self.key_names)
         inputs = FlowInputs(
             imports,
             frozenset(self.conditional_lines),
@@ -534,7 +534,7 @@ class PrngKeyReuse(Rule):
             callees.instances,
             callees.top_level,
         )
-        flow = ObjectFlow(inputs, FileObjects(original_node, imports))
+        flow = ObjectFlow(inputs, ModuleObjects(original_node, imports))
         if self.module_makes_keys:
             flow.run_module(original_node)
         scopes = self._scopes(flow, self.definitions)
