@@ -51,7 +51,8 @@ class DynamicOnnxImport(IROnlyRule):
 
     code = "GR103"
     name = "dynamic-onnx-import"
-    prescan = re.compile(r"import_module|__import__")
+    # `import_module|__import__`, led by the literal both hold.
+    prescan = re.compile(r"import(?:_module|__(?<=__import__))")
     VALID = (
         Sample('import importlib\nrt = importlib.import_module("onnxruntime")\n'),
         Sample("import importlib\nmodule = importlib.import_module(name)\n"),

@@ -62,7 +62,8 @@ class MissingSince(Rule):
 
     code = "GR407"
     name = "missing-since"
-    prescan = re.compile(r"\bregister_(?:primitive|example)\b")
+    # `\bregister_(?:primitive|example)\b`, the literal first.
+    prescan = re.compile(r"register_(?<!\wregister_)(?:primitive|example)\b")
     syntax_prescan = staticmethod(may_lack_since)
     # Registrations inside functions (MaxText's) keep their bodies; the
     # `since=` value is read, so it is never left out of the parse.

@@ -70,7 +70,8 @@ class NnxLambdaCallable(Rule):
 
     code = "GR415"
     name = "nnx-lambda-callable"
-    prescan = re.compile(r"\bcallable\b")
+    # `\bcallable\b`, the literal first (see GR408's pre-scan).
+    prescan = re.compile(r"callable(?<!\wcallable)\b")
     syntax_prescan = staticmethod(may_build_nnx_in_lambda)
     # Testcase dicts built inside functions keep their bodies; `callable`
     # values are read, so never left out of the parse.
