@@ -1,17 +1,16 @@
 """What the GR4 rules (jax2onnx's own policy scripts) look for, asked of
-CPython's syntax tree: GR401-GR403's decisions, and the others' second-stage
-pre-scans.
+CPython's syntax tree: GR401-GR403's decisions, and the others' pre-scans.
 
-jax2onnx enforces GR401-GR403 with `ast` scripts of its own (scripts/
-check_forbidden_reflection.py, check_ir_builder_usage.py,
-check_variable_annotations.py); the functions here follow their logic
-statement by statement, and are the rules' one decision: the rule reports
-what they find, and the pre-scan asks whether they find anything
-(tests/test_upstream_parity.py runs the scripts themselves beside the rules).
-GR406-GR415's pre-scans follow their rules' first checks loosely, always on
-the side of "yes" (tests/test_prescan.py and tests/test_upstream_policies.py
+GR401-GR403 follow jax2onnx's `ast` scripts (scripts/check_forbidden_reflection.py,
+check_ir_builder_usage.py, check_variable_annotations.py) statement by statement
+and are the rules' one decision: the rule reports what they find, the pre-scan
+asks whether they find anything (tests/test_upstream_parity.py runs the scripts
+beside the rules). The other pre-scans follow their rules' first checks loosely,
+erring towards "yes" (tests/test_prescan.py and tests/test_upstream_policies.py
 compare findings with and without them). No LibCST here: this runs before the
-engine decides whether to import it.
+engine decides whether to import it. The module is over 500 lines because it is
+the family's one LibCST-free module (the pre-scan tests hold each family to
+one): three scripts' decisions and seven rules' pre-scans, a section each.
 """
 
 from __future__ import annotations
@@ -309,8 +308,7 @@ def _unwraps_jaxpr(node: ast.expr) -> bool:
 
 
 def _calls_itself(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """A call of the function's own name (bare, or on `self` / `cls`) with an
-    argument that is a name or an unwrap: what GR412's recursion needs."""
+    """A call of the function's own name: what GR412's recursion needs."""
     return any(
         isinstance(node, ast.Call) and _recursion_target(node) == function.name
         for node in ast.walk(function)
@@ -320,20 +318,14 @@ def _calls_itself(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 def _recursion_target(call: ast.Call) -> str | None:
     """The function a call could recurse into on a jaxpr: `f` of `f(x)`,
     `self.f(x)` or `cls.f(x.jaxpr)` (given a name or an unwrap)."""
+    arguments = (*call.args, *(keyword.value for keyword in call.keywords))
+    if not any(isinstance(arg, ast.Name) or _unwraps_jaxpr(arg) for arg in arguments):
+        return None
     func = call.func
     if isinstance(func, ast.Name):
-        name = func.id
-    elif (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.value.id in ("self", "cls")
-    ):
-        name = func.attr
-    else:
-        return None
-    arguments = (*call.args, *(keyword.value for keyword in call.keywords))
-    if any(isinstance(arg, ast.Name) or _unwraps_jaxpr(arg) for arg in arguments):
-        return name
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.attr if func.value.id in ("self", "cls") else None
     return None
 
 
@@ -350,36 +342,32 @@ def _reassigns_unwrap(loop: ast.While) -> bool:
     )
 
 
+def _unwrapped_name(node: ast.expr) -> str | None:
+    """`x` of `x.jaxpr` and of `getattr(x, "jaxpr")`."""
+    inner = node.value if isinstance(node, ast.Attribute) else None
+    if isinstance(node, ast.Call) and node.args:
+        inner = node.args[0]
+    return inner.id if isinstance(inner, ast.Name) else None
+
+
 def may_self_unwrap(function: ast.AST) -> bool:
     """GR412 could report in `function` (or what it nests): a `while` loop
     that assigns a name its own `.jaxpr`, or a function, unwrapping
     somewhere, that calls itself."""
-    unwraps = False
-    for node in ast.walk(function):
-        if isinstance(node, ast.While):
-            if _reassigns_unwrap(node):
-                return True
-        elif isinstance(node, ast.expr) and _unwraps_jaxpr(node):
-            unwraps = True
-    return unwraps and any(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _calls_itself(node)
-        for node in ast.walk(function)
-    )
-
-
-def _unwrapped_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return node.value.id
-    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name):
-        return node.args[0].id
-    return None
+    nodes = list(ast.walk(function))
+    if any(isinstance(node, ast.While) and _reassigns_unwrap(node) for node in nodes):
+        return True
+    unwraps = any(isinstance(node, ast.expr) and _unwraps_jaxpr(node) for node in nodes)
+    defined = [
+        n for n in nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    return unwraps and any(map(_calls_itself, defined))
 
 
 def may_self_unwrap_in(index: SyntaxIndex, config: Config) -> bool:
-    """`may_self_unwrap` of the file, asked of its index: no `.jaxpr` and no
-    `getattr(x, "jaxpr")` anywhere means no unwrap, without a walk; then only
-    the `while` loops, and the functions some call could recurse into, are
-    walked."""
+    """`may_self_unwrap` of the file, asked of its index: without a `.jaxpr`
+    or `getattr(x, "jaxpr")` there is no unwrap; else only the `while` loops
+    and the functions some call could recurse into are walked."""
     if "jaxpr" not in index.attributes and not any(
         _unwraps_jaxpr(call) for call in index.calls
     ):
