@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 # No configuration or allowlist comes near this (jax2onnx's is a few kB).
 MAX_SETTINGS_BYTES = 16 * 1024 * 1024
@@ -29,7 +30,17 @@ def read_regular(path: Path, limit: int = MAX_SETTINGS_BYTES) -> bytes:
         info = os.fstat(stream.fileno())
         if not stat.S_ISREG(info.st_mode):
             raise RefusedFile("not a regular file")
-        data = stream.read(limit + 1)
+        data = read_up_to(stream, info.st_size, limit)
     if len(data) > limit:
         raise RefusedFile(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
+
+
+def read_up_to(stream: BinaryIO, expected: int, limit: int) -> bytes:
+    """At most `limit + 1` bytes of `stream`, asking first for the `expected`
+    size (`fstat`'s): `read(limit + 1)` would allocate the whole bound on every
+    call, which costs more than reading a small file."""
+    data = stream.read(min(expected, limit) + 1)
+    if expected < len(data) <= limit:  # it grew since
+        data += stream.read(limit + 1 - len(data))
     return data

@@ -16,6 +16,7 @@ traceback, a hang or a silent pass.
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import signal
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from guardrails.bounded import RefusedFile, read_regular, read_up_to
 from tests.conftest import run_python
 
 PROJECT = "[project]\nname = 'files'\n\n[tool.guardrails]\n"
@@ -271,3 +273,21 @@ def test_a_huge_cache_entry_is_not_read_whole(tmp_path: Path) -> None:
     completed = run_python(measure, root, check=True, timeout=TIMEOUT_SECONDS)
     peak_kib = int(completed.stdout.split()[-1])
     assert peak_kib < 400 * 1024, peak_kib
+
+
+def test_a_bounded_read_asks_for_the_stated_size_and_still_sees_growth() -> None:
+    # What `fstat` says is asked for first; a file that grew since (or that
+    # states no size, as /proc's do) is read on, up to one byte past the bound.
+    grown = io.BytesIO(b"x" * 20)
+    assert read_up_to(grown, expected=5, limit=100) == b"x" * 20
+    assert read_up_to(io.BytesIO(b"x" * 20), expected=0, limit=10) == b"x" * 11
+    assert read_up_to(io.BytesIO(b"x" * 20), expected=20, limit=100) == b"x" * 20
+
+
+def test_a_settings_file_over_its_bound_is_refused(tmp_path: Path) -> None:
+    settings = tmp_path / "pyproject.toml"
+    settings.write_bytes(b"x" * 10)
+    assert read_regular(settings, limit=10) == b"x" * 10
+    settings.write_bytes(b"x" * 11)
+    with pytest.raises(RefusedFile):
+        read_regular(settings, limit=10)

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from guardrails.atomic import write_atomically
+from guardrails.bounded import read_up_to
 from guardrails.config import Config
 from guardrails.engine.cache_key import folder_key, sign, verified
 from guardrails.engine.catalogue import RuleInfo, build_catalogue, tool_fingerprint
@@ -88,7 +89,7 @@ def _read_json(source: Path) -> Any:
             # A FIFO would block the read forever, a device never end.
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                 return None
-            text = stream.read(MAX_ENTRY_BYTES + 1).decode("utf-8")
+            text = read_up_to(stream, info.st_size, MAX_ENTRY_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     if len(text) > MAX_ENTRY_BYTES:
