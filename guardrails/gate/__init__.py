@@ -111,27 +111,16 @@ def _run(
     with ExecutedFiles(watched) as importing:
         from guardrails.gate.runner import RunRecord, merged, run_all
     record = RunRecord()
-    if cache is not None and reading:
-        _, results = run_all(
-            config,
-            args.update,
-            args.only,
-            show,
-            cache.lookup,
-            watched,
-            record,
-            parallel=args.parallel,
-        )
-    else:
-        _, results = run_all(
-            config,
-            args.update,
-            args.only,
-            show,
-            watched=watched,
-            record=record,
-            parallel=args.parallel,
-        )
+    _, results = run_all(
+        config,
+        args.update,
+        args.only,
+        show,
+        cache.lookup if cache is not None and reading else None,
+        watched,
+        record,
+        parallel=args.parallel,
+    )
     # An --update run's reasons say what it wrote: not a verdict to repeat.
     if cache is not None and fresh and not args.update:
         imports = merged(importing.called, record.import_usage)

@@ -436,16 +436,12 @@ def merged(*usages: Usage) -> Usage:
     return total
 
 
-def _no_reuse(ids: list[str]) -> Mapping[str, TestcaseResult]:
-    return {}
-
-
 def run_all(
     config: Config,
     update: bool,
     only: str | None,
     on_result: Callable[[TestcaseResult], None],
-    reuse: Callable[[list[str]], Mapping[str, TestcaseResult]] = _no_reuse,
+    reuse: Callable[[list[str]], Mapping[str, TestcaseResult]] | None = None,
     watched: Sequence[Path] = (),
     record: RunRecord | None = None,
     parallel: bool = False,
@@ -465,7 +461,7 @@ def run_all(
         testcases = filter_only(everything, only)
     record.selection = [t.id for t in everything]
     record.import_usage = importing.called
-    reused = reuse([t.id for t in testcases])
+    reused = reuse([t.id for t in testcases]) if reuse is not None else {}
     options = GateOptions(
         update=update,
         only=only,
