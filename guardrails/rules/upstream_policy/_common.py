@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import libcst as cst
 
 from guardrails.analysis.syntax_prescans import FileSyntax
+from guardrails.analysis.testcases.values import string_value
 from guardrails.rules.base import NO_BODIES, FileInfo, Rule
 
 
@@ -42,12 +43,15 @@ def in_plugins(file: FileInfo) -> bool:
     return file.matches(PLUGIN_PATHS)
 
 
-def string_value(node: cst.BaseExpression) -> str | None:
+def literal_text(node: cst.BaseExpression) -> str | None:
     """The text of a string literal (implicit concatenation too), else None."""
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+    if isinstance(node, cst.SimpleString):
+        value: str | bytes | None = string_value(node)
+    elif isinstance(node, cst.ConcatenatedString):
         value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    else:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def callee_name(call: cst.Call) -> str | None:

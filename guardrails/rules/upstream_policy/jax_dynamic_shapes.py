@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from guardrails.rules.base import Rule, Sample
-from guardrails.rules.upstream_policy._common import string_value
+from guardrails.rules.upstream_policy._common import literal_text
 
 FLAG = "jax_dynamic_shapes"
 _MESSAGE = (
@@ -85,7 +85,7 @@ class JaxDynamicShapes(Rule):
         func = node.func
         if not isinstance(func, cst.Attribute) or not node.args:
             return
-        first = string_value(node.args[0].value)
+        first = literal_text(node.args[0].value)
         if first is None or first.lower() != FLAG:
             return
         if func.attr.value in ("update", "setdefault", "putenv", "__setitem__"):
@@ -99,6 +99,6 @@ class JaxDynamicShapes(Rule):
             elif isinstance(written, cst.Subscript) and len(written.slice) == 1:
                 index = written.slice[0].slice
                 if isinstance(index, cst.Index):
-                    key = string_value(index.value)
+                    key = literal_text(index.value)
                     if key is not None and key.lower() == FLAG:
                         self.report(node, _MESSAGE)

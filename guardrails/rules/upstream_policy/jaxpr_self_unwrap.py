@@ -11,7 +11,7 @@ import libcst as cst
 from guardrails.analysis.syntax_prescans import FileSyntax
 from guardrails.config import Config
 from guardrails.rules.base import FileContext, FunctionNode, Rule, Sample
-from guardrails.rules.upstream_policy._common import string_value
+from guardrails.rules.upstream_policy._common import literal_text
 from guardrails.rules.upstream_policy.prescans import (
     may_self_unwrap,
     may_self_unwrap_in,
@@ -38,7 +38,7 @@ def _unwrapped(node: cst.BaseExpression) -> str | None:
         and node.func.value == "getattr"
         and len(node.args) >= 2
         and isinstance(node.args[0].value, cst.Name)
-        and string_value(node.args[1].value) == "jaxpr"
+        and literal_text(node.args[1].value) == "jaxpr"
     ):
         return node.args[0].value.value
     return None

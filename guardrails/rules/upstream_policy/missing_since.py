@@ -12,7 +12,7 @@ from guardrails.rules.upstream_policy._common import (
     callee_name,
     has_double_star,
     keyword,
-    string_value,
+    literal_text,
 )
 from guardrails.rules.upstream_policy.prescans import (
     REGISTER_FUNCTIONS,
@@ -112,7 +112,7 @@ class MissingSince(Rule):
         if since is None:
             self.report(node, f'`{name}(...)` without `since="X.Y.Z"`')
             return
-        value = string_value(since.value)
+        value = literal_text(since.value)
         if value is not None and SEMVER.fullmatch(value.strip()) is None:
             self.report(
                 node,

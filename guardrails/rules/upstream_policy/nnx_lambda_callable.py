@@ -10,7 +10,7 @@ import libcst as cst
 
 from guardrails.analysis.keyflow.syntax import child_nodes
 from guardrails.rules.base import Rule, Sample
-from guardrails.rules.upstream_policy._common import string_value
+from guardrails.rules.upstream_policy._common import literal_text
 from guardrails.rules.upstream_policy.prescans import may_build_nnx_in_lambda
 
 _MESSAGE = (
@@ -103,7 +103,7 @@ class NnxLambdaCallable(Rule):
     )
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
-        if string_value(node.key) != "callable" or not isinstance(
+        if literal_text(node.key) != "callable" or not isinstance(
             node.value, cst.Lambda
         ):
             return

@@ -8,7 +8,7 @@ import re
 import libcst as cst
 
 from guardrails.rules.base import FileContext, FileInfo, Rule, Sample
-from guardrails.rules.upstream_policy._common import in_compat_module, string_value
+from guardrails.rules.upstream_policy._common import in_compat_module, literal_text
 
 LEGACY_PARAMS = frozenset({"num_consts", "num_carry"})
 _READING_METHODS = frozenset({"get", "__getitem__", "__contains__"})
@@ -101,7 +101,7 @@ class ScanLegacyParams(Rule):
         return not in_compat_module(file)
 
     def _flag(self, node: cst.CSTNode, key: cst.BaseExpression) -> None:
-        name = string_value(key)
+        name = literal_text(key)
         if name in LEGACY_PARAMS:
             self.report(node, _MESSAGE.format(name))
 
